@@ -1,0 +1,132 @@
+import { assign, sendParent, setup } from 'xstate';
+import { say, type FlowOutcome, type ResumeEvent, type SayParams, type UserEvent, type VerificationMethod } from './events.js';
+
+export interface VerificationInput {
+  /** Already known when the user named it ("收不到短信验证码"). */
+  method?: VerificationMethod | undefined;
+}
+
+interface VerificationContext {
+  method: VerificationMethod | undefined;
+  /** Which troubleshooting tip of the method's list the user is on. */
+  tipIndex: number;
+  /** The user has reported that verification failed at least once. */
+  hasFailed: boolean;
+}
+
+/** The article's advice for each method, in the order worth trying. */
+const troubleshootingTips: Record<VerificationMethod, string[]> = {
+  sms: ['verify.tip.signal', 'verify.tip.phoneNumber'],
+  biometric: ['verify.tip.restart', 'verify.tip.otherMethod'],
+  securityQuestion: ['verify.tip.checkAnswer', 'verify.tip.otherMethod'],
+};
+
+/**
+ * Security verification while unbinding: which method the app shows, how to pass it, and the
+ * article's troubleshooting when it fails; after that, a human. Reports its result as output.
+ */
+export const verificationMachine = setup({
+  types: {
+    context: {} as VerificationContext,
+    events: {} as UserEvent | ResumeEvent,
+    input: {} as VerificationInput,
+    output: {} as FlowOutcome,
+  },
+  actions: {
+    say: sendParent((_, params: SayParams) => ({ type: 'bot.say' as const, ...params })),
+    sayMethodGuide: sendParent(({ context }) => ({ type: 'bot.say' as const, key: `verify.guide.${context.method ?? 'sms'}` })),
+    sayCurrentTip: sendParent(({ context }) => ({
+      type: 'bot.say' as const,
+      key: troubleshootingTips[context.method ?? 'sms'][context.tipIndex]!,
+    })),
+    rememberMethod: assign({
+      method: ({ event }) => (event.type === 'user.chooseMethod' ? event.method : undefined),
+      tipIndex: 0,
+    }),
+    nextTip: assign({ tipIndex: ({ context }) => context.tipIndex + 1 }),
+  },
+  guards: {
+    methodKnown: ({ context }) => context.method !== undefined,
+    hasMoreTips: ({ context }) => context.tipIndex + 1 < troubleshootingTips[context.method ?? 'sms'].length,
+  },
+}).createMachine({
+  id: 'verification',
+  context: ({ input }) => ({ method: input.method, tipIndex: 0, hasFailed: false }),
+  initial: 'start',
+  on: {
+    'user.cancel': '.stopped',
+    'user.human': '.handedOff',
+    'user.chooseMethod': { target: '.guidingMethod', actions: 'rememberMethod', reenter: true },
+  },
+  states: {
+    start: {
+      always: [{ guard: 'methodKnown', target: 'guidingMethod' }, { target: 'choosingMethod' }],
+    },
+    choosingMethod: {
+      entry: say('verify.askMethod'),
+      on: {
+        // "没有要求验证": the article says the system *may* ask; without it the unbinding goes on.
+        'user.deny': 'skipped',
+        'user.back': 'wentBack',
+        'user.repeat': { target: 'choosingMethod', reenter: true },
+        'flow.resume': { target: 'choosingMethod', reenter: true },
+        'user.stepHelp': { actions: say('verify.methodHelp') },
+        'user.verificationHelp': { actions: say('verify.methodHelp') },
+        'user.affirm': { actions: say('verify.methodHelp') },
+        'user.restart': 'restartRequested',
+      },
+    },
+    guidingMethod: {
+      entry: 'sayMethodGuide',
+      on: {
+        'user.affirm': 'passed',
+        'user.deny': 'troubleshooting',
+        // "收不到验证码" while being guided is a failure report, not a new question.
+        'user.verificationHelp': 'troubleshooting',
+        'user.stepHelp': 'troubleshooting',
+        'user.back': 'choosingMethod',
+        'user.repeat': { target: 'guidingMethod', reenter: true },
+        'flow.resume': { target: 'guidingMethod', reenter: true },
+        'user.restart': 'restartRequested',
+      },
+    },
+    troubleshooting: {
+      entry: [assign({ hasFailed: true }), 'sayCurrentTip'],
+      on: {
+        'user.affirm': 'passed',
+        'user.deny': [{ guard: 'hasMoreTips', target: 'troubleshooting', reenter: true, actions: 'nextTip' }, { target: 'offeringHuman' }],
+        'user.verificationHelp': 'choosingMethod',
+        'user.stepHelp': { target: 'troubleshooting', reenter: true },
+        'user.back': 'guidingMethod',
+        'user.repeat': { target: 'troubleshooting', reenter: true },
+        'flow.resume': { target: 'troubleshooting', reenter: true },
+        'user.restart': 'restartRequested',
+      },
+    },
+    offeringHuman: {
+      entry: say('verify.offerHuman'),
+      on: {
+        'user.affirm': { target: 'guidingMethod', actions: assign({ tipIndex: 0 }) },
+        // Declining a human is not a request for one: stop here and let the user come back later.
+        'user.deny': 'stopped',
+        'user.verificationHelp': 'choosingMethod',
+        'user.stepHelp': 'choosingMethod',
+        'user.back': 'troubleshooting',
+        'user.repeat': { target: 'offeringHuman', reenter: true },
+        'flow.resume': { target: 'offeringHuman', reenter: true },
+        'user.restart': 'restartRequested',
+      },
+    },
+    passed: { type: 'final', entry: say('verify.passed'), output: { outcome: 'passed' } },
+    skipped: { type: 'final', entry: say('verify.skipped'), output: { outcome: 'skipped' } },
+    wentBack: { type: 'final', output: { outcome: 'back' } },
+    stopped: { type: 'final', output: { outcome: 'cancelled' } },
+    restartRequested: { type: 'final', output: { outcome: 'restart' } },
+    handedOff: {
+      type: 'final',
+      output: ({ context }) => ({ outcome: 'handoff', reason: context.hasFailed ? 'verification_failed' : 'user_request' }),
+    },
+  },
+  // The machine's result is the output of the final state it reached.
+  output: ({ event }) => event.output as FlowOutcome,
+});

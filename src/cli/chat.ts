@@ -1,0 +1,48 @@
+/**
+ * npm run chat: talk to the bot in a terminal. Quick replies are numbered; type the number to pick one.
+ */
+import { randomUUID } from 'node:crypto';
+import { createInterface } from 'node:readline';
+import { loadContent } from '../content/loadContent.js';
+import { MemoryConversationStore } from '../dialogue/conversationStore.js';
+import { DialogueEngine, isDialogueInputError } from '../dialogue/dialogueEngine.js';
+import type { Reply } from '../dialogue/replyRenderer.js';
+
+const engine = new DialogueEngine({
+  content: loadContent(),
+  store: new MemoryConversationStore(),
+  logger: { warn: () => undefined },
+});
+const conversationId = randomUUID();
+let choices: Reply['quickReplies'] = [];
+
+function show(replies: Reply[], progress?: { step: number; total: number }): void {
+  if (progress) console.log(`\x1b[2m── 第 ${progress.step} / ${progress.total} 步 ──\x1b[0m`);
+  for (const reply of replies) console.log(`\x1b[36m机器人\x1b[0m  ${reply.text.replace(/\n/g, '\n        ')}`);
+  // Only the last reply's quick replies are live, as in the web widget.
+  choices = replies.at(-1)?.quickReplies ?? [];
+  choices.forEach((choice, index) => console.log(`  \x1b[33m${index + 1}\x1b[0m ${choice.title}`));
+}
+
+const terminal = createInterface({ input: process.stdin, output: process.stdout, prompt: '\n\x1b[32m你\x1b[0m  ' });
+console.log('微信钱包解绑助手 (Ctrl+D 退出)\n');
+show(engine.welcome());
+terminal.prompt();
+// Reading lines as a stream (not question()) also works when a script pipes the whole chat in.
+for await (const raw of terminal) {
+  const line = raw.trim();
+  if (!process.stdin.isTTY) console.log(line);
+  if (!line) {
+    terminal.prompt();
+    continue;
+  }
+  const picked = /^\d+$/.test(line) ? choices?.[Number(line) - 1] : undefined;
+  try {
+    const result = await engine.handleMessage(conversationId, picked ? picked.payload : line);
+    show(result.replies, result.progress);
+  } catch (error) {
+    if (!isDialogueInputError(error)) throw error;
+    console.log(`\x1b[31m${error.message}\x1b[0m`);
+  }
+  terminal.prompt();
+}

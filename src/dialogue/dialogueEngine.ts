@@ -1,0 +1,210 @@
+import { createActor, type AnyActorRef, type Snapshot } from 'xstate';
+import { conversationMachine, type ConversationEmitted } from '../../flows/conversationMachine.js';
+import type { HandoffReason, SayEvent } from '../../flows/events.js';
+import type { Content } from '../content/loadContent.js';
+import { MessageParser, type ParserOptions } from '../nlu/index.js';
+import type { ConversationState, ConversationStore, TranscriptEntry } from './conversationStore.js';
+import { eventFromParse } from './eventFromParse.js';
+import { flowVersion } from './flowVersion.js';
+import { ReplyRenderer, type Reply } from './replyRenderer.js';
+
+/** Longest message accepted, in characters; longer text is refused rather than cut. */
+export const maxMessageLength = 1000;
+
+export type DialogueErrorCode = 'empty_text' | 'text_not_string' | 'text_too_long';
+
+/** A message the bot refuses before it reaches a flow; the conversation is left untouched. */
+export class DialogueInputError extends Error {
+  override name = 'DialogueInputError';
+  constructor(
+    readonly code: DialogueErrorCode,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export function isDialogueInputError(error: unknown): error is DialogueInputError {
+  return error instanceof DialogueInputError;
+}
+
+export interface TurnResult {
+  replies: Reply[];
+  intent: { name: string; confidence: number };
+  /** Where the conversation now is, e.g. "unbinding.openPay" or "unbinding.confirmUnbind.verifying.guidingMethod". */
+  state: string;
+  /** The numbered unbinding step the user is on, when inside it. */
+  progress?: { step: number; total: number };
+  /** Set on the turn the conversation was handed to a human. */
+  handoff?: { reason: HandoffReason; step: number };
+}
+
+export interface Logger {
+  warn(message: string, details?: Record<string, unknown>): void;
+}
+
+export interface DialogueOptions {
+  content: Content;
+  store: ConversationStore;
+  parser?: Partial<ParserOptions>;
+  logger?: Logger;
+  now?: () => Date;
+}
+
+/** "unbinding.confirmUnbind.verifying.guidingMethod": the root state followed by each active child's. */
+export function describeState(snapshot: { value: unknown; children: Record<string, AnyActorRef | undefined> }): string {
+  const path = (value: unknown): string =>
+    typeof value === 'string' ? value : Object.entries(value as Record<string, unknown>).map(([key, inner]) => `${key}.${path(inner)}`).join(',');
+  const child = Object.values(snapshot.children).find((ref) => ref !== undefined);
+  const own = path(snapshot.value);
+  return child ? `${own}.${describeState(child.getSnapshot() as Parameters<typeof describeState>[0])}` : own;
+}
+
+/**
+ * The dialogue core: one call is one turn. Restore the conversation's snapshot, send one event,
+ * persist the new snapshot and the redacted transcript, return the replies.
+ * Turns of one conversation run one after another; different conversations run side by side.
+ */
+export class DialogueEngine {
+  readonly parser: MessageParser;
+  private readonly renderer: ReplyRenderer;
+  private readonly store: ConversationStore;
+  private readonly logger: Logger;
+  private readonly now: () => Date;
+  private readonly queues = new Map<string, Promise<unknown>>();
+
+  constructor(options: DialogueOptions) {
+    this.parser = new MessageParser(options.content, options.parser);
+    this.renderer = new ReplyRenderer(options.content.responses);
+    this.store = options.store;
+    this.logger = options.logger ?? { warn: (message, details) => console.warn(message, details ?? '') };
+    this.now = options.now ?? (() => new Date());
+  }
+
+  /** The greeting a new conversation opens with. */
+  welcome(): Reply[] {
+    return [this.renderer.render({ key: 'greet' }, 'simplified')];
+  }
+
+  handleMessage(conversationId: string, text: unknown): Promise<TurnResult> {
+    // Validate before queueing so bad input costs nothing and never touches the conversation.
+    const message = this.validate(text);
+    const previous = this.queues.get(conversationId) ?? Promise.resolve();
+    const turn = previous.catch(() => undefined).then(() => this.runTurn(conversationId, message));
+    this.queues.set(conversationId, turn);
+    void turn.finally(() => {
+      if (this.queues.get(conversationId) === turn) this.queues.delete(conversationId);
+    }).catch(() => undefined);
+    return turn;
+  }
+
+  transcript(conversationId: string): Promise<TranscriptEntry[]> {
+    return this.store.transcript(conversationId);
+  }
+
+  private validate(text: unknown): string {
+    if (typeof text !== 'string') throw new DialogueInputError('text_not_string', '"text" must be a string');
+    if (!text.trim()) throw new DialogueInputError('empty_text', '"text" must not be empty');
+    if ([...text].length > maxMessageLength) {
+      throw new DialogueInputError('text_too_long', `"text" is longer than ${maxMessageLength} characters`);
+    }
+    return text;
+  }
+
+  private async runTurn(conversationId: string, text: string): Promise<TurnResult> {
+    const stored = await this.store.load(conversationId);
+    const parse = this.parser.parse(text, { expectedIntents: expectedIntentsIn(stored) });
+    const script = parse.script ?? stored?.script ?? 'simplified';
+
+    const said: SayEvent[] = [];
+    let handoff: TurnResult['handoff'];
+    const { actor, restarted } = this.restore(conversationId, stored, (actor) => {
+      actor.on('bot.say', (event) => said.push(event));
+      actor.on('bot.handoff', (event: Extract<ConversationEmitted, { type: 'bot.handoff' }>) => {
+        handoff = { reason: event.reason, step: event.step };
+      });
+    });
+    if (restarted) said.push({ type: 'bot.say', key: 'conversationUpdated' });
+    const event = eventFromParse(parse);
+    actor.send(event);
+    if (said.length === (restarted ? 1 : 0)) {
+      // Every flow state answers every event (a test walks them all); this guards content drift.
+      this.logger.warn('no reply from flows', { conversationId, event: event.type, state: describeState(actor.getSnapshot()) });
+      said.push({ type: 'bot.say', key: 'notHandled' });
+      actor.send({ type: 'flow.resume' } as never);
+    }
+    const snapshot = actor.getSnapshot();
+    const persisted = actor.getPersistedSnapshot();
+    const state = describeState(snapshot);
+    const { step, totalSteps } = snapshot.context;
+    actor.stop();
+
+    const replies: Reply[] = [];
+    if (parse.secrets.length) replies.push(this.renderer.render({ key: 'secretWarning' }, script));
+    for (const say of said) replies.push(this.renderer.render(say, script));
+
+    const at = this.now().toISOString();
+    const intent = { name: parse.intent.name, confidence: Number(parse.intent.confidence.toFixed(4)) };
+    const entries: TranscriptEntry[] = [
+      { role: 'user', text: parse.redactedText, at, intent },
+      ...replies.map((reply): TranscriptEntry => ({ role: 'bot', text: reply.text, at })),
+    ];
+    const newState: ConversationState = { flowVersion, snapshot: persisted, script };
+    await this.store.saveTurn(conversationId, newState, entries);
+
+    const result: TurnResult = { replies, intent, state };
+    if (step > 0 && snapshot.value === 'unbinding') result.progress = { step, total: totalSteps };
+    if (handoff) result.handoff = handoff;
+    return result;
+  }
+
+  /**
+   * Restores the stored snapshot. One written by other flows is tried as it is; if it no longer
+   * fits, the conversation starts over with a note to the user instead of failing the turn.
+   */
+  private restore(conversationId: string, stored: ConversationState | undefined, listen: (actor: ConversationActor) => void) {
+    const fresh = () => {
+      const actor = createActor(conversationMachine);
+      listen(actor);
+      return actor.start();
+    };
+    if (stored) {
+      try {
+        const actor = createActor(conversationMachine, { snapshot: stored.snapshot as Snapshot<unknown> });
+        listen(actor);
+        actor.start();
+        const snapshot = actor.getSnapshot();
+        if (snapshot.status !== 'active' || !isKnownState(snapshot.value)) {
+          actor.stop();
+          throw new Error(`state ${JSON.stringify(snapshot.value)} is not in the current flows`);
+        }
+        // Touch every child so a child snapshot that no longer fits fails here, not mid-turn.
+        describeState(snapshot);
+        return { actor, restarted: false };
+      } catch (error) {
+        this.logger.warn('stored conversation could not be restored; starting over', {
+          conversationId,
+          storedVersion: stored.flowVersion,
+          flowVersion,
+          error: (error as Error).message,
+        });
+        return { actor: fresh(), restarted: true };
+      }
+    }
+    return { actor: fresh(), restarted: false };
+  }
+}
+
+/** Inside a flow, the controls of that flow are what users mostly say. */
+const flowControlIntents = ['affirm', 'deny', 'go_back', 'repeat', 'cancel', 'step_help', 'restart', 'verification_help'];
+
+function expectedIntentsIn(stored: ConversationState | undefined): string[] {
+  const value = (stored?.snapshot as { value?: unknown } | undefined)?.value;
+  return value === 'unbinding' || value === 'verifying' ? flowControlIntents : [];
+}
+
+type ConversationActor = ReturnType<typeof createActor<typeof conversationMachine>>;
+
+function isKnownState(value: unknown): boolean {
+  return typeof value === 'string' && value in conversationMachine.root.states;
+}

@@ -1,0 +1,41 @@
+import type { SayParams } from '../../flows/events.js';
+import type { Response } from '../content/schemas.js';
+import { toTraditional, type Script } from '../nlu/index.js';
+
+export interface QuickReplyOut {
+  title: string;
+  payload: string;
+}
+
+export interface Reply {
+  text: string;
+  quickReplies?: QuickReplyOut[];
+}
+
+export class MissingResponseError extends Error {
+  override name = 'MissingResponseError';
+  constructor(readonly key: string) {
+    super(`no response "${key}" in intents/responses/`);
+  }
+}
+
+/** Turns the response ids the flows name into text, in the script the user writes. */
+export class ReplyRenderer {
+  constructor(private readonly responses: ReadonlyMap<string, Response>) {}
+
+  has(key: string): boolean {
+    return this.responses.has(key);
+  }
+
+  render(say: SayParams, script: Script): Reply {
+    const response = this.responses.get(say.key);
+    if (!response) throw new MissingResponseError(say.key);
+    const convert = script === 'traditional' ? toTraditional : (text: string) => text;
+    const text = response.text.replace(/\{(\w+)\}/g, (whole, name: string) => String(say.params?.[name] ?? whole));
+    const quickReplies = [
+      ...(say.choices ?? []).map((intent) => ({ title: this.render({ key: `label.${intent}` }, 'simplified').text, payload: `/${intent}` })),
+      ...(response.quickReplies ?? []),
+    ].map(({ title, payload }) => ({ title: convert(title), payload }));
+    return quickReplies.length ? { text: convert(text), quickReplies } : { text: convert(text) };
+  }
+}

@@ -1,0 +1,97 @@
+import BayesClassifier from 'natural/lib/natural/classifiers/bayes_classifier.js';
+import type { FeatureExtractor } from './featureExtractor.js';
+
+export interface RankedIntent {
+  name: string;
+  confidence: number;
+}
+
+export interface TrainingExample {
+  text: string;
+  intent: string;
+}
+
+export interface ClassifierOptions {
+  /**
+   * Naive Bayes log-scores are far apart (its posteriors are over-confident); dividing them by a
+   * temperature before the softmax spreads the confidence so thresholds mean something.
+   */
+  temperature: number;
+  /**
+   * natural's additive smoothing: an unseen feature counts this much, a feature seen once 1 + this.
+   * Its default of 1 makes "seen once" only twice as likely as "never seen", too weak a signal.
+   */
+  smoothing: number;
+}
+
+export const defaultClassifierOptions: ClassifierOptions = { temperature: 3, smoothing: 0.01 };
+
+/**
+ * natural's Bayes classifier, trained and queried on sparse features.
+ * natural's own `train()` and `getClassifications()` build a dense 0/1 vector over the whole
+ * vocabulary for every sentence (≈2 ms a call at 8k features) and multiply probabilities until
+ * they underflow to 0 on long messages. Its model (per-class feature counts) is what we want, so
+ * we feed it sparse observations and score in log space with the same formula.
+ */
+export class IntentClassifier {
+  private readonly bayes: BayesClassifier;
+  /** feature → index in natural's feature vectors */
+  private readonly vocabulary = new Map<string, number>();
+  readonly labels: string[] = [];
+
+  constructor(
+    private readonly features: FeatureExtractor,
+    private readonly options: ClassifierOptions = defaultClassifierOptions,
+  ) {
+    this.bayes = new BayesClassifier(undefined, options.smoothing);
+  }
+
+  train(examples: readonly TrainingExample[]): this {
+    for (const { text, intent } of examples) {
+      const tokens = this.features.extract(text);
+      if (tokens.length === 0) continue;
+      // A holey array is natural's 0/1 feature vector without materialising the zeros.
+      // (Its object form would also be sparse, but assigns an undeclared global on every call.)
+      const observation: number[] = [];
+      for (const token of tokens) {
+        let index = this.vocabulary.get(token);
+        if (index === undefined) this.vocabulary.set(token, (index = this.vocabulary.size));
+        observation[index] = 1;
+      }
+      this.bayes.classifier.addExample(observation, intent);
+      if (!this.labels.includes(intent)) this.labels.push(intent);
+    }
+    return this;
+  }
+
+  /** P(feature | class) from natural's counts: seen n times → (n + s) / (N + 1), never seen → s / (N + 1). */
+  private probability(label: string, index: number): number {
+    const model = this.bayes.classifier;
+    return (model.classFeatures[label]![index] ?? model.smoothing) / model.classTotals[label]!;
+  }
+
+  /** Share of the message's features seen anywhere in training: low for text unlike anything we know. */
+  coverage(normalized: string): number {
+    const tokens = this.features.extract(normalized);
+    if (tokens.length === 0) return 0;
+    return tokens.filter((token) => this.vocabulary.has(token)).length / tokens.length;
+  }
+
+  /** Every intent with a confidence, best first; confidences sum to 1. */
+  rank(normalized: string): RankedIntent[] {
+    const model = this.bayes.classifier;
+    // Features never seen in training carry no evidence for any class, as in natural's dense vectors.
+    const indexes = this.features.extract(normalized).flatMap((token) => this.vocabulary.get(token) ?? []);
+    const scores = this.labels.map((label) => {
+      let logScore = Math.log(model.classTotals[label]! / model.totalExamples);
+      for (const index of indexes) logScore += Math.log(this.probability(label, index));
+      return { name: label, logScore };
+    });
+    const best = Math.max(...scores.map((score) => score.logScore));
+    const weights = scores.map(({ name, logScore }) => ({ name, weight: Math.exp((logScore - best) / this.options.temperature) }));
+    const sum = weights.reduce((total, { weight }) => total + weight, 0);
+    return weights
+      .map(({ name, weight }) => ({ name, confidence: weight / sum }))
+      .sort((a, b) => b.confidence - a.confidence);
+  }
+}

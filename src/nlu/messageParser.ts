@@ -1,0 +1,170 @@
+import type { Content } from '../content/loadContent.js';
+import type { VerificationMethod } from '../content/schemas.js';
+import { FeatureExtractor, type FeatureSet } from './featureExtractor.js';
+import { IntentClassifier, defaultClassifierOptions, type RankedIntent } from './intentClassifier.js';
+import { SecretRedactor, type SecretKind } from './secretRedactor.js';
+import { TextNormalizer, detectScript, type Script } from './textNormalizer.js';
+
+export const fallbackIntent = 'out_of_scope';
+
+export interface ParseResult {
+  /** What the user typed, with secrets already replaced by labels: the only form ever stored. */
+  redactedText: string;
+  normalized: string;
+  script: Script | undefined;
+  intent: RankedIntent;
+  ranking: RankedIntent[];
+  /** Two intents too close to choose between: the bot should ask which one was meant. */
+  ambiguousBetween: [string, string] | undefined;
+  method: VerificationMethod | undefined;
+  secrets: SecretKind[];
+  /** The message was nothing but a secret (e.g. a bare verification code). */
+  onlySecret: boolean;
+  /** The message was a quick-reply payload such as `/affirm`, not free text. */
+  fromPayload: boolean;
+}
+
+export interface ParserOptions {
+  featureSet: FeatureSet;
+  temperature: number;
+  smoothing: number;
+  /** Below this confidence the top intent is not trusted and the message counts as out of scope. */
+  fallbackThreshold: number;
+  /** Below this share of known features the message is unlike anything trained: out of scope. */
+  minCoverage: number;
+  /** Runner-up within this distance of the top intent → ask the user which one was meant. */
+  ambiguityMargin: number;
+  /** How much more likely the intents the dialogue expects next are made (see ParseContext). */
+  expectedBoost: number;
+}
+
+/** What the dialogue knows before the message is read. */
+export interface ParseContext {
+  /**
+   * Intents that make sense at this point, e.g. the controls inside a step: "没有" after
+   * "找到钱包了吗？" is a deny, not an out-of-scope remark.
+   */
+  expectedIntents?: readonly string[];
+}
+
+export const defaultParserOptions: ParserOptions = {
+  featureSet: 'charNgrams',
+  temperature: defaultClassifierOptions.temperature,
+  smoothing: defaultClassifierOptions.smoothing,
+  fallbackThreshold: 0.45,
+  minCoverage: 0.5,
+  ambiguityMargin: 0.15,
+  expectedBoost: 3,
+};
+
+const payloadPattern = /^\/([a-z_]+)(\{.*\})?$/;
+
+/** Understands one user message: redaction, normalisation, intent, entities. */
+export class MessageParser {
+  readonly options: ParserOptions;
+  private readonly normalizer: TextNormalizer;
+  private readonly redactor: SecretRedactor;
+  private readonly classifier: IntentClassifier;
+  private readonly methodWords: [VerificationMethod, string][];
+  private readonly intentNames: Set<string>;
+  /** Normalised training sentence → its intent: a sentence the team wrote down is answered as written. */
+  private readonly knownSentences = new Map<string, string>();
+
+  constructor(content: Pick<Content, 'intents' | 'lexicon'>, options: Partial<ParserOptions> = {}) {
+    this.options = { ...defaultParserOptions, ...options };
+    this.normalizer = new TextNormalizer(content.lexicon);
+    this.redactor = new SecretRedactor(content.lexicon);
+    this.intentNames = new Set(content.intents.map((intent) => intent.name));
+    const domainWords = Object.keys(content.lexicon.synonyms);
+    this.classifier = new IntentClassifier(new FeatureExtractor(this.options.featureSet, domainWords), {
+      temperature: this.options.temperature,
+      smoothing: this.options.smoothing,
+    });
+    const examples = content.intents.flatMap((intent) =>
+      intent.examples.map((example) => ({ text: this.normalizer.normalize(example), intent: intent.name })),
+    );
+    this.classifier.train(examples);
+    for (const { text, intent } of examples) this.knownSentences.set(text, intent);
+    this.methodWords = Object.entries(content.lexicon.verificationMethods)
+      .flatMap(([method, words]) => words.map((word): [VerificationMethod, string] => [method as VerificationMethod, this.normalizer.normalize(word)]))
+      .sort((a, b) => b[1].length - a[1].length);
+  }
+
+  parse(text: string, context: ParseContext = {}): ParseResult {
+    const payload = payloadPattern.exec(text.trim());
+    if (payload && this.intentNames.has(payload[1]!)) return this.parsePayload(payload[1]!, payload[2]);
+
+    const { text: redactedText, kinds: secrets } = this.redactor.redact(text);
+    // Classify what is left once the secrets are out, so a code does not sway the intent.
+    const withoutSecrets = secrets.length ? this.redactor.strip(redactedText) : redactedText;
+    const normalized = this.normalizer.normalize(withoutSecrets);
+    const onlySecret = secrets.length > 0 && !/[\p{L}]/u.test(normalized);
+    const ranking = this.rank(normalized, context);
+    const top = ranking[0]!;
+    const runnerUp = ranking[1];
+    const understood =
+      top.confidence >= this.options.fallbackThreshold &&
+      (top.confidence === 1 || this.classifier.coverage(normalized) >= this.options.minCoverage);
+    const intent = understood ? top : { name: fallbackIntent, confidence: top.name === fallbackIntent ? top.confidence : 1 - top.confidence };
+    const ambiguousBetween: [string, string] | undefined =
+      understood &&
+      runnerUp &&
+      top.name !== fallbackIntent &&
+      runnerUp.name !== fallbackIntent &&
+      top.confidence - runnerUp.confidence < this.options.ambiguityMargin
+        ? [top.name, runnerUp.name]
+        : undefined;
+    return {
+      redactedText,
+      normalized,
+      script: detectScript(text),
+      intent,
+      ranking,
+      ambiguousBetween,
+      method: this.findMethod(normalized),
+      secrets,
+      onlySecret,
+      fromPayload: false,
+    };
+  }
+
+  private rank(normalized: string, context: ParseContext): RankedIntent[] {
+    const known = this.knownSentences.get(normalized);
+    if (known) return [{ name: known, confidence: 1 }, ...this.classifier.labels.filter((label) => label !== known).map((name) => ({ name, confidence: 0 }))];
+    const ranking = this.classifier.rank(normalized);
+    const expected = new Set(context.expectedIntents ?? []);
+    if (expected.size === 0) return ranking;
+    const boosted = ranking.map(({ name, confidence }) => ({ name, confidence: expected.has(name) ? confidence * this.options.expectedBoost : confidence }));
+    const sum = boosted.reduce((total, { confidence }) => total + confidence, 0);
+    return boosted.map(({ name, confidence }) => ({ name, confidence: confidence / sum })).sort((a, b) => b.confidence - a.confidence);
+  }
+
+  private parsePayload(intentName: string, json: string | undefined): ParseResult {
+    let method: VerificationMethod | undefined;
+    if (json) {
+      try {
+        const value = (JSON.parse(json) as { method?: unknown }).method;
+        if (value === 'sms' || value === 'biometric' || value === 'securityQuestion') method = value;
+      } catch {
+        // A hand-typed payload with broken JSON still carries its intent.
+      }
+    }
+    const intent = { name: intentName, confidence: 1 };
+    return {
+      redactedText: json ? `/${intentName}${json}` : `/${intentName}`,
+      normalized: '',
+      script: undefined,
+      intent,
+      ranking: [intent],
+      ambiguousBetween: undefined,
+      method,
+      secrets: [],
+      onlySecret: false,
+      fromPayload: true,
+    };
+  }
+
+  private findMethod(normalized: string): VerificationMethod | undefined {
+    return this.methodWords.find(([, word]) => normalized.includes(word))?.[0];
+  }
+}
