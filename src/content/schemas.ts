@@ -28,6 +28,7 @@ export const responsesFileSchema = z.record(z.string().regex(/^[a-zA-Z0-9_.]+$/)
 export const lexiconSchema = z
   .object({
     synonyms: z.record(z.string(), z.array(z.string().min(1))),
+    outOfScopeMarkers: z.array(z.string().min(1)),
     verificationMethods: z
       .object({
         sms: z.array(z.string().min(1)),

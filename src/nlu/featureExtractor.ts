@@ -1,7 +1,7 @@
 import { Jieba } from '@node-rs/jieba';
 import { dict } from '@node-rs/jieba/dict.js';
 
-export type FeatureSet = 'charNgrams' | 'words' | 'charNgramsAndWords';
+export type FeatureSet = 'charNgrams' | 'charTrigrams' | 'words' | 'charNgramsAndWords';
 
 const hanRun = /\p{Script=Han}+/gu;
 const latinWord = /[a-z][a-z0-9']*|[0-9]+/g;
@@ -20,7 +20,7 @@ export class FeatureExtractor {
     readonly featureSet: FeatureSet = 'charNgrams',
     domainWords: readonly string[] = [],
   ) {
-    if (featureSet !== 'charNgrams') {
+    if (featureSet === 'words' || featureSet === 'charNgramsAndWords') {
       this.jieba = Jieba.withDict(dict);
       // jieba's dictionary lacks words like 微信 and 解绑; without them it cuts 微/信 and 解/绑.
       if (domainWords.length) this.jieba.loadDict(Buffer.from(domainWords.map((word) => `${word} 100000 n`).join('\n')));
@@ -39,6 +39,8 @@ export class FeatureExtractor {
           features.add(char);
           const next = chars[index + 1];
           if (next) features.add(char + next);
+          const third = chars[index + 2];
+          if (next && third && this.featureSet === 'charTrigrams') features.add(char + next + third);
         });
       }
       if (this.jieba) for (const word of this.jieba.cut(run, false)) features.add(`w:${word}`);

@@ -24,7 +24,7 @@ export interface ClassifierOptions {
   smoothing: number;
 }
 
-export const defaultClassifierOptions: ClassifierOptions = { temperature: 3, smoothing: 0.01 };
+export const defaultClassifierOptions: ClassifierOptions = { temperature: 2, smoothing: 0.01 };
 
 /**
  * natural's Bayes classifier, trained and queried on sparse features.

@@ -1,5 +1,6 @@
 import type { Content } from '../content/loadContent.js';
 import type { VerificationMethod } from '../content/schemas.js';
+import { ExampleMatcher } from './exampleMatcher.js';
 import { FeatureExtractor, type FeatureSet } from './featureExtractor.js';
 import { IntentClassifier, defaultClassifierOptions, type RankedIntent } from './intentClassifier.js';
 import { SecretRedactor, type SecretKind } from './secretRedactor.js';
@@ -36,6 +37,10 @@ export interface ParserOptions {
   ambiguityMargin: number;
   /** How much more likely the intents the dialogue expects next are made (see ParseContext). */
   expectedBoost: number;
+  /** Share of the final confidence that comes from the nearest training sentences (the rest is Bayes). */
+  exampleWeight: number;
+  /** How sharply nearest-sentence similarities are turned into a distribution over intents. */
+  exampleSharpness: number;
 }
 
 /** What the dialogue knows before the message is read. */
@@ -51,10 +56,12 @@ export const defaultParserOptions: ParserOptions = {
   featureSet: 'charNgrams',
   temperature: defaultClassifierOptions.temperature,
   smoothing: defaultClassifierOptions.smoothing,
-  fallbackThreshold: 0.45,
+  fallbackThreshold: 0.3,
   minCoverage: 0.5,
   ambiguityMargin: 0.15,
   expectedBoost: 3,
+  exampleWeight: 0.5,
+  exampleSharpness: 20,
 };
 
 const payloadPattern = /^\/([a-z_]+)(\{.*\})?$/;
@@ -65,7 +72,9 @@ export class MessageParser {
   private readonly normalizer: TextNormalizer;
   private readonly redactor: SecretRedactor;
   private readonly classifier: IntentClassifier;
+  private readonly matcher: ExampleMatcher;
   private readonly methodWords: [VerificationMethod, string][];
+  private readonly outOfScopeMarkers: string[];
   private readonly intentNames: Set<string>;
   /** Normalised training sentence → its intent: a sentence the team wrote down is answered as written. */
   private readonly knownSentences = new Map<string, string>();
@@ -76,7 +85,8 @@ export class MessageParser {
     this.redactor = new SecretRedactor(content.lexicon);
     this.intentNames = new Set(content.intents.map((intent) => intent.name));
     const domainWords = Object.keys(content.lexicon.synonyms);
-    this.classifier = new IntentClassifier(new FeatureExtractor(this.options.featureSet, domainWords), {
+    const features = new FeatureExtractor(this.options.featureSet, domainWords);
+    this.classifier = new IntentClassifier(features, {
       temperature: this.options.temperature,
       smoothing: this.options.smoothing,
     });
@@ -84,7 +94,9 @@ export class MessageParser {
       intent.examples.map((example) => ({ text: this.normalizer.normalize(example), intent: intent.name })),
     );
     this.classifier.train(examples);
+    this.matcher = new ExampleMatcher(features, examples);
     for (const { text, intent } of examples) this.knownSentences.set(text, intent);
+    this.outOfScopeMarkers = content.lexicon.outOfScopeMarkers.map((marker) => this.normalizer.normalize(marker));
     this.methodWords = Object.entries(content.lexicon.verificationMethods)
       .flatMap(([method, words]) => words.map((word): [VerificationMethod, string] => [method as VerificationMethod, this.normalizer.normalize(word)]))
       .sort((a, b) => b[1].length - a[1].length);
@@ -102,7 +114,11 @@ export class MessageParser {
     const ranking = this.rank(normalized, context);
     const top = ranking[0]!;
     const runnerUp = ranking[1];
+    // Classifiers score what a message shares with the domain, not what it adds; "支付宝解绑银行卡"
+    // shares almost everything with unbind_wallet. Naming another product settles it.
+    const namesOtherProduct = top.confidence < 1 && this.outOfScopeMarkers.some((marker) => normalized.includes(marker));
     const understood =
+      !namesOtherProduct &&
       top.confidence >= this.options.fallbackThreshold &&
       (top.confidence === 1 || this.classifier.coverage(normalized) >= this.options.minCoverage);
     const intent = understood ? top : { name: fallbackIntent, confidence: top.name === fallbackIntent ? top.confidence : 1 - top.confidence };
@@ -131,12 +147,18 @@ export class MessageParser {
   private rank(normalized: string, context: ParseContext): RankedIntent[] {
     const known = this.knownSentences.get(normalized);
     if (known) return [{ name: known, confidence: 1 }, ...this.classifier.labels.filter((label) => label !== known).map((name) => ({ name, confidence: 0 }))];
-    const ranking = this.classifier.rank(normalized);
+    const { exampleWeight, exampleSharpness, expectedBoost } = this.options;
+    const bayes = new Map(this.classifier.rank(normalized).map(({ name, confidence }) => [name, confidence]));
+    const nearest = this.matcher.closest(normalized);
+    const nearestWeights = new Map(nearest.map(({ name, confidence }) => [name, Math.exp(exampleSharpness * confidence)]));
+    const nearestSum = [...nearestWeights.values()].reduce((sum, weight) => sum + weight, 0);
     const expected = new Set(context.expectedIntents ?? []);
-    if (expected.size === 0) return ranking;
-    const boosted = ranking.map(({ name, confidence }) => ({ name, confidence: expected.has(name) ? confidence * this.options.expectedBoost : confidence }));
-    const sum = boosted.reduce((total, { confidence }) => total + confidence, 0);
-    return boosted.map(({ name, confidence }) => ({ name, confidence: confidence / sum })).sort((a, b) => b.confidence - a.confidence);
+    const blended = [...bayes].map(([name, confidence]) => {
+      const mixed = (1 - exampleWeight) * confidence + (exampleWeight * (nearestWeights.get(name) ?? 0)) / nearestSum;
+      return { name, confidence: expected.has(name) ? mixed * expectedBoost : mixed };
+    });
+    const sum = blended.reduce((total, { confidence }) => total + confidence, 0);
+    return blended.map(({ name, confidence }) => ({ name, confidence: confidence / sum })).sort((a, b) => b.confidence - a.confidence);
   }
 
   private parsePayload(intentName: string, json: string | undefined): ParseResult {

@@ -39,7 +39,7 @@ export class SecretRedactor {
       // only when grouped, but "+86 138 0013 8000" should still read as a phone.
       { kind: 'phone', pattern: new RegExp(`${noDigitBefore}(?:\\+?86[ -]?)?1[3-9][0-9](?:[ -]?[0-9]{4}){2}${noDigitAfter}`, 'g') },
       { kind: 'bankCard', pattern: new RegExp(`${noDigitBefore}[0-9](?:[ -]?[0-9]){12,18}${noDigitAfter}`, 'g') },
-      { kind: 'verificationCode', pattern: new RegExp(`${noDigitBefore}(?<![¥$.:/-])[0-9]{4,8}(?![0-9.:/-])(?!\\s*(?:${units}))`, 'giu') },
+      { kind: 'verificationCode', pattern: new RegExp(`${noDigitBefore}(?<![¥\\uFFE5$][ ]?)(?<![.:/-])[0-9]{4,8}(?![0-9.:/-])(?!\\s*(?:${units}))`, 'giu') },
     ];
   }
 

@@ -32,7 +32,7 @@ export function detectScript(text: string): Script | undefined {
 }
 
 const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-const isLatin = (text: string) => /^[a-z0-9 ]+$/.test(text);
+const isAlphanumeric = (text: string) => /^[a-z0-9 ]+$/.test(text);
 
 /**
  * Turns raw user text into the form the classifier was trained on: half-width, lower case,
@@ -53,8 +53,8 @@ export class TextNormalizer {
     // Longest first: the regex engine takes the first alternative that matches at a position.
     const alternatives = [...this.canonicalOf.keys()]
       .sort((a, b) => b.length - a.length)
-      // English variants only match whole words, so "pay" does not fire inside "paypal".
-      .map((word) => (isLatin(word) ? `(?<![a-z])${escapeRegExp(word)}(?![a-z])` : escapeRegExp(word)));
+      // English and number variants only match whole words: "pay" not inside "paypal", "88" not inside "1888".
+      .map((word) => (isAlphanumeric(word) ? `(?<![a-z0-9])${escapeRegExp(word)}(?![a-z0-9])` : escapeRegExp(word)));
     this.synonymPattern = new RegExp(alternatives.join('|'), 'g');
   }
 

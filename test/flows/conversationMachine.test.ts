@@ -1,0 +1,165 @@
+import { describe, expect, it } from 'vitest';
+import { conversationMachine, type ConversationEvent } from '../../flows/conversationMachine.js';
+import { faqTopics } from '../../flows/events.js';
+import { unbindWalletMachine } from '../../flows/unbindWalletMachine.js';
+import { verificationMachine } from '../../flows/verificationMachine.js';
+import { loadContent } from '../../src/content/loadContent.js';
+import { atStep, FlowConversation, turn } from '../support/flowDriver.js';
+
+describe('conversationMachine: routing, fallback and handoff', () => {
+  it.each(faqTopics)('answers the FAQ %s from idle and stays idle', (topic) => {
+    const conversation = new FlowConversation();
+    expect(conversation.send({ type: 'user.ask', topic }).said).toEqual([`faq.${topic}`]);
+    expect(conversation.state).toBe('idle');
+    expect(conversation.send('user.repeat').said).toEqual([`faq.${topic}`]);
+  });
+
+  it('greets, thanks and says goodbye', () => {
+    const conversation = new FlowConversation();
+    expect(conversation.sendAll('user.greet', 'user.thanks', 'user.goodbye')).toEqual(['greet', 'thanks', 'goodbye']);
+  });
+
+  it('a first fallback explains what the bot can do; a second in a row offers a human', () => {
+    const conversation = new FlowConversation();
+    expect(conversation.send('nlu.fallback').said).toEqual(['fallback']);
+    expect(conversation.send('nlu.fallback').said).toEqual(['fallback.offerHuman']);
+  });
+
+  it('an understood message in between resets the fallback count', () => {
+    const conversation = new FlowConversation();
+    conversation.sendAll('nlu.fallback', { type: 'user.ask', topic: 'rebind' });
+    expect(conversation.send('nlu.fallback').said).toEqual(['fallback']);
+  });
+
+  it('inside the unbinding, a fallback reminds the user of the step, then offers a human', () => {
+    const conversation = atStep(3);
+    expect(conversation.send('nlu.fallback').said).toEqual(['fallback.inFlow']);
+    expect(conversation.send('nlu.fallback').said).toEqual(['fallback.offerHuman']);
+    expect(conversation.state).toBe('unbinding.openPay');
+  });
+
+  it('asks which one was meant when two intents are too close', () => {
+    const result = turn(undefined, { type: 'nlu.ambiguous', candidates: ['rebind', 'bind_wallet'] });
+    expect(result.said).toEqual(['clarify']);
+  });
+
+  it('flow controls outside a flow say there is nothing in progress', () => {
+    const conversation = new FlowConversation();
+    expect(conversation.sendAll('user.affirm', 'user.back', 'user.cancel')).toEqual(['noFlowActive', 'noFlowActive', 'noFlowActive']);
+  });
+
+  it('after a handoff it still answers FAQs but no longer runs flows', () => {
+    const conversation = new FlowConversation();
+    expect(conversation.send('user.human').handoff).toEqual({ reason: 'user_request', step: 0 });
+    expect(conversation.send({ type: 'user.ask', topic: 'pay_after_unbind' }).said).toEqual(['faq.pay_after_unbind']);
+    expect(conversation.send('user.unbind').said).toEqual(['handoff.waiting']);
+    expect(conversation.send('nlu.fallback').said).toEqual(['handoff.waiting']);
+    expect(conversation.state).toBe('handedOff');
+  });
+
+  it('a bare secret inside a flow re-asks the current step; outside it asks what else', () => {
+    expect(atStep(2).send('user.shareSecret').said).toEqual(['unbind.resume', 'unbind.step2']);
+    expect(new FlowConversation().send('user.shareSecret').said).toEqual(['anythingElse']);
+  });
+});
+
+/** Every event a user can cause, with representative parameters. */
+const everyEvent: ConversationEvent[] = [
+  ...(['user.affirm', 'user.deny', 'user.back', 'user.repeat', 'user.cancel', 'user.restart', 'user.stepHelp', 'user.unbind',
+    'user.verificationHelp', 'user.human', 'user.greet', 'user.thanks', 'user.goodbye', 'user.shareSecret', 'nlu.fallback'] as const).map(
+    (type) => ({ type }) as ConversationEvent,
+  ),
+  { type: 'user.chooseMethod', method: 'sms' },
+  { type: 'user.chooseMethod', method: 'biometric' },
+  { type: 'user.chooseMethod', method: 'securityQuestion' },
+  { type: 'user.ask', topic: 'balance_before_unbind' },
+  { type: 'nlu.ambiguous', candidates: ['rebind', 'bind_wallet'] },
+];
+
+describe('every state answers every event', () => {
+  // Breadth-first over the states users can reach, one persisted turn per edge.
+  const explored = new Map<string, unknown>();
+  const failures: string[] = [];
+  const responses = loadContent().responses;
+  const queue: { snapshot: unknown; state: string }[] = [{ snapshot: undefined, state: 'idle' }];
+  explored.set('idle', undefined);
+  while (queue.length) {
+    const { snapshot, state } = queue.shift()!;
+    for (const event of everyEvent) {
+      const result = turn(snapshot, event);
+      if (result.said.length === 0) failures.push(`${state} + ${event.type}: no reply`);
+      for (const key of result.said) if (!responses.has(key)) failures.push(`${state} + ${event.type}: unknown response ${key}`);
+      const key = `${result.state}#${stateKey(result.snapshot)}`;
+      if (!explored.has(key)) {
+        explored.set(key, result.snapshot);
+        queue.push({ snapshot: result.snapshot, state: result.state });
+      }
+    }
+  }
+
+  it('gives at least one reply, with a response that exists, for every event in every reachable state', () => {
+    expect(failures).toEqual([]);
+  });
+
+  it('reaches every state of every machine', () => {
+    expect(explored.size).toBeGreaterThan(25);
+    const reached = new Set([...explored.keys()].flatMap((key) => expandStatePath(key.split('#')[0]!)));
+    const allStates = [
+      ...stateIds(conversationMachine.root, 'conversation'),
+      ...stateIds(unbindWalletMachine.root, 'unbindWallet'),
+      ...stateIds(verificationMachine.root, 'verification'),
+    ];
+    const unreached = allStates.filter((id) => !reached.has(id) && !transient.has(id));
+    expect(unreached).toEqual([]);
+  });
+});
+
+/** Final states and `start` are left on the same turn they are entered, so no snapshot rests in them. */
+const transient = new Set([
+  'verification.start', 'verification.passed', 'verification.skipped', 'verification.wentBack', 'verification.stopped',
+  'verification.restartRequested', 'verification.handedOff', 'unbindWallet.completed', 'unbindWallet.cancelled', 'unbindWallet.handedOff',
+]);
+
+/**
+ * The parts of context that change what the bot answers: a fallback run under way, and the
+ * children's contexts (which method, which troubleshooting tip). Counts are capped so the search ends.
+ */
+function stateKey(snapshot: unknown): string {
+  type Node = { context?: Record<string, unknown>; children?: Record<string, { snapshot?: unknown }> };
+  const root = snapshot as Node;
+  const parts: unknown[] = [Number(root.context?.fallbackStreak ?? 0) > 0];
+  const walk = (node: Node) => {
+    for (const child of Object.values(node.children ?? {})) {
+      const inner = child.snapshot as Node | undefined;
+      if (!inner) continue;
+      parts.push(inner.context);
+      walk(inner);
+    }
+  };
+  walk(root);
+  return JSON.stringify(parts);
+}
+
+function stateIds(node: { states: Record<string, unknown> }, prefix: string): string[] {
+  return Object.entries(node.states).flatMap(([name, child]) => [
+    `${prefix}.${name}`,
+    ...stateIds(child as { states: Record<string, unknown> }, `${prefix}.${name}`),
+  ]);
+}
+
+/** "unbinding.confirmUnbind.verifying.guidingMethod" → the state ids of each machine it passes through. */
+function expandStatePath(path: string): string[] {
+  const parts = path.split('.');
+  const ids = [`conversation.${parts[0]}`];
+  const rest = parts.slice(1);
+  if (parts[0] === 'unbinding') {
+    ids.push(`unbindWallet.${rest[0]}`);
+    if (rest[0] === 'confirmUnbind') {
+      ids.push(`unbindWallet.confirmUnbind.${rest[1]}`);
+      if (rest[2]) ids.push(`verification.${rest[2]}`);
+    }
+  } else if (parts[0] === 'verifying' && rest[0]) {
+    ids.push(`verification.${rest[0]}`);
+  }
+  return ids;
+}

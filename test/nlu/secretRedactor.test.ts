@@ -1,0 +1,85 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { loadContent } from '../../src/content/loadContent.js';
+import { SecretRedactor } from '../../src/nlu/secretRedactor.js';
+
+let redactor: SecretRedactor;
+
+beforeAll(() => {
+  redactor = new SecretRedactor(loadContent().lexicon);
+});
+
+describe('SecretRedactor: what is redacted', () => {
+  it('replaces a 6-digit verification code', () => {
+    expect(redactor.redact('验证码是123456')).toEqual({ text: '验证码是[验证码]', kinds: ['verificationCode'] });
+  });
+
+  it('replaces a code typed with full-width digits', () => {
+    expect(redactor.redact('验证码１２３４５６')).toEqual({ text: '验证码[验证码]', kinds: ['verificationCode'] });
+  });
+
+  it.each([
+    ['16 digits', '6222021234567890'],
+    ['16 digits in groups', '6222 0212 3456 7890'],
+    ['19 digits', '6222021234567890123'],
+    ['19 digits in groups', '6222 0212 3456 7890 123'],
+  ])('replaces a bank card number (%s)', (_, card) => {
+    expect(redactor.redact(`我的卡号${card}怎么解绑`)).toEqual({ text: '我的卡号[卡号]怎么解绑', kinds: ['bankCard'] });
+  });
+
+  it.each(['13812345678', '+86 138 1234 5678', '138-1234-5678'])('replaces the mobile number %s', (phone) => {
+    expect(redactor.redact(`手机号${phone}收不到短信`)).toEqual({ text: '手机号[手机号]收不到短信', kinds: ['phone'] });
+  });
+
+  it.each(['11010519491231002X', '11010519491231002x', '110105194912310021'])('replaces the 18-digit ID number %s', (id) => {
+    expect(redactor.redact(`身份证${id}`)).toEqual({ text: '身份证[身份证号]', kinds: ['idNumber'] });
+  });
+
+  it('replaces a password value but keeps the cue, so the transcript shows a password was shared', () => {
+    expect(redactor.redact('密码是abc123')).toEqual({ text: '密码是[密码]', kinds: ['password'] });
+    expect(redactor.redact('password: hunter22')).toEqual({ text: 'password: [密码]', kinds: ['password'] });
+    expect(redactor.redact('支付密码abc123')).toEqual({ text: '支付密码[密码]', kinds: ['password'] });
+  });
+
+  it('lists every kind found in a message with several secrets', () => {
+    const { text, kinds } = redactor.redact('卡号6222021234567890，手机13812345678，验证码654321');
+    expect(text).toBe('卡号[卡号],手机[手机号],验证码[验证码]');
+    expect([...kinds].sort()).toEqual(['bankCard', 'phone', 'verificationCode']);
+  });
+
+  it('never leaves the original digits in the redacted text', () => {
+    const secrets = ['123456', '６５４３２１', '6222 0212 3456 7890', '6222021234567890123', '+86 138 1234 5678', '11010519491231002X'];
+    for (const secret of secrets) {
+      const { text } = redactor.redact(`请帮我看看 ${secret} 这个`);
+      const digits = secret.replace(/[^0-9０-９]/g, '');
+      expect(text.replace(/[\s-]/g, '')).not.toContain(digits);
+      // No run of four digits of it survives, grouped or not.
+      expect(text, text).not.toMatch(/[0-9０-９](?:[\s-]?[0-9０-９]){3}/);
+    }
+  });
+});
+
+describe('SecretRedactor: what is left alone', () => {
+  it.each([
+    '余额还有1000元',
+    '还有 1000 元',
+    '钱包里还有2000块',
+    '¥2000',
+    '余额还有￥2000',
+    '2025-05-12',
+    '1999年绑的卡',
+    '下午15:30',
+    '支付密码忘了怎么办',
+    '等了12分钟',
+    '12',
+    '我要解绑钱包',
+  ])('%s', (text) => {
+    expect(redactor.redact(text)).toEqual({ text, kinds: [] });
+  });
+});
+
+describe('SecretRedactor.strip', () => {
+  it('removes the labels and keeps the words around them', () => {
+    const { text } = redactor.redact('验证码123456收不到');
+    expect(redactor.strip(text).replace(/\s+/g, '')).toBe('验证码收不到');
+  });
+});
