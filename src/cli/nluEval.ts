@@ -1,9 +1,11 @@
 /**
  * npm run nlu:eval -- FILE.jsonl [--json]      score the NLU on labelled lines {"text","intent"}
  * npm run nlu:eval -- --cv 5 [--json]          k-fold cross-validation over the training data
+ * --features charNgrams|charNgramsAndWords|words|charTrigrams   compare tokenisations (default charNgrams)
  */
 import { parseArgs } from 'node:util';
 import { loadContent, isContentError } from '../content/loadContent.js';
+import type { FeatureSet } from '../nlu/featureExtractor.js';
 import { MessageParser, evaluate, kFolds, readLabelledJsonl, JsonlError, type EvaluationReport, type LabelledText } from '../nlu/index.js';
 
 const percent = (value: number) => `${(value * 100).toFixed(1)}%`;
@@ -22,6 +24,9 @@ function printReport(title: string, report: EvaluationReport): void {
   }
 }
 
+const featureSets: FeatureSet[] = ['charNgrams', 'charNgramsAndWords', 'words', 'charTrigrams'];
+let parserOptions: { featureSet?: FeatureSet } = {};
+
 function crossValidate(k: number): EvaluationReport {
   const content = loadContent();
   const examples: LabelledText[] = content.intents.flatMap((intent) => intent.examples.map((text) => ({ text, intent: intent.name })));
@@ -33,7 +38,7 @@ function crossValidate(k: number): EvaluationReport {
       name: intent.name,
       examples: training.filter((example) => example.intent === intent.name).map((example) => example.text),
     }));
-    const parser = new MessageParser({ intents, lexicon: content.lexicon });
+    const parser = new MessageParser({ intents, lexicon: content.lexicon }, parserOptions);
     for (const example of testFold) predictions.set(example, parser.parse(example.text).intent.name);
   });
   const ordered = folds.flat();
@@ -43,9 +48,13 @@ function crossValidate(k: number): EvaluationReport {
 
 function main(): number {
   const { values, positionals } = parseArgs({
-    options: { json: { type: 'boolean', default: false }, cv: { type: 'string' } },
+    options: { json: { type: 'boolean', default: false }, cv: { type: 'string' }, features: { type: 'string' } },
     allowPositionals: true,
   });
+  if (values.features !== undefined) {
+    if (!featureSets.includes(values.features as FeatureSet)) throw new JsonlError(`--features takes one of ${featureSets.join(', ')}`);
+    parserOptions = { featureSet: values.features as FeatureSet };
+  }
   if (values.cv !== undefined) {
     const k = Number(values.cv);
     if (!Number.isInteger(k) || k < 2) throw new JsonlError('--cv takes a whole number of folds, 2 or more');
@@ -64,12 +73,19 @@ function main(): number {
   const known = new Set(content.intents.map((intent) => intent.name));
   const unknown = [...new Set(cases.map((c) => c.intent).filter((intent) => !known.has(intent)))];
   if (unknown.length) console.error(`warning: ${file} names intents the bot does not know: ${unknown.join(', ')}`);
-  const parser = new MessageParser(content);
+  const started = performance.now();
+  const parser = new MessageParser(content, parserOptions);
+  const trainedMs = performance.now() - started;
   const report = evaluate(cases, (text) => parser.parse(text).intent.name);
-  if (values.json) console.log(JSON.stringify({ file, ...report }));
-  else printReport(`${file}`, report);
+  if (values.json) console.log(JSON.stringify({ file, trainingMs: Math.round(trainedMs), ...report }));
+  else printReport(`${file}  (trained in ${trainedMs.toFixed(0)} ms)`, report);
   return 0;
 }
+
+// Piping into `head` closes stdout early; that is not an error worth a stack trace.
+process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  if (error.code !== 'EPIPE') throw error;
+});
 
 try {
   process.exitCode = main();

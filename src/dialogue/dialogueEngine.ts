@@ -24,6 +24,17 @@ export class DialogueInputError extends Error {
   }
 }
 
+/** A turn the flows could not complete; the conversation is left as it was before the turn. */
+export class DialogueTurnError extends Error {
+  override name = 'DialogueTurnError';
+  constructor(
+    readonly conversationId: string,
+    cause: unknown,
+  ) {
+    super(`turn failed in conversation ${conversationId}: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+  }
+}
+
 export function isDialogueInputError(error: unknown): error is DialogueInputError {
   return error instanceof DialogueInputError;
 }
@@ -88,7 +99,12 @@ export class DialogueEngine {
 
   handleMessage(conversationId: string, text: unknown): Promise<TurnResult> {
     // Validate before queueing so bad input costs nothing and never touches the conversation.
-    const message = this.validate(text);
+    let message: string;
+    try {
+      message = this.validate(text);
+    } catch (error) {
+      return Promise.reject(error);
+    }
     const previous = this.queues.get(conversationId) ?? Promise.resolve();
     const turn = previous.catch(() => undefined).then(() => this.runTurn(conversationId, message));
     this.queues.set(conversationId, turn);
@@ -127,11 +143,13 @@ export class DialogueEngine {
     if (restarted) said.push({ type: 'bot.say', key: 'conversationUpdated' });
     const event = eventFromParse(parse);
     actor.send(event);
+    this.failIfErrored(actor, conversationId);
     if (said.length === (restarted ? 1 : 0)) {
       // Every flow state answers every event (a test walks them all); this guards content drift.
       this.logger.warn('no reply from flows', { conversationId, event: event.type, state: describeState(actor.getSnapshot()) });
       said.push({ type: 'bot.say', key: 'notHandled' });
       actor.send({ type: 'flow.resume' } as never);
+      this.failIfErrored(actor, conversationId);
     }
     const snapshot = actor.getSnapshot();
     const persisted = actor.getPersistedSnapshot();
@@ -162,21 +180,30 @@ export class DialogueEngine {
    * Restores the stored snapshot. One written by other flows is tried as it is; if it no longer
    * fits, the conversation starts over with a note to the user instead of failing the turn.
    */
+  /** A flow that throws leaves its actor in error: the turn fails and nothing is saved. */
+  private failIfErrored(actor: ConversationActor, conversationId: string): void {
+    const snapshot = actor.getSnapshot();
+    if (snapshot.status !== 'error') return;
+    actor.stop();
+    throw new DialogueTurnError(conversationId, snapshot.error);
+  }
+
   private restore(conversationId: string, stored: ConversationState | undefined, listen: (actor: ConversationActor) => void) {
-    const fresh = () => {
-      const actor = createActor(conversationMachine);
+    const start = (actor: ConversationActor) => {
       listen(actor);
+      // Without an error observer xstate rethrows a flow's error later, outside this turn.
+      actor.subscribe({ error: () => undefined });
       return actor.start();
     };
     if (stored) {
       try {
-        const actor = createActor(conversationMachine, { snapshot: stored.snapshot as Snapshot<unknown> });
-        listen(actor);
-        actor.start();
+        const value = (stored.snapshot as { value?: unknown } | null)?.value;
+        if (!isKnownState(value)) throw new Error(`state ${JSON.stringify(value)} is not in the current flows`);
+        const actor = start(createActor(conversationMachine, { snapshot: stored.snapshot as Snapshot<unknown> }));
         const snapshot = actor.getSnapshot();
-        if (snapshot.status !== 'active' || !isKnownState(snapshot.value)) {
+        if (snapshot.status !== 'active') {
           actor.stop();
-          throw new Error(`state ${JSON.stringify(snapshot.value)} is not in the current flows`);
+          throw new Error(`restored conversation is ${snapshot.status}`);
         }
         // Touch every child so a child snapshot that no longer fits fails here, not mid-turn.
         describeState(snapshot);
@@ -188,10 +215,10 @@ export class DialogueEngine {
           flowVersion,
           error: (error as Error).message,
         });
-        return { actor: fresh(), restarted: true };
+        return { actor: start(createActor(conversationMachine)), restarted: true };
       }
     }
-    return { actor: fresh(), restarted: false };
+    return { actor: start(createActor(conversationMachine)), restarted: false };
   }
 }
 

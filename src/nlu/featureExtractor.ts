@@ -1,5 +1,5 @@
-import { Jieba } from '@node-rs/jieba';
-import { dict } from '@node-rs/jieba/dict.js';
+import { createRequire } from 'node:module';
+import type { Jieba } from '@node-rs/jieba';
 
 export type FeatureSet = 'charNgrams' | 'charTrigrams' | 'words' | 'charNgramsAndWords';
 
@@ -21,7 +21,12 @@ export class FeatureExtractor {
     domainWords: readonly string[] = [],
   ) {
     if (featureSet === 'words' || featureSet === 'charNgramsAndWords') {
-      this.jieba = Jieba.withDict(dict);
+      // Loaded only for the word-based feature sets, which are kept to re-run the comparison
+      // (npm run nlu:eval -- --cv 5 --features words); the default needs no native segmenter.
+      const require = createRequire(import.meta.url);
+      const { Jieba: JiebaSegmenter } = require('@node-rs/jieba') as typeof import('@node-rs/jieba');
+      const { dict } = require('@node-rs/jieba/dict') as typeof import('@node-rs/jieba/dict.js');
+      this.jieba = JiebaSegmenter.withDict(dict);
       // jieba's dictionary lacks words like 微信 and 解绑; without them it cuts 微/信 and 解/绑.
       if (domainWords.length) this.jieba.loadDict(Buffer.from(domainWords.map((word) => `${word} 100000 n`).join('\n')));
     }

@@ -1,0 +1,220 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { loadContent, type Content } from '../../src/content/loadContent.js';
+import { MemoryConversationStore, type ConversationState, type ConversationStore, type TranscriptEntry } from '../../src/dialogue/conversationStore.js';
+import { DialogueEngine, DialogueInputError, maxMessageLength, type TurnResult } from '../../src/dialogue/dialogueEngine.js';
+
+let content: Content;
+const warnings: string[] = [];
+
+beforeAll(() => {
+  content = loadContent();
+});
+
+function newEngine(store: ConversationStore = new MemoryConversationStore()) {
+  return new DialogueEngine({ content, store, logger: { warn: (message) => warnings.push(message) } });
+}
+
+const allText = (result: TurnResult) => result.replies.map((reply) => reply.text).join('\n');
+const responseText = (key: string) => content.responses.get(key)!.text;
+
+describe('a whole conversation through the one-turn function', () => {
+  it('walks a user typing ordinary Chinese through the unbinding with SMS verification', async () => {
+    const engine = newEngine();
+    const say = (text: string) => engine.handleMessage('walk', text);
+
+    let result = await say('我想把微信里的钱包解绑');
+    expect(result.intent.name).toBe('unbind_wallet');
+    expect(allText(result)).toContain(responseText('unbind.askBalance'));
+    result = await say('没有余额');
+    expect(result.state).toBe('unbinding.openWeChat');
+    expect(result.progress).toEqual({ step: 1, total: 7 });
+    for (const step of [2, 3, 4, 5, 6]) {
+      result = await say('好了');
+      expect(result.progress?.step).toBe(step);
+      expect(allText(result)).toContain(`第 ${step} 步`);
+    }
+    result = await say('下一步');
+    expect(result.progress?.step).toBe(7);
+    expect(result.state).toBe('unbinding.confirmUnbind.verifying.choosingMethod');
+    expect(result.replies.at(-1)?.quickReplies?.map((reply) => reply.title)).toContain('短信验证码');
+    result = await say('短信验证码');
+    expect(result.state).toBe('unbinding.confirmUnbind.verifying.guidingMethod');
+    result = await say('通过了');
+    expect(result.state).toBe('unbinding.confirmUnbind.confirming');
+    result = await say('已经解绑了');
+    expect(allText(result)).toContain(responseText('unbind.completed'));
+    expect(result.state).toBe('idle');
+    expect(result.progress).toBeUndefined();
+  });
+
+  it('clicking quick replies (payloads) works as well as typing', async () => {
+    const engine = newEngine();
+    let result = await engine.handleMessage('clicks', '/unbind_wallet');
+    expect(result.intent).toEqual({ name: 'unbind_wallet', confidence: 1 });
+    const pick = (title: string) => {
+      const reply = result.replies.at(-1)!.quickReplies!.find((quick) => quick.title === title);
+      expect(reply, `quick reply ${title}`).toBeDefined();
+      return engine.handleMessage('clicks', reply!.payload);
+    };
+    result = await pick('没有余额');
+    for (let step = 1; step <= 6; step++) result = await pick('好了，下一步');
+    result = await pick('指纹/面部识别');
+    expect(allText(result)).toContain(responseText('verify.guide.biometric'));
+    result = await pick('没通过');
+    expect(allText(result)).toContain(responseText('verify.tip.restart'));
+    result = await pick('还是不行');
+    result = await pick('还是不行');
+    expect(allText(result)).toContain(responseText('verify.offerHuman'));
+    result = await pick('转人工客服');
+    expect(result.handoff).toEqual({ reason: 'verification_failed', step: 7 });
+    expect(result.state).toBe('handedOff');
+  });
+
+  it('answers an FAQ asked mid-flow and resumes at the same step', async () => {
+    const engine = newEngine();
+    for (const text of ['我要解绑', '没有', '好了', '好了']) await engine.handleMessage('digress', text);
+    const result = await engine.handleMessage('digress', '解绑以后我的交易记录还在吗');
+    expect(result.intent.name).toBe('records_after_unbind');
+    expect(allText(result)).toContain(responseText('faq.records_after_unbind'));
+    expect(allText(result)).toContain('第 3 步');
+    expect(result.progress?.step).toBe(3);
+  });
+
+  it('offers a human after two messages it cannot understand', async () => {
+    const engine = newEngine();
+    expect(allText(await engine.handleMessage('lost', 'asdfghjkl'))).toBe(responseText('fallback'));
+    const second = await engine.handleMessage('lost', '今天天气怎么样');
+    expect(second.intent.name).toBe('out_of_scope');
+    expect(allText(second)).toBe(responseText('fallback.offerHuman'));
+  });
+
+  it('asks which one was meant, offering both as buttons, when two intents are too close', async () => {
+    const result = await newEngine().handleMessage('unsure', '解绑钱包有什么用');
+    expect(allText(result)).toBe(responseText('clarify'));
+    const payloads = result.replies[0]!.quickReplies!.map((reply) => reply.payload);
+    expect(payloads).toContain('/why_unbind');
+    expect(payloads).toContain('/out_of_scope');
+  });
+});
+
+describe('script', () => {
+  it('answers in traditional characters a user who writes them, quick replies included', async () => {
+    const engine = newEngine();
+    const result = await engine.handleMessage('tw', '解綁錢包後購物記錄還在嗎');
+    expect(result.intent.name).toBe('records_after_unbind');
+    expect(allText(result)).toContain('記錄');
+    expect(allText(result)).not.toContain('记录');
+    expect(result.replies[0]!.quickReplies![0]!.title).toBe('開始解綁');
+    // "好" is the same in both scripts, so the conversation keeps the user's script.
+    const next = await engine.handleMessage('tw', '/unbind_wallet');
+    expect(allText(next)).toContain('解綁');
+  });
+
+  it('answers in simplified characters otherwise', async () => {
+    const result = await newEngine().handleMessage('cn', '解绑后购物记录还在吗');
+    expect(allText(result)).toContain('记录');
+  });
+});
+
+describe('secrets the user types', () => {
+  it('warns first, and nothing stored keeps the code, card, phone or ID number', async () => {
+    const store = new MemoryConversationStore();
+    const engine = newEngine(store);
+    const secrets = ['验证码是 482913', '卡号6222 0212 3456 7890 123', '手机13812345678', '身份证11010519491231002X', '我的密码是abc12345'];
+    for (const text of secrets) {
+      const result = await engine.handleMessage('secret', text);
+      expect(result.replies[0]!.text).toBe(responseText('secretWarning'));
+    }
+    const transcript = await engine.transcript('secret');
+    const stored = JSON.stringify([await store.load('secret'), transcript]);
+    for (const value of ['482913', '6222', '13812345678', '11010519491231002X', 'abc12345']) expect(stored).not.toContain(value);
+    const userLines = transcript.filter((entry) => entry.role === 'user').map((entry) => entry.text);
+    expect(userLines).toEqual(['验证码是 [验证码]', '卡号[卡号]', '手机[手机号]', '身份证[身份证号]', '我的密码是[密码]']);
+  });
+
+  it('a bare code typed during verification re-asks the question instead of treating it as an answer', async () => {
+    const engine = newEngine();
+    for (const text of ['/unbind_wallet', '/deny', '/affirm', '/affirm', '/affirm', '/affirm', '/affirm', '/affirm', '/verification_help{"method":"sms"}']) {
+      await engine.handleMessage('code', text);
+    }
+    const result = await engine.handleMessage('code', '123456');
+    expect(result.replies[0]!.text).toBe(responseText('secretWarning'));
+    expect(allText(result)).toContain(responseText('verify.guide.sms'));
+    expect(result.state).toBe('unbinding.confirmUnbind.verifying.guidingMethod');
+  });
+});
+
+describe('persistence', () => {
+  it('round-trips the snapshot through JSON: a new engine on the same store continues at the same step', async () => {
+    const store = new MemoryConversationStore();
+    for (const text of ['我要解绑', '没有', '好了', '好了']) await newEngine(store).handleMessage('resume', text);
+    const stored = await store.load('resume');
+    expect(JSON.parse(JSON.stringify(stored))).toEqual(stored);
+    const result = await newEngine(store).handleMessage('resume', '好了');
+    expect(result.progress?.step).toBe(4);
+  });
+
+  it('a snapshot the current flows cannot use starts over with a note instead of failing the turn', async () => {
+    const store = new MemoryConversationStore();
+    const broken: ConversationState = { flowVersion: 'old', snapshot: { status: 'active', value: 'removedState', context: {}, children: {} }, script: 'simplified' };
+    await store.saveTurn('old', broken, []);
+    const result = await newEngine(store).handleMessage('old', '我要解绑');
+    expect(result.replies[0]!.text).toBe(responseText('conversationUpdated'));
+    expect(result.state).toBe('unbinding.checkingBalance');
+    expect(warnings.some((warning) => warning.includes('could not be restored'))).toBe(true);
+  });
+
+  it('a snapshot from older flows whose states still exist continues where it was', async () => {
+    const store = new MemoryConversationStore();
+    const engine = newEngine(store);
+    for (const text of ['我要解绑', '没有']) await engine.handleMessage('older', text);
+    const stored = (await store.load('older'))!;
+    await store.saveTurn('older', { ...stored, flowVersion: 'an-older-version' }, []);
+    const result = await newEngine(store).handleMessage('older', '好了');
+    expect(result.progress?.step).toBe(2);
+  });
+
+  it('keeps the transcript of each turn in order, with intents on user lines', async () => {
+    const engine = newEngine();
+    await engine.handleMessage('log', '你好');
+    await engine.handleMessage('log', '谢谢');
+    const transcript: TranscriptEntry[] = await engine.transcript('log');
+    expect(transcript.map((entry) => entry.role)).toEqual(['user', 'bot', 'user', 'bot']);
+    expect(transcript[0]).toMatchObject({ text: '你好', intent: { name: 'greet' } });
+  });
+});
+
+describe('bad input', () => {
+  it.each([
+    [undefined, 'text_not_string'],
+    [42, 'text_not_string'],
+    ['   ', 'empty_text'],
+    ['长'.repeat(maxMessageLength + 1), 'text_too_long'],
+  ])('refuses %j with a clear error and leaves the conversation untouched', async (text, code) => {
+    const store = new MemoryConversationStore();
+    const engine = newEngine(store);
+    await engine.handleMessage('bad', '我要解绑');
+    const before = await store.load('bad');
+    const error = await engine.handleMessage('bad', text).catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(DialogueInputError);
+    expect((error as DialogueInputError).code).toBe(code);
+    expect(await store.load('bad')).toEqual(before);
+    expect((await engine.transcript('bad')).length).toBe(3);
+  });
+
+  it('accepts a message of exactly the maximum length', async () => {
+    await expect(newEngine().handleMessage('long', '长'.repeat(maxMessageLength))).resolves.toBeDefined();
+  });
+});
+
+describe('concurrency', () => {
+  it('runs turns of one conversation one after another, so none is lost', async () => {
+    const engine = newEngine();
+    await engine.handleMessage('busy', '/unbind_wallet');
+    await engine.handleMessage('busy', '/deny');
+    const results = await Promise.all(Array.from({ length: 5 }, () => engine.handleMessage('busy', '/affirm')));
+    expect(results.map((result) => result.progress?.step)).toEqual([2, 3, 4, 5, 6]);
+    const userLines = (await engine.transcript('busy')).filter((entry) => entry.role === 'user');
+    expect(userLines).toHaveLength(7);
+  });
+});
