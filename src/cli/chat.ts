@@ -3,29 +3,43 @@
  */
 import { randomUUID } from 'node:crypto';
 import { createInterface } from 'node:readline';
-import { loadContent } from '../content/loadContent.js';
+import { isContentError, loadContent } from '../content/loadContent.js';
 import { MemoryConversationStore } from '../dialogue/conversationStore.js';
 import { DialogueEngine, isDialogueInputError } from '../dialogue/dialogueEngine.js';
 import type { Reply } from '../dialogue/replyRenderer.js';
 
+const content = (() => {
+  try {
+    return loadContent();
+  } catch (error) {
+    if (!isContentError(error)) throw error;
+    // A content mistake is the editor's to fix: say where, without a stack trace.
+    console.error(`chat: ${error.message}`);
+    process.exit(2);
+  }
+})();
 const engine = new DialogueEngine({
-  content: loadContent(),
+  content,
   store: new MemoryConversationStore(),
   logger: { warn: () => undefined },
 });
 const conversationId = randomUUID();
 let choices: Reply['quickReplies'] = [];
+/** Interface labels live with the other texts in intents/responses/ui.yml. */
+const label = (key: string, params?: Record<string, number>) =>
+  (content.responses.get(key)?.text ?? key).replace(/\{(\w+)\}/g, (whole, name: string) => String(params?.[name] ?? whole));
+const botName = label('ui.botName');
 
 function show(replies: Reply[], progress?: { step: number; total: number }): void {
-  if (progress) console.log(`\x1b[2m── 第 ${progress.step} / ${progress.total} 步 ──\x1b[0m`);
-  for (const reply of replies) console.log(`\x1b[36m机器人\x1b[0m  ${reply.text.replace(/\n/g, '\n        ')}`);
+  if (progress) console.log(`\x1b[2m── ${label('ui.progress', progress)} ──\x1b[0m`);
+  for (const reply of replies) console.log(`\x1b[36m${botName}\x1b[0m  ${reply.text.replace(/\n/g, '\n        ')}`);
   // Only the last reply's quick replies are live, as in the web widget.
   choices = replies.at(-1)?.quickReplies ?? [];
   choices.forEach((choice, index) => console.log(`  \x1b[33m${index + 1}\x1b[0m ${choice.title}`));
 }
 
-const terminal = createInterface({ input: process.stdin, output: process.stdout, prompt: '\n\x1b[32m你\x1b[0m  ' });
-console.log('微信钱包解绑助手 (Ctrl+D 退出)\n');
+const terminal = createInterface({ input: process.stdin, output: process.stdout, prompt: `\n\x1b[32m${label('ui.userName')}\x1b[0m  ` });
+console.log(`${label('ui.title')}\n`);
 show(engine.welcome());
 terminal.prompt();
 // Reading lines as a stream (not question()) also works when a script pipes the whole chat in.
