@@ -6,6 +6,19 @@ export interface TranscriptEntry {
   text: string;
   at: string;
   intent?: { name: string; confidence: number };
+  /** On bot lines: the buttons offered, so a reloaded widget can show them again. */
+  quickReplies?: { title: string; payload: string }[];
+}
+
+/** A conversation handed to a human: what the agent needs to pick it up. */
+export interface HandoffTicket {
+  conversationId: string;
+  reason: string;
+  /** The unbinding step reached (0 when the user was not in the steps). */
+  step: number;
+  /** Where the conversation was, e.g. "unbinding.confirmUnbind.verifying.offeringHuman". */
+  state: string;
+  createdAt: string;
 }
 
 /** What is kept of a conversation between turns. */
@@ -21,15 +34,20 @@ export interface ConversationState {
 /** Where conversations live between turns. One turn = load, then one atomic saveTurn. */
 export interface ConversationStore {
   load(conversationId: string): Promise<ConversationState | undefined>;
-  /** Persists the new state and appends the turn's transcript entries, together or not at all. */
-  saveTurn(conversationId: string, state: ConversationState, entries: readonly TranscriptEntry[]): Promise<void>;
+  /**
+   * Persists the new state and appends the turn's transcript entries (and the ticket, on the turn
+   * the conversation is handed off), together or not at all.
+   */
+  saveTurn(conversationId: string, state: ConversationState, entries: readonly TranscriptEntry[], ticket?: HandoffTicket): Promise<void>;
   transcript(conversationId: string): Promise<TranscriptEntry[]>;
+  tickets(): Promise<HandoffTicket[]>;
 }
 
 /** Keeps conversations in memory: for tests, the terminal chat, and one-process demos. */
 export class MemoryConversationStore implements ConversationStore {
   private readonly states = new Map<string, string>();
   private readonly transcripts = new Map<string, TranscriptEntry[]>();
+  private readonly openTickets: HandoffTicket[] = [];
 
   async load(conversationId: string): Promise<ConversationState | undefined> {
     const json = this.states.get(conversationId);
@@ -37,10 +55,15 @@ export class MemoryConversationStore implements ConversationStore {
     return json === undefined ? undefined : (JSON.parse(json) as ConversationState);
   }
 
-  async saveTurn(conversationId: string, state: ConversationState, entries: readonly TranscriptEntry[]): Promise<void> {
+  async saveTurn(conversationId: string, state: ConversationState, entries: readonly TranscriptEntry[], ticket?: HandoffTicket): Promise<void> {
     const json = JSON.stringify(state);
     this.states.set(conversationId, json);
     this.transcripts.set(conversationId, [...(this.transcripts.get(conversationId) ?? []), ...entries]);
+    if (ticket) this.openTickets.push({ ...ticket });
+  }
+
+  async tickets(): Promise<HandoffTicket[]> {
+    return this.openTickets.map((ticket) => ({ ...ticket }));
   }
 
   async transcript(conversationId: string): Promise<TranscriptEntry[]> {

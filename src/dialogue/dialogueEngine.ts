@@ -97,7 +97,11 @@ export class DialogueEngine {
     return [this.renderer.render({ key: 'greet' }, 'simplified')];
   }
 
-  handleMessage(conversationId: string, text: unknown): Promise<TurnResult> {
+  /**
+   * @param displayText what the user saw themselves send, when it differs from `text` (the title of
+   *   a clicked quick reply whose payload is `/affirm`); it is what the transcript shows.
+   */
+  handleMessage(conversationId: string, text: unknown, displayText?: string): Promise<TurnResult> {
     // Validate before queueing so bad input costs nothing and never touches the conversation.
     let message: string;
     try {
@@ -106,12 +110,23 @@ export class DialogueEngine {
       return Promise.reject(error);
     }
     const previous = this.queues.get(conversationId) ?? Promise.resolve();
-    const turn = previous.catch(() => undefined).then(() => this.runTurn(conversationId, message));
+    const turn = previous.catch(() => undefined).then(() => this.runTurn(conversationId, message, displayText));
     this.queues.set(conversationId, turn);
     void turn.finally(() => {
       if (this.queues.get(conversationId) === turn) this.queues.delete(conversationId);
     }).catch(() => undefined);
     return turn;
+  }
+
+  /** Where a conversation stands, without taking a turn (for a widget restoring its view). */
+  async describe(conversationId: string): Promise<Pick<TurnResult, 'state' | 'progress'>> {
+    const stored = await this.store.load(conversationId);
+    const { actor } = this.restore(conversationId, stored, () => undefined);
+    const snapshot = actor.getSnapshot();
+    actor.stop();
+    const { step, totalSteps } = snapshot.context;
+    const state = describeState(snapshot);
+    return step > 0 && snapshot.value === 'unbinding' ? { state, progress: { step, total: totalSteps } } : { state };
   }
 
   transcript(conversationId: string): Promise<TranscriptEntry[]> {
@@ -127,7 +142,7 @@ export class DialogueEngine {
     return text;
   }
 
-  private async runTurn(conversationId: string, text: string): Promise<TurnResult> {
+  private async runTurn(conversationId: string, text: string, displayText: string | undefined): Promise<TurnResult> {
     const stored = await this.store.load(conversationId);
     const parse = this.parser.parse(text, { expectedIntents: expectedIntentsIn(stored) });
     const script = parse.script ?? stored?.script ?? 'simplified';
@@ -163,12 +178,15 @@ export class DialogueEngine {
 
     const at = this.now().toISOString();
     const intent = { name: parse.intent.name, confidence: Number(parse.intent.confidence.toFixed(4)) };
+    // A payload's label is shown instead of "/affirm", redacted like anything the user typed.
+    const userLine = parse.fromPayload && displayText?.trim() ? this.parser.redact(displayText.slice(0, maxMessageLength)) : parse.redactedText;
     const entries: TranscriptEntry[] = [
-      { role: 'user', text: parse.redactedText, at, intent },
-      ...replies.map((reply): TranscriptEntry => ({ role: 'bot', text: reply.text, at })),
+      { role: 'user', text: userLine, at, intent },
+      ...replies.map((reply): TranscriptEntry => (reply.quickReplies ? { role: 'bot', text: reply.text, at, quickReplies: reply.quickReplies } : { role: 'bot', text: reply.text, at })),
     ];
     const newState: ConversationState = { flowVersion, snapshot: persisted, script };
-    await this.store.saveTurn(conversationId, newState, entries);
+    const ticket = handoff ? { conversationId, reason: handoff.reason, step: handoff.step, state, createdAt: at } : undefined;
+    await this.store.saveTurn(conversationId, newState, entries, ticket);
 
     const result: TurnResult = { replies, intent, state };
     if (step > 0 && snapshot.value === 'unbinding') result.progress = { step, total: totalSteps };

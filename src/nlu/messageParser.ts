@@ -102,6 +102,11 @@ export class MessageParser {
       .sort((a, b) => b[1].length - a[1].length);
   }
 
+  /** The text with its secrets replaced by labels, for anything that is stored or logged. */
+  redact(text: string): string {
+    return this.redactor.redact(text).text;
+  }
+
   parse(text: string, context: ParseContext = {}): ParseResult {
     const payload = payloadPattern.exec(text.trim());
     if (payload && this.intentNames.has(payload[1]!)) return this.parsePayload(payload[1]!, payload[2]);

@@ -1,0 +1,183 @@
+import type { IncomingMessage, Server } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { ActivityTypes, TurnContext, type Activity, type ResourceResponse } from 'botbuilder';
+import { WebAdapter } from 'botbuilder-adapter-web';
+import { Botkit, type BotkitMessage, type BotWorker } from 'botkit';
+import { WebSocketServer, type RawData, type WebSocket } from 'ws';
+import { z } from 'zod';
+import { DialogueInputError, maxMessageLength, type DialogueEngine } from '../dialogue/dialogueEngine.js';
+import { checkAccess, type IdentityStore } from '../storage/identityStore.js';
+
+type TurnLogic = (context: TurnContext) => Promise<void>;
+
+const helloFrame = z.object({ type: z.literal('hello'), conversation: z.string().min(1).max(100), token: z.string().min(1).max(200) }).strict();
+const messageFrame = z.object({ type: z.literal('message'), text: z.string(), displayText: z.string().max(maxMessageLength).optional() }).strict();
+
+/** Largest websocket frame accepted; a message is at most 1000 characters, so 16 KB is ample. */
+const maxFrameBytes = 16 * 1024;
+const heartbeatMs = 30_000;
+
+interface AuthenticatedSocket extends WebSocket {
+  conversationId?: string;
+  isAlive?: boolean;
+}
+
+/**
+ * Botkit's web adapter, with the identity it lacks. The stock adapter takes the user id from each
+ * frame and routes replies by it, so any client could read or continue another's conversation;
+ * here a socket proves it owns a conversation once (a `hello` frame with the conversation's token)
+ * and every later frame and reply is bound to that conversation. It also keeps its heartbeat timer
+ * so the process can shut down.
+ */
+export class AuthenticatedWebAdapter extends WebAdapter {
+  private readonly sockets = new Map<string, Set<AuthenticatedSocket>>();
+  private socketServer: WebSocketServer | undefined;
+  private heartbeat: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly server: Server,
+    private readonly identities: IdentityStore,
+    private readonly path = '/ws',
+  ) {
+    super({ noServer: true });
+  }
+
+  /** Botkit calls this once it is ready; `logic` runs Botkit's middleware and handlers for a turn. */
+  override createSocketServer(_server: unknown, _options: unknown, logic: TurnLogic): void {
+    const wss = new WebSocketServer({ noServer: true, maxPayload: maxFrameBytes });
+    this.socketServer = wss;
+    this.wss = wss;
+    this.server.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
+      if (new URL(request.url ?? '/', 'http://localhost').pathname !== this.path) return socket.destroy();
+      wss.handleUpgrade(request, socket, head, (ws) => this.accept(ws as AuthenticatedSocket, logic));
+    });
+    this.heartbeat = setInterval(() => {
+      for (const ws of wss.clients as Set<AuthenticatedSocket>) {
+        if (ws.isAlive === false) ws.terminate();
+        else {
+          ws.isAlive = false;
+          ws.ping();
+        }
+      }
+    }, heartbeatMs);
+    this.heartbeat.unref();
+  }
+
+  private accept(ws: AuthenticatedSocket, logic: TurnLogic): void {
+    ws.isAlive = true;
+    ws.on('pong', () => (ws.isAlive = true));
+    ws.on('error', () => ws.terminate());
+    ws.on('close', () => {
+      if (ws.conversationId) this.sockets.get(ws.conversationId)?.delete(ws);
+    });
+    ws.on('message', (data: RawData, isBinary: boolean) => {
+      void this.receive(ws, data, isBinary, logic).catch(() => send(ws, { type: 'error', code: 'internal_error', message: 'this message could not be processed' }));
+    });
+  }
+
+  private async receive(ws: AuthenticatedSocket, data: RawData, isBinary: boolean, logic: TurnLogic): Promise<void> {
+    if (isBinary) return send(ws, { type: 'error', code: 'binary_frame', message: 'send JSON text frames' });
+    let frame: unknown;
+    try {
+      frame = JSON.parse(data.toString());
+    } catch {
+      return send(ws, { type: 'error', code: 'invalid_json', message: 'a frame must be one JSON object' });
+    }
+    if (!ws.conversationId) {
+      const hello = helloFrame.safeParse(frame);
+      if (!hello.success) return refuse(ws, 'unauthorized', 'start with {"type":"hello","conversation":…,"token":…}');
+      const access = await checkAccess(this.identities, hello.data.conversation, hello.data.token);
+      if (access !== 'ok') return refuse(ws, 'unauthorized', 'unknown conversation or wrong token');
+      ws.conversationId = hello.data.conversation;
+      let peers = this.sockets.get(ws.conversationId);
+      if (!peers) this.sockets.set(ws.conversationId, (peers = new Set()));
+      peers.add(ws);
+      return send(ws, { type: 'ready' });
+    }
+    const message = messageFrame.safeParse(frame);
+    if (!message.success) return send(ws, { type: 'error', code: 'invalid_frame', message: 'expected {"type":"message","text":"…"}' });
+    const activity: Partial<Activity> = {
+      type: ActivityTypes.Message,
+      timestamp: new Date(),
+      channelId: 'websocket',
+      conversation: { id: ws.conversationId, isGroup: false, conversationType: 'personal', name: '' },
+      from: { id: ws.conversationId, name: '' },
+      recipient: { id: 'bot', name: '' },
+      text: message.data.text,
+      channelData: message.data.displayText === undefined ? {} : { displayText: message.data.displayText },
+    };
+    await this.runMiddleware(new TurnContext(this, activity), logic);
+  }
+
+  /** Replies go to every socket of the conversation (a user may have two tabs open), never by a client-given id. */
+  override async sendActivities(_context: TurnContext, activities: Partial<Activity>[]): Promise<ResourceResponse[]> {
+    for (const activity of activities) {
+      const conversationId = activity.conversation?.id;
+      if (!conversationId) continue;
+      const frame = { type: activity.type, text: activity.text, ...(activity.channelData as object | undefined) };
+      for (const ws of this.sockets.get(conversationId) ?? []) send(ws, frame);
+    }
+    return [];
+  }
+
+  /** Closes every socket and stops the heartbeat. */
+  async close(): Promise<void> {
+    if (this.heartbeat) clearInterval(this.heartbeat);
+    const wss = this.socketServer;
+    if (!wss) return;
+    for (const ws of wss.clients) ws.close(1001, 'server shutting down');
+    await new Promise<void>((resolve) => wss.close(() => resolve()));
+  }
+}
+
+function send(ws: WebSocket, frame: object): void {
+  if (ws.readyState === ws.OPEN) ws.send(JSON.stringify(frame));
+}
+
+function refuse(ws: WebSocket, code: string, message: string): void {
+  send(ws, { type: 'error', code, message });
+  ws.close(4401, code);
+}
+
+export interface BotkitWebChannel {
+  controller: Botkit;
+  adapter: AuthenticatedWebAdapter;
+  close(): Promise<void>;
+}
+
+/**
+ * The widget's channel: Botkit receives each websocket message, the dialogue engine takes the turn,
+ * and the replies go back through `bot.reply` with a typing indicator first.
+ */
+export function createBotkitWebChannel(server: Server, engine: DialogueEngine, identities: IdentityStore): BotkitWebChannel {
+  const adapter = new AuthenticatedWebAdapter(server, identities);
+  const controller = new Botkit({ adapter, disable_webserver: true, disable_console: true });
+  controller.on('message', async (bot: BotWorker, message: BotkitMessage) => {
+    const conversationId = message.channel ?? message.user;
+    await bot.reply(message, { type: 'typing' });
+    try {
+      const displayText = (message.incoming_message.channelData as { displayText?: string } | undefined)?.displayText;
+      const result = await engine.handleMessage(conversationId, message.text ?? '', displayText);
+      for (const reply of result.replies) {
+        await bot.reply(message, {
+          text: reply.text,
+          channelData: { quick_replies: reply.quickReplies ?? [], progress: result.progress ?? null, state: result.state, intent: result.intent },
+        });
+      }
+    } catch (error) {
+      const isInput = error instanceof DialogueInputError;
+      await bot.reply(message, {
+        type: 'error',
+        channelData: { code: isInput ? error.code : 'turn_failed', message: isInput ? error.message : 'this message could not be processed; please try again' },
+      });
+      if (!isInput) throw error;
+    }
+  });
+  return {
+    controller,
+    adapter,
+    async close() {
+      await adapter.close();
+    },
+  };
+}

@@ -1,0 +1,118 @@
+import express, { type NextFunction, type Request, type Response, type Router } from 'express';
+import { z } from 'zod';
+import type { ConversationStore, TranscriptEntry } from '../dialogue/conversationStore.js';
+import { DialogueInputError, maxMessageLength, type DialogueEngine, type TurnResult } from '../dialogue/dialogueEngine.js';
+import { checkAccess, newConversationIdentity, type IdentityStore } from '../storage/identityStore.js';
+import { HttpError } from './httpErrors.js';
+import { openApiDocument } from './openApiDocument.js';
+
+export interface RestApiOptions {
+  engine: DialogueEngine;
+  store: ConversationStore & IdentityStore;
+  /** `ui.*` texts for the widget. */
+  uiTexts: Record<string, string>;
+}
+
+const messageBody = z
+  .object({ text: z.unknown(), displayText: z.string().max(maxMessageLength).optional() })
+  .strict();
+const parseBody = z.object({ text: z.unknown() }).strict();
+
+const inputErrorStatus: Record<DialogueInputError['code'], number> = { empty_text: 400, text_not_string: 400, text_too_long: 413 };
+
+/** JSON only: a form post or plain text gets 415 rather than an empty body. */
+function requireJson(req: Request, _res: Response, next: NextFunction): void {
+  if (!req.is('application/json')) throw new HttpError(415, 'unsupported_media_type', 'send the body as application/json');
+  next();
+}
+
+function bearerToken(req: Request): string | undefined {
+  const match = /^Bearer\s+(\S+)$/i.exec(req.get('authorization') ?? '');
+  return match?.[1];
+}
+
+function validBody<T>(schema: z.ZodType<T>, body: unknown): T {
+  const result = schema.safeParse(body ?? {});
+  if (result.success) return result.data;
+  const issue = result.error.issues[0]!;
+  const field = issue.path.join('.') || 'body';
+  const message = issue.code === 'unrecognized_keys' ? `unknown field(s): ${issue.keys.join(', ')}` : `${field}: ${issue.message}`;
+  throw new HttpError(400, 'invalid_body', message);
+}
+
+export function turnResponse(result: TurnResult) {
+  return { replies: result.replies, intent: result.intent, state: result.state, progress: result.progress ?? null };
+}
+
+/** The REST contract QA tools and outside clients rely on; described in openApiDocument. */
+export function restApi({ engine, store, uiTexts }: RestApiOptions): Router {
+  const router = express.Router();
+  const json = express.json({ limit: '16kb', strict: false });
+
+  async function authorize(req: Request): Promise<string> {
+    const id = String(req.params.id);
+    const access = await checkAccess(store, id, bearerToken(req));
+    if (access === 'unknown_conversation') throw new HttpError(404, 'conversation_not_found', `no conversation ${id}`);
+    if (access === 'missing_token') throw new HttpError(401, 'missing_token', 'send the conversation token as "Authorization: Bearer <token>"');
+    if (access === 'wrong_token') throw new HttpError(403, 'wrong_token', 'this token does not belong to this conversation');
+    return id;
+  }
+
+  router.get('/openapi.json', (_req, res) => {
+    res.json(openApiDocument);
+  });
+
+  router.get('/ui', (_req, res) => {
+    res.json({ texts: uiTexts });
+  });
+
+  router.post('/conversations', async (_req, res) => {
+    const { identity, token } = newConversationIdentity(new Date());
+    await store.createConversation(identity);
+    res.status(201).json({ id: identity.id, token, replies: engine.welcome() });
+  });
+
+  router.get('/conversations/:id', async (req, res) => {
+    const id = await authorize(req);
+    const [transcript, state] = await Promise.all([store.transcript(id), engine.describe(id)]);
+    res.json({ id, transcript: transcript.map(publicEntry), state: state.state, progress: state.progress ?? null });
+  });
+
+  router.post('/conversations/:id/messages', requireJson, json, async (req, res) => {
+    const id = await authorize(req);
+    const body = validBody(messageBody, req.body);
+    try {
+      const result = await engine.handleMessage(id, body.text, body.displayText);
+      res.json(turnResponse(result));
+    } catch (error) {
+      if (error instanceof DialogueInputError) throw new HttpError(inputErrorStatus[error.code], error.code, error.message);
+      throw error;
+    }
+  });
+
+  router.post('/parse', requireJson, json, (req, res) => {
+    const { text } = validBody(parseBody, req.body);
+    if (typeof text !== 'string') throw new HttpError(400, 'text_not_string', '"text" must be a string');
+    if (!text.trim()) throw new HttpError(400, 'empty_text', '"text" must not be empty');
+    if ([...text].length > maxMessageLength) throw new HttpError(413, 'text_too_long', `"text" is longer than ${maxMessageLength} characters`);
+    const parse = engine.parser.parse(text);
+    res.json({
+      text: parse.redactedText,
+      intent: parse.intent,
+      ranking: parse.ranking.slice(0, 10),
+      ambiguousBetween: parse.ambiguousBetween ?? null,
+      entities: parse.method ? { method: parse.method } : {},
+      secrets: parse.secrets,
+    });
+  });
+
+  router.use((req, _res) => {
+    throw new HttpError(404, 'not_found', `no route ${req.method} ${req.baseUrl}${req.path}`);
+  });
+  return router;
+}
+
+/** Transcript lines as clients see them (intents are for analytics, not for the widget). */
+function publicEntry(entry: TranscriptEntry) {
+  return entry.quickReplies ? { role: entry.role, text: entry.text, at: entry.at, quickReplies: entry.quickReplies } : { role: entry.role, text: entry.text, at: entry.at };
+}
