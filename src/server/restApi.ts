@@ -32,6 +32,8 @@ function bearerToken(req: Request): string | undefined {
 }
 
 function validBody<T>(schema: z.ZodType<T>, body: unknown): T {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new HttpError(400, 'invalid_body', 'the body must be a JSON object');
+  if (!('text' in body)) throw new HttpError(400, 'text_missing', 'the body needs a "text" field');
   const result = schema.safeParse(body ?? {});
   if (result.success) return result.data;
   const issue = result.error.issues[0]!;

@@ -1,0 +1,149 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createConversation, sendMessage, startTestServer, type TestServer } from '../support/testServer.js';
+
+let server: TestServer;
+beforeAll(async () => {
+  server = await startTestServer();
+});
+afterAll(async () => {
+  await server.stop();
+  server.cleanup();
+});
+
+const get = (path: string, headers: Record<string, string> = {}) => fetch(`${server.baseUrl}${path}`, { headers });
+
+describe('REST API', () => {
+  it('POST /api/conversations creates a conversation with an unguessable id and a token, and greets', async () => {
+    const response = await fetch(`${server.baseUrl}/api/conversations`, { method: 'POST' });
+    expect(response.status).toBe(201);
+    const body = (await response.json()) as { id: string; token: string; replies: { text: string }[] };
+    expect(body.id).toMatch(/^[\w-]{22}$/);
+    expect(body.token.length).toBeGreaterThanOrEqual(43);
+    expect(body.replies[0]!.text).toContain('解绑');
+    const other = await createConversation(server.baseUrl);
+    expect(other.id).not.toBe(body.id);
+  });
+
+  it('POST /messages returns the contract: replies with quick replies, intent with confidence, state', async () => {
+    const conversation = await createConversation(server.baseUrl);
+    const response = await sendMessage(server.baseUrl, conversation, { text: '我要解绑钱包' });
+    expect(response.status).toBe(200);
+    const body = (await response.json()) as { replies: { text: string; quickReplies?: { title: string; payload: string }[] }[]; intent: { name: string; confidence: number }; state: string };
+    expect(body.intent.name).toBe('unbind_wallet');
+    expect(body.intent.confidence).toBeGreaterThan(0.5);
+    expect(body.state).toBe('unbinding.checkingBalance');
+    expect(body.replies.at(-1)!.quickReplies).toEqual([
+      { title: '还有余额', payload: '/affirm' },
+      { title: '没有余额', payload: '/deny' },
+    ]);
+  });
+
+  it('GET /api/conversations/{id} returns the redacted transcript and the step reached', async () => {
+    const conversation = await createConversation(server.baseUrl);
+    await sendMessage(server.baseUrl, conversation, { text: '/unbind_wallet' });
+    await sendMessage(server.baseUrl, conversation, { text: '/deny', displayText: '没有余额' });
+    await sendMessage(server.baseUrl, conversation, { text: '我的卡号是6222021234567890123' });
+    const response = await get(`/api/conversations/${conversation.id}`, { authorization: `Bearer ${conversation.token}` });
+    expect(response.status).toBe(200);
+    const body = (await response.json()) as { transcript: { role: string; text: string }[]; progress: unknown; state: string };
+    const userLines = body.transcript.filter((entry) => entry.role === 'user').map((entry) => entry.text);
+    expect(userLines).toEqual(['/unbind_wallet', '没有余额', '我的卡号是[卡号]']);
+    expect(JSON.stringify(body)).not.toContain('6222021234567890123');
+    expect(body.progress).toEqual({ step: 1, total: 7 });
+  });
+
+  it('POST /api/parse classifies without a conversation, like Rasa', async () => {
+    const response = await fetch(`${server.baseUrl}/api/parse`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ text: '解绑后记录还在吗' }) });
+    const body = (await response.json()) as { intent: { name: string; confidence: number }; ranking: { name: string }[] };
+    expect(body.intent.name).toBe('records_after_unbind');
+    expect(body.ranking[0]!.name).toBe('records_after_unbind');
+    expect(body.ranking.length).toBeGreaterThan(1);
+  });
+
+  it('serves /healthz, the OpenAPI document, the widget script and the demo page', async () => {
+    expect(await (await get('/healthz')).json()).toEqual({ status: 'ok' });
+    const openapi = (await (await get('/api/openapi.json')).json()) as { openapi: string; paths: Record<string, unknown> };
+    expect(openapi.openapi).toMatch(/^3\./);
+    expect(Object.keys(openapi.paths)).toEqual(expect.arrayContaining(['/api/conversations', '/api/conversations/{id}', '/api/conversations/{id}/messages', '/api/parse']));
+    expect((await get('/widget.js')).headers.get('content-type')).toContain('javascript');
+    expect(await (await get('/')).text()).toContain('widget.js');
+  });
+});
+
+describe('identity', () => {
+  it('refuses a missing token with 401 and a wrong one with 403, leaving the conversation untouched', async () => {
+    const owner = await createConversation(server.baseUrl);
+    const intruder = await createConversation(server.baseUrl);
+    await sendMessage(server.baseUrl, owner, { text: '/unbind_wallet' });
+
+    const missing = await fetch(`${server.baseUrl}/api/conversations/${owner.id}/messages`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"text":"/cancel"}' });
+    expect(missing.status).toBe(401);
+    const wrong = await sendMessage(server.baseUrl, { id: owner.id, token: intruder.token }, { text: '/cancel' });
+    expect(wrong.status).toBe(403);
+    expect(((await wrong.json()) as { error: { code: string } }).error.code).toBe('wrong_token');
+    expect((await get(`/api/conversations/${owner.id}`, { authorization: `Bearer ${intruder.token}` })).status).toBe(403);
+    expect((await get(`/api/conversations/${owner.id}`)).status).toBe(401);
+
+    const transcript = (await (await get(`/api/conversations/${owner.id}`, { authorization: `Bearer ${owner.token}` })).json()) as { transcript: unknown[]; state: string };
+    expect(transcript.state).toBe('unbinding.checkingBalance');
+    expect(transcript.transcript.filter((entry) => (entry as { role: string }).role === 'user')).toHaveLength(1);
+  });
+
+  it('answers an unknown conversation with 404', async () => {
+    const response = await sendMessage(server.baseUrl, { id: 'no-such-conversation', token: 'x' }, { text: 'hi' });
+    expect(response.status).toBe(404);
+    expect(((await response.json()) as { error: { code: string } }).error.code).toBe('conversation_not_found');
+  });
+});
+
+describe('bad input gets a clear 4xx JSON error and the server keeps serving', () => {
+  let conversation: { id: string; token: string };
+  beforeAll(async () => {
+    conversation = await createConversation(server.baseUrl);
+  });
+
+  it.each([
+    ['malformed JSON', '{"text":', {}, 400, 'invalid_json'],
+    ['missing text', {}, {}, 400, 'text_missing'],
+    ['a JSON array', [1, 2], {}, 400, 'invalid_body'],
+    ['empty text', { text: '  ' }, {}, 400, 'empty_text'],
+    ['non-string text', { text: 42 }, {}, 400, 'text_not_string'],
+    ['an unknown field', { text: 'hi', admin: true }, {}, 400, 'invalid_body'],
+    ['text over 1000 characters', { text: '长'.repeat(1001) }, {}, 413, 'text_too_long'],
+    ['a body over 16 KB', { text: 'a'.repeat(20_000) }, {}, 413, 'body_too_large'],
+    ['the wrong content type', 'text=hi', { 'content-type': 'application/x-www-form-urlencoded' }, 415, 'unsupported_media_type'],
+  ] as const)('%s', async (_name, body, headers, status, code) => {
+    const response = await sendMessage(server.baseUrl, conversation, body, headers);
+    expect(response.status).toBe(status);
+    expect(response.headers.get('content-type')).toContain('application/json');
+    const payload = (await response.json()) as { error: { code: string; message: string } };
+    expect(payload.error.code).toBe(code);
+    expect(payload.error.message.length).toBeGreaterThan(5);
+    // Still serving, and the conversation took no turn.
+    const ok = await sendMessage(server.baseUrl, conversation, { text: '你好' });
+    expect(ok.status).toBe(200);
+  });
+
+  it('never answered any of them with a 5xx', () => {
+    expect(server.errors.filter((message) => message.includes('request failed'))).toEqual([]);
+  });
+
+  it('answers an unknown API route with a JSON 404', async () => {
+    const response = await get('/api/nothing-here');
+    expect(response.status).toBe(404);
+    expect(((await response.json()) as { error: { code: string } }).error.code).toBe('not_found');
+  });
+});
+
+describe('concurrency', () => {
+  it('processes concurrent messages on one conversation one after the other, with no lost state', async () => {
+    const conversation = await createConversation(server.baseUrl);
+    await sendMessage(server.baseUrl, conversation, { text: '/unbind_wallet' });
+    await sendMessage(server.baseUrl, conversation, { text: '/deny' });
+    const responses = await Promise.all(Array.from({ length: 5 }, () => sendMessage(server.baseUrl, conversation, { text: '/affirm' })));
+    const steps = await Promise.all(responses.map(async (response) => ((await response.json()) as { progress: { step: number } }).progress.step));
+    expect(steps.sort()).toEqual([2, 3, 4, 5, 6]);
+    const transcript = (await (await get(`/api/conversations/${conversation.id}`, { authorization: `Bearer ${conversation.token}` })).json()) as { transcript: { role: string }[] };
+    expect(transcript.transcript.filter((entry) => entry.role === 'user')).toHaveLength(7);
+  });
+});

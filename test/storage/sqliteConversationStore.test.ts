@@ -1,0 +1,93 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import { afterEach, describe, expect, it } from 'vitest';
+import { schemaVersion, SqliteConversationStore } from '../../src/storage/sqliteConversationStore.js';
+import { createConversation, sendMessage, startTestServer } from '../support/testServer.js';
+
+const dirs: string[] = [];
+const tempFile = () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'bot-db-'));
+  dirs.push(dir);
+  return path.join(dir, 'nested', 'chatbot.db');
+};
+afterEach(() => dirs.splice(0).forEach((dir) => rmSync(dir, { recursive: true, force: true })));
+
+describe('SqliteConversationStore', () => {
+  it('creates the file and its folder on first start, in WAL mode, at the current schema version', () => {
+    const file = tempFile();
+    const store = new SqliteConversationStore(file);
+    store.close();
+    const db = new Database(file, { readonly: true });
+    expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
+    expect(db.pragma('user_version', { simple: true })).toBe(schemaVersion);
+    db.close();
+  });
+
+  it('refuses a database written by a newer version of the program', () => {
+    const file = tempFile();
+    new SqliteConversationStore(file).close();
+    const db = new Database(file);
+    db.pragma(`user_version = ${schemaVersion + 1}`);
+    db.close();
+    expect(() => new SqliteConversationStore(file)).toThrow(/newer than this program knows/);
+  });
+
+  it('saves state, transcript and ticket of a turn together, and reads them back after reopening', async () => {
+    const file = tempFile();
+    const store = new SqliteConversationStore(file);
+    await store.createConversation({ id: 'c1', tokenHash: 'ab', createdAt: '2026-01-01T00:00:00.000Z' });
+    await store.saveTurn(
+      'c1',
+      { flowVersion: 'v1', snapshot: { value: 'handedOff' }, script: 'traditional' },
+      [
+        { role: 'user', text: '轉人工', at: '2026-01-01T00:00:01.000Z', intent: { name: 'contact_human', confidence: 1 } },
+        { role: 'bot', text: '已為你轉接', at: '2026-01-01T00:00:01.000Z', quickReplies: [{ title: '好', payload: '/affirm' }] },
+      ],
+      { conversationId: 'c1', reason: 'user_request', step: 3, state: 'handedOff', createdAt: '2026-01-01T00:00:01.000Z' },
+    );
+    store.close();
+    const reopened = new SqliteConversationStore(file);
+    expect(await reopened.load('c1')).toEqual({ flowVersion: 'v1', snapshot: { value: 'handedOff' }, script: 'traditional' });
+    expect(await reopened.transcript('c1')).toEqual([
+      { role: 'user', text: '轉人工', at: '2026-01-01T00:00:01.000Z', intent: { name: 'contact_human', confidence: 1 } },
+      { role: 'bot', text: '已為你轉接', at: '2026-01-01T00:00:01.000Z', quickReplies: [{ title: '好', payload: '/affirm' }] },
+    ]);
+    expect(await reopened.tickets()).toEqual([{ conversationId: 'c1', reason: 'user_request', step: 3, state: 'handedOff', createdAt: '2026-01-01T00:00:01.000Z' }]);
+    expect(await reopened.tokenHash('c1')).toBe('ab');
+    reopened.close();
+  });
+});
+
+describe('restart and resume', () => {
+  it('a server stopped in the middle of the unbinding continues at the same step when started again', async () => {
+    const first = await startTestServer();
+    const conversation = await createConversation(first.baseUrl);
+    for (const text of ['/unbind_wallet', '/deny', '/affirm', '/affirm']) await sendMessage(first.baseUrl, conversation, { text });
+    await first.stop();
+
+    const second = await startTestServer(first.databaseFile);
+    try {
+      const response = await sendMessage(second.baseUrl, conversation, { text: '好了' });
+      const body = (await response.json()) as { progress: { step: number }; replies: { text: string }[] };
+      expect(body.progress.step).toBe(4);
+      expect(body.replies[0]!.text).toContain('第 4 步');
+    } finally {
+      await second.stop();
+      first.cleanup();
+    }
+  });
+
+  it('a handoff ticket is stored with the step reached', async () => {
+    const server = await startTestServer();
+    try {
+      const conversation = await createConversation(server.baseUrl);
+      for (const text of ['/unbind_wallet', '/deny', '/affirm', '转人工']) await sendMessage(server.baseUrl, conversation, { text });
+      expect(await server.store.tickets()).toEqual([expect.objectContaining({ conversationId: conversation.id, reason: 'user_request', step: 2 })]);
+    } finally {
+      await server.stop();
+      server.cleanup();
+    }
+  });
+});

@@ -1,0 +1,68 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { loadContent, type Content } from '../../src/content/loadContent.js';
+import { createServer } from '../../src/server/createServer.js';
+import { openStore, type ServerStore } from '../../src/storage/openStore.js';
+
+let content: Content | undefined;
+
+export interface TestServer {
+  baseUrl: string;
+  wsUrl: string;
+  store: ServerStore;
+  databaseFile: string;
+  errors: string[];
+  /** Stops the server and closes the database (the file stays until `cleanup`). */
+  stop(): Promise<void>;
+  cleanup(): void;
+}
+
+/** A real server on a free port over a real SQLite file, as production runs it. */
+export async function startTestServer(databaseFile?: string): Promise<TestServer> {
+  content ??= loadContent();
+  const dir = databaseFile ? path.dirname(databaseFile) : mkdtempSync(path.join(tmpdir(), 'bot-server-'));
+  const file = databaseFile ?? path.join(dir, 'chatbot.db');
+  const store = openStore(`sqlite:${file}`);
+  const errors: string[] = [];
+  const running = createServer({ content, store, logger: { warn: (message) => errors.push(message), error: (message) => errors.push(message) } });
+  await new Promise<void>((resolve) => running.server.listen(0, '127.0.0.1', resolve));
+  const { port } = running.server.address() as AddressInfo;
+  let stopped = false;
+  return {
+    baseUrl: `http://127.0.0.1:${port}`,
+    wsUrl: `ws://127.0.0.1:${port}/ws`,
+    store,
+    databaseFile: file,
+    errors,
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      await running.close();
+      store.close();
+    },
+    cleanup() {
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export interface Conversation {
+  id: string;
+  token: string;
+}
+
+export async function createConversation(baseUrl: string): Promise<Conversation & { replies: { text: string }[] }> {
+  const response = await fetch(`${baseUrl}/api/conversations`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+  if (response.status !== 201) throw new Error(`create conversation: ${response.status}`);
+  return (await response.json()) as Conversation & { replies: { text: string }[] };
+}
+
+export function sendMessage(baseUrl: string, conversation: Conversation, body: unknown, headers: Record<string, string> = {}) {
+  return fetch(`${baseUrl}/api/conversations/${conversation.id}/messages`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${conversation.token}`, ...headers },
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+  });
+}
