@@ -1,0 +1,1058 @@
+/*
+ * Web chat widget of the wallet-unbinding support bot.
+ *
+ * Embed with <script src="https://host/widget.js" defer></script> (add data-open="true" to open at
+ * load). Plain ES2020, no build step. Every label comes from GET /api/ui, so this file holds no
+ * user-facing text of its own except an English fallback for when that request fails. Message
+ * text is only ever set through text nodes, never parsed as HTML.
+ */
+(() => {
+  'use strict';
+
+  if (window.WalletUnbindWidget) return; // included twice: the first copy keeps the page
+
+  const script = document.currentScript || document.querySelector('script[src*="widget.js"]');
+  const scriptUrl = new URL(script ? script.src : 'widget.js', document.baseURI);
+  // The server serves widget.js next to its API, so the script's folder is the API base.
+  const BASE = new URL('.', scriptUrl).href.replace(/\/$/, '');
+  const SOCKET_URL = `${BASE.replace(/^http/, 'ws')}/ws`;
+  const STORAGE_KEY = `wub.conversation.${BASE}`;
+  const OPEN_AT_LOAD = Boolean(script && script.dataset.open === 'true');
+
+  const RECONNECT_MIN_MS = 500;
+  const RECONNECT_MAX_MS = 10000;
+  const SOCKET_REPLY_TIMEOUT_MS = 20000;
+  const STARTUP_TIMEOUT_MS = 5000;
+  const COMPACT_BELOW_PX = 520; // shorter than this (e.g. phone keyboard open): drop the sketch
+  const SVG_NS = 'http://www.w3.org/2000/svg';
+
+  // Used only when /api/ui cannot be reached, so the widget stays usable.
+  const FALLBACK_TEXTS = {
+    'ui.widget.lang': 'en',
+    'ui.widget.title': 'Wallet unbinding assistant',
+    'ui.widget.open': 'Open the wallet unbinding assistant',
+    'ui.widget.close': 'Close the chat',
+    'ui.widget.newConversation': 'New chat',
+    'ui.widget.log': 'Conversation',
+    'ui.widget.botSays': 'Assistant:',
+    'ui.widget.userSays': 'You:',
+    'ui.widget.inputLabel': 'Your question',
+    'ui.widget.placeholder': 'Type your question',
+    'ui.widget.send': 'Send',
+    'ui.widget.quickReplies': 'Quick replies',
+    'ui.widget.typing': 'The assistant is typing',
+    'ui.widget.reconnecting': 'Connection lost, reconnecting…',
+    'ui.widget.connectionLost': 'Cannot reach the server. Check your connection and try again.',
+    'ui.widget.error': 'Something went wrong. Please try again later.',
+    'ui.widget.noReply': 'No reply yet. Please send your message again.',
+    'ui.widget.expired': 'Your earlier conversation has expired; a new one has started.',
+    'ui.widget.progress': 'Step {step} of {total}',
+    'ui.widget.tapHint': 'Tap the highlighted item: {target}',
+    'ui.widget.sketchAlt': 'Step {step}: the highlighted item on the phone screen is "{target}"',
+    'ui.widget.sketch.wechat': 'WeChat',
+    'ui.widget.sketch.me': 'Me',
+    'ui.widget.sketch.service': 'Services',
+    'ui.widget.sketch.pay': 'Pay',
+    'ui.widget.sketch.wallet': 'Wallet',
+    'ui.widget.sketch.walletItem': 'Wallet',
+    'ui.widget.sketch.unbind': 'Unbind',
+    'ui.widget.sketch.confirm': 'OK',
+  };
+
+  const state = {
+    texts: {},
+    conversation: null, // { id, token }
+    generation: 0, // bumped when a conversation is abandoned, so its late answers are dropped
+    starting: null,
+    renderedEntries: 0, // transcript entries on screen, to append only what a resync finds missing
+    quickReplies: [],
+    progressKey: '',
+    socket: null,
+    socketReady: false,
+    socketRejected: false, // hello refused: this conversation goes over REST only
+    socketEverReady: false,
+    reconnectAttempt: 0,
+    reconnectTimer: 0,
+    awaitingSocketReply: false,
+    socketReplyTimer: 0,
+    openRequested: OPEN_AT_LOAD,
+  };
+  const notices = new Map(); // kind → text; the newest one is shown
+  const ui = {};
+
+  // ---------------------------------------------------------------- helpers
+
+  function t(key, vars) {
+    const template = state.texts[key] ?? FALLBACK_TEXTS[key] ?? key;
+    if (!vars) return template;
+    return template.replace(/\{(\w+)\}/g, (match, name) => (name in vars ? String(vars[name]) : match));
+  }
+
+  /**
+   * What to tell the user about a refused message, in their language: the server's `message` is for
+   * developers, its `code` picks a text from ui.yml (ui.widget.error.<code>), else the generic one.
+   */
+  function errorText(code) {
+    const key = `ui.widget.error.${code}`;
+    return state.texts[key] ? t(key) : t('ui.widget.error');
+  }
+
+  function el(tag, attrs = {}, children = []) {
+    const node = document.createElement(tag);
+    setAttributes(node, attrs);
+    node.append(...children);
+    return node;
+  }
+
+  function svg(tag, attrs = {}, children = []) {
+    const node = document.createElementNS(SVG_NS, tag);
+    setAttributes(node, attrs);
+    node.append(...children);
+    return node;
+  }
+
+  function setAttributes(node, attrs) {
+    for (const [name, value] of Object.entries(attrs)) {
+      if (value === undefined || value === null || value === false) continue;
+      if (name === 'text') node.textContent = String(value);
+      else node.setAttribute(name, value === true ? '' : String(value));
+    }
+  }
+
+  const asText = (value) => (typeof value === 'string' ? value : '');
+
+  function normalizeQuickReplies(list) {
+    if (!Array.isArray(list)) return [];
+    return list
+      .filter((reply) => reply && typeof reply.title === 'string' && typeof reply.payload === 'string' && reply.title)
+      .map((reply) => ({ title: reply.title, payload: reply.payload }));
+  }
+
+  const quickRepliesOf = (message) => normalizeQuickReplies(message && (message.quickReplies ?? message.quick_replies));
+
+  const coarsePointer = () => window.matchMedia && window.matchMedia('(pointer: coarse)').matches;
+
+  const withTimeout = (promise, ms, fallback) =>
+    Promise.race([promise, new Promise((resolve) => setTimeout(() => resolve(fallback), ms))]);
+
+  // ---------------------------------------------------------------- storage
+
+  function readStoredConversation() {
+    try {
+      const value = JSON.parse(localStorage.getItem(STORAGE_KEY) || 'null');
+      if (value && typeof value.id === 'string' && typeof value.token === 'string') return { id: value.id, token: value.token };
+    } catch {
+      // storage disabled or corrupt: behave as if nothing was stored
+    }
+    return null;
+  }
+
+  function storeConversation(conversation) {
+    try {
+      localStorage.setItem(STORAGE_KEY, JSON.stringify(conversation));
+    } catch {
+      // private mode: the conversation just won't survive a reload
+    }
+  }
+
+  function forgetConversation() {
+    try {
+      localStorage.removeItem(STORAGE_KEY);
+    } catch {
+      // nothing stored
+    }
+  }
+
+  // ---------------------------------------------------------------- HTTP
+
+  class HttpError extends Error {
+    constructor(method, path, status, code, serverMessage) {
+      super(`${method} ${path} answered ${status}${code ? ` (${code})` : ''}`);
+      this.name = 'HttpError';
+      this.status = status;
+      this.code = code;
+      this.serverMessage = serverMessage;
+    }
+  }
+
+  class NetworkError extends Error {
+    constructor(method, path, cause) {
+      super(`${method} ${path} failed: ${cause && cause.message}`);
+      this.name = 'NetworkError';
+    }
+  }
+
+  // 401/403/404 on a conversation: the stored id/token can no longer be used.
+  const isConversationGone = (error) => error instanceof HttpError && [401, 403, 404].includes(error.status);
+
+  async function request(method, path, { body, token } = {}) {
+    const headers = { Accept: 'application/json' };
+    if (body !== undefined) headers['Content-Type'] = 'application/json';
+    if (token) headers.Authorization = `Bearer ${token}`;
+    let response;
+    try {
+      response = await fetch(`${BASE}${path}`, {
+        method,
+        headers,
+        body: body === undefined ? undefined : JSON.stringify(body),
+        cache: 'no-store',
+      });
+    } catch (error) {
+      throw new NetworkError(method, path, error);
+    }
+    const data = await response.json().catch(() => null);
+    if (!response.ok) {
+      const error = data && typeof data.error === 'object' && data.error ? data.error : {};
+      throw new HttpError(method, path, response.status, asText(error.code), asText(error.message));
+    }
+    return data || {};
+  }
+
+  async function loadTexts() {
+    try {
+      const data = await request('GET', '/api/ui');
+      return data.texts && typeof data.texts === 'object' ? data.texts : null;
+    } catch {
+      return null;
+    }
+  }
+
+  function loadStylesheet() {
+    const href = new URL('widget.css', scriptUrl).href;
+    const existing = [...document.querySelectorAll('link[rel~="stylesheet"]')].find((link) => link.href === href);
+    if (existing) return Promise.resolve();
+    return new Promise((resolve) => {
+      const link = el('link', { rel: 'stylesheet', href });
+      link.addEventListener('load', resolve);
+      link.addEventListener('error', resolve);
+      document.head.append(link);
+    });
+  }
+
+  const conversationPath = (id, suffix = '') => `/api/conversations/${encodeURIComponent(id)}${suffix}`;
+
+  // ---------------------------------------------------------------- conversation
+
+  function ensureStarted() {
+    if (state.conversation) return Promise.resolve();
+    if (!state.starting) {
+      const starting = startConversation().finally(() => {
+        if (state.starting === starting) state.starting = null;
+      });
+      state.starting = starting;
+    }
+    return state.starting;
+  }
+
+  async function startConversation() {
+    const generation = state.generation;
+    showTyping(true);
+    try {
+      const stored = readStoredConversation();
+      if (stored) {
+        try {
+          const data = await request('GET', conversationPath(stored.id), { token: stored.token });
+          if (generation !== state.generation) return;
+          state.conversation = stored;
+          renderTranscript(data);
+          connectSocket();
+          return;
+        } catch (error) {
+          if (!isConversationGone(error)) throw error;
+          forgetConversation();
+        }
+      }
+      const data = await request('POST', '/api/conversations', { body: {} });
+      if (generation !== state.generation) return;
+      if (typeof data.id !== 'string' || typeof data.token !== 'string') {
+        throw new HttpError('POST', '/api/conversations', 500, 'bad_response', '');
+      }
+      state.conversation = { id: data.id, token: data.token };
+      storeConversation(state.conversation);
+      clearNotice('connection');
+      renderReplies(data.replies, data.progress ?? null);
+      connectSocket();
+    } catch (error) {
+      if (generation === state.generation) showFailure(error);
+    } finally {
+      if (generation === state.generation && !state.awaitingSocketReply) showTyping(false);
+    }
+  }
+
+  /** Drops the current conversation (on the "new conversation" button, or when the server no longer knows it). */
+  function startOver(noticeKey) {
+    state.generation++;
+    closeSocket();
+    state.conversation = null;
+    state.starting = null;
+    state.socketRejected = false;
+    state.socketEverReady = false;
+    state.reconnectAttempt = 0;
+    forgetConversation();
+    stopWaitingForSocketReply();
+    ui.log.replaceChildren();
+    state.renderedEntries = 0;
+    setQuickReplies([]);
+    setProgress(null);
+    notices.clear();
+    if (noticeKey) setNotice('info', t(noticeKey));
+    else renderNotice();
+    return ensureStarted();
+  }
+
+  async function sendMessage(text, displayText) {
+    if (!state.conversation) {
+      await ensureStarted();
+      if (!state.conversation) {
+        restoreInput(text, displayText);
+        return;
+      }
+    }
+    const { id, token } = state.conversation;
+    const generation = state.generation;
+    const previousQuickReplies = state.quickReplies;
+    const body = displayText ? { text, displayText } : { text };
+
+    setQuickReplies([]);
+    clearNotice('error');
+    clearNotice('info');
+    const userMessage = appendMessage('user', displayText || text);
+
+    if (socketIsReady()) {
+      try {
+        state.socket.send(JSON.stringify({ type: 'message', ...body }));
+        waitForSocketReply();
+        return;
+      } catch {
+        // socket died between the check and the send: REST below
+      }
+    }
+
+    showTyping(true);
+    try {
+      const data = await request('POST', conversationPath(id, '/messages'), { body, token });
+      if (generation !== state.generation) return;
+      showTyping(false);
+      clearNotice('connection');
+      renderReplies(data.replies, data.progress);
+    } catch (error) {
+      if (generation !== state.generation) return;
+      showTyping(false);
+      userMessage.remove();
+      state.renderedEntries--;
+      restoreInput(text, displayText);
+      if (isConversationGone(error)) {
+        await startOver('ui.widget.expired');
+        return;
+      }
+      setQuickReplies(previousQuickReplies);
+      showFailure(error);
+    }
+  }
+
+  /** A message that could not be sent goes back where it came from, so the user can retry. */
+  function restoreInput(text, displayText) {
+    if (!displayText && ui.input && !ui.input.value) ui.input.value = text;
+  }
+
+  function showFailure(error) {
+    if (error instanceof HttpError) setNotice('error', errorText(error.code));
+    else setNotice('connection', t('ui.widget.connectionLost'));
+  }
+
+  // ---------------------------------------------------------------- websocket
+
+  const socketIsReady = () =>
+    Boolean(state.socket && state.socketReady && state.socket.readyState === WebSocket.OPEN);
+
+  function connectSocket() {
+    clearTimeout(state.reconnectTimer);
+    if (!state.conversation || state.socketRejected || state.socket || typeof WebSocket !== 'function') return;
+    const conversation = state.conversation;
+    let socket;
+    try {
+      socket = new WebSocket(SOCKET_URL);
+    } catch {
+      scheduleReconnect();
+      return;
+    }
+    state.socket = socket;
+    state.socketReady = false;
+    socket.addEventListener('open', () => {
+      socket.send(JSON.stringify({ type: 'hello', conversation: conversation.id, token: conversation.token }));
+    });
+    socket.addEventListener('message', (event) => {
+      if (state.socket === socket) handleFrame(event.data);
+    });
+    socket.addEventListener('close', () => {
+      if (state.socket !== socket) return; // replaced or closed on purpose
+      state.socket = null;
+      state.socketReady = false;
+      if (state.socketRejected) return;
+      // Only a drop is news to the user; a server that never had a socket still answers over REST.
+      if (state.socketEverReady) setNotice('reconnecting', t('ui.widget.reconnecting'));
+      scheduleReconnect();
+    });
+  }
+
+  function scheduleReconnect() {
+    clearTimeout(state.reconnectTimer);
+    const delay = Math.min(RECONNECT_MAX_MS, RECONNECT_MIN_MS * 2 ** Math.min(state.reconnectAttempt, 10));
+    state.reconnectAttempt++;
+    state.reconnectTimer = setTimeout(connectSocket, delay);
+  }
+
+  function reconnectNow() {
+    if (!state.conversation || state.socket || state.socketRejected) return;
+    state.reconnectAttempt = 0;
+    connectSocket();
+  }
+
+  function closeSocket() {
+    const socket = state.socket;
+    state.socket = null;
+    state.socketReady = false;
+    clearTimeout(state.reconnectTimer);
+    if (socket) {
+      try {
+        socket.close(1000);
+      } catch {
+        // already closed
+      }
+    }
+  }
+
+  function handleFrame(raw) {
+    let frame;
+    try {
+      frame = JSON.parse(raw);
+    } catch {
+      return;
+    }
+    if (!frame || typeof frame !== 'object') return;
+    switch (frame.type) {
+      case 'ready':
+        state.socketReady = true;
+        state.socketEverReady = true;
+        state.reconnectAttempt = 0;
+        clearNotice('reconnecting');
+        clearNotice('connection');
+        // A reply may have been lost with the old socket.
+        if (state.awaitingSocketReply) resyncTranscript();
+        break;
+      case 'typing':
+        showTyping(true);
+        break;
+      case 'message':
+        stopWaitingForSocketReply();
+        showTyping(false);
+        appendMessage('bot', asText(frame.text));
+        setQuickReplies(quickRepliesOf(frame));
+        if ('progress' in frame) setProgress(frame.progress);
+        break;
+      case 'error':
+        if (frame.code === 'unauthorized') {
+          // The server closes now. REST still carries this conversation, and starts over if it is gone.
+          state.socketRejected = true;
+          clearNotice('reconnecting');
+          return;
+        }
+        stopWaitingForSocketReply();
+        showTyping(false);
+        setNotice('error', errorText(asText(frame.code)));
+        break;
+      default:
+        break;
+    }
+  }
+
+  function waitForSocketReply() {
+    state.awaitingSocketReply = true;
+    showTyping(true);
+    clearTimeout(state.socketReplyTimer);
+    state.socketReplyTimer = setTimeout(onSocketReplyTimeout, SOCKET_REPLY_TIMEOUT_MS);
+  }
+
+  function stopWaitingForSocketReply() {
+    state.awaitingSocketReply = false;
+    clearTimeout(state.socketReplyTimer);
+  }
+
+  async function onSocketReplyTimeout() {
+    if (!state.awaitingSocketReply) return;
+    const found = await resyncTranscript();
+    if (!state.awaitingSocketReply) return;
+    stopWaitingForSocketReply();
+    showTyping(false);
+    if (!found) setNotice('error', t('ui.widget.noReply'));
+  }
+
+  /** Appends transcript entries that are not on screen yet; true if there were any. */
+  async function resyncTranscript() {
+    if (!state.conversation) return false;
+    const { id, token } = state.conversation;
+    const generation = state.generation;
+    try {
+      const data = await request('GET', conversationPath(id), { token });
+      if (generation !== state.generation) return false;
+      const entries = Array.isArray(data.transcript) ? data.transcript : [];
+      if (entries.length <= state.renderedEntries) return false;
+      appendEntries(entries, state.renderedEntries);
+      if ('progress' in data) setProgress(data.progress);
+      stopWaitingForSocketReply();
+      showTyping(false);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  // ---------------------------------------------------------------- rendering
+
+  function renderReplies(replies, progress) {
+    const list = Array.isArray(replies) ? replies : [];
+    for (const reply of list) {
+      if (!reply || typeof reply.text !== 'string') continue;
+      appendMessage('bot', reply.text);
+      setQuickReplies(quickRepliesOf(reply));
+    }
+    if (progress !== undefined) setProgress(progress);
+  }
+
+  function renderTranscript(data) {
+    ui.log.replaceChildren();
+    state.renderedEntries = 0;
+    appendEntries(Array.isArray(data.transcript) ? data.transcript : [], 0);
+    setProgress(data.progress ?? null);
+  }
+
+  function appendEntries(entries, from) {
+    // A user entry may hold the payload of the quick reply that was clicked; show its title instead.
+    let offered = from > 0 ? quickRepliesOf(entries[from - 1]) : [];
+    for (const entry of entries.slice(from)) {
+      if (!entry || typeof entry.text !== 'string') continue;
+      if (entry.role === 'user') {
+        const clicked = offered.find((reply) => reply.payload === entry.text);
+        appendMessage('user', asText(entry.displayText) || (clicked ? clicked.title : entry.text));
+        offered = [];
+      } else {
+        appendMessage('bot', entry.text);
+        offered = quickRepliesOf(entry);
+      }
+    }
+    state.renderedEntries = entries.length;
+    const last = entries[entries.length - 1];
+    setQuickReplies(last && last.role !== 'user' ? quickRepliesOf(last) : []);
+  }
+
+  function appendMessage(role, text) {
+    const row = el('div', { class: `wub-row wub-row--${role}` }, [
+      el('span', { class: 'wub-visually-hidden', text: t(role === 'user' ? 'ui.widget.userSays' : 'ui.widget.botSays') }),
+      el('div', { class: `wub-msg wub-msg--${role}`, 'data-testid': 'wub-message', 'data-role': role }, [text]),
+    ]);
+    ui.log.append(row);
+    state.renderedEntries++;
+    scrollToEnd();
+    return row;
+  }
+
+  function setQuickReplies(replies) {
+    state.quickReplies = replies;
+    ui.quickReplies.replaceChildren(
+      ...replies.map((reply) => {
+        const button = el('button', { type: 'button', class: 'wub-quick-reply', text: reply.title });
+        button.addEventListener('click', (event) => {
+          // Keyboard users keep a focus; on touch screens focusing the input would pop up the keyboard.
+          if (event.detail === 0 || !coarsePointer()) ui.input.focus({ preventScroll: true });
+          sendMessage(reply.payload, reply.title);
+        });
+        return button;
+      }),
+    );
+    ui.quickReplies.hidden = replies.length === 0;
+    scrollToEnd();
+  }
+
+  function showTyping(visible) {
+    ui.typing.hidden = !visible;
+    if (visible) scrollToEnd();
+  }
+
+  function setNotice(kind, text) {
+    notices.delete(kind);
+    notices.set(kind, text);
+    renderNotice();
+  }
+
+  function clearNotice(kind) {
+    if (notices.delete(kind)) renderNotice();
+  }
+
+  function renderNotice() {
+    const kinds = [...notices.keys()];
+    const kind = kinds[kinds.length - 1];
+    ui.notice.hidden = !kind;
+    ui.notice.textContent = kind ? notices.get(kind) : '';
+    ui.notice.dataset.kind = kind || '';
+  }
+
+  function scrollToEnd() {
+    ui.scroller.scrollTop = ui.scroller.scrollHeight;
+  }
+
+  function setProgress(progress) {
+    const valid =
+      progress && Number.isInteger(progress.step) && Number.isInteger(progress.total) && progress.total > 0 && progress.step > 0;
+    ui.progress.hidden = !valid;
+    if (!valid) {
+      state.progressKey = '';
+      return;
+    }
+    const { step, total } = progress;
+    const key = `${step}/${total}`;
+    if (key === state.progressKey) return; // unchanged: keep the sketch (and its animation) as it is
+    state.progressKey = key;
+    const target = stepTarget(step);
+    ui.progressStep.textContent = t('ui.widget.progress', { step, total });
+    ui.progressHint.textContent = target ? t('ui.widget.tapHint', { target }) : '';
+    ui.progressHint.hidden = !target;
+    ui.progressFill.style.width = `${Math.min(100, (step / total) * 100)}%`;
+    const sketch = target ? drawStepSketch(step, t('ui.widget.sketchAlt', { step, target })) : null;
+    ui.sketch.replaceChildren(...(sketch ? [sketch] : []));
+    ui.sketch.hidden = !sketch;
+  }
+
+  // ---------------------------------------------------------------- step sketches
+
+  function sketchLabels() {
+    return {
+      wechat: t('ui.widget.sketch.wechat'),
+      me: t('ui.widget.sketch.me'),
+      servicePay: `${t('ui.widget.sketch.service')}/${t('ui.widget.sketch.pay')}`,
+      wallet: t('ui.widget.sketch.wallet'),
+      walletItem: t('ui.widget.sketch.walletItem'),
+      unbind: t('ui.widget.sketch.unbind'),
+      confirm: t('ui.widget.sketch.confirm'),
+    };
+  }
+
+  /** What the user taps at each of the 7 steps. */
+  function stepTarget(step) {
+    const labels = sketchLabels();
+    return [labels.wechat, labels.me, labels.servicePay, labels.wallet, labels.walletItem, labels.unbind, labels.confirm][
+      step - 1
+    ];
+  }
+
+  // Simple shapes on a 72×128 phone; the screen is x 5–67, y 12–116.
+  const COLOR = {
+    ink: '#4b5563',
+    screen: '#f3f4f6',
+    block: '#d1d5db',
+    light: '#e5e7eb',
+    grey: '#9ca3af',
+    white: '#ffffff',
+    green: '#07c160',
+    darkGreen: '#067a3c',
+    blue: '#2563eb',
+    red: '#b91c1c',
+    text: '#111827',
+    target: '#ea580c',
+  };
+
+  const rect = (x, y, width, height, fill, extra = {}) => svg('rect', { x, y, width, height, fill, ...extra });
+  const bar = (x, y, width, fill = COLOR.block) => rect(x, y, width, 2.5, fill, { rx: 1.25 });
+  const circle = (cx, cy, r, fill) => svg('circle', { cx, cy, r, fill });
+  const label = (x, y, text, extra = {}) =>
+    svg('text', { x, y, 'font-size': 5.5, 'text-anchor': 'middle', fill: COLOR.text, text, ...extra });
+  const chevron = (x, y, direction = 1) =>
+    svg('path', {
+      d: `M${x - 1.2 * direction} ${y - 2.4} L${x + 1.2 * direction} ${y} L${x - 1.2 * direction} ${y + 2.4}`,
+      fill: 'none',
+      stroke: COLOR.grey,
+      'stroke-width': 0.9,
+      'stroke-linecap': 'round',
+    });
+  // A white halo under the orange ring keeps it visible on light and dark backgrounds alike.
+  const highlight = (x, y, width, height) =>
+    svg('g', { class: 'wub-sk-target' }, [
+      rect(x, y, width, height, 'none', { rx: 3, stroke: COLOR.white, 'stroke-width': 3.5 }),
+      rect(x, y, width, height, 'none', { rx: 3, stroke: COLOR.target, 'stroke-width': 2 }),
+    ]);
+
+  function phoneFrame() {
+    return [
+      rect(1, 1, 70, 126, COLOR.white, { rx: 10, stroke: COLOR.ink, 'stroke-width': 2 }),
+      rect(5, 12, 62, 104, COLOR.screen, { rx: 2 }),
+      rect(28, 5, 16, 3, COLOR.grey, { rx: 1.5 }),
+      rect(30, 120, 12, 3, COLOR.grey, { rx: 1.5 }),
+    ];
+  }
+
+  function tabBar(labels, active) {
+    const parts = [rect(5, 100, 62, 16, '#fafafa'), rect(5, 100, 62, 0.6, COLOR.block)];
+    [12.75, 28.25, 43.75, 59.25].forEach((cx, index) => {
+      parts.push(circle(cx, 105, 2.8, index === active ? COLOR.green : COLOR.grey));
+      if (index === 0) parts.push(label(cx, 114, labels.wechat, { 'font-size': 5 }));
+      else if (index === 3) parts.push(label(cx, 114, labels.me, { 'font-size': 5 }));
+      else parts.push(bar(cx - 4, 111, 8));
+    });
+    return parts;
+  }
+
+  const sketches = [
+    // 1: home screen, the green chat-bubble app
+    (labels) => {
+      const parts = [];
+      [20, 42, 64, 86].forEach((y, row) =>
+        [11, 29, 47].forEach((x, column) => {
+          if (row === 1 && column === 1) return;
+          parts.push(rect(x, y, 14, 14, COLOR.block, { rx: 3.5 }), bar(x + 2, y + 17, 10));
+        }),
+      );
+      parts.push(
+        rect(29, 42, 14, 14, COLOR.green, { rx: 3.5 }),
+        svg('ellipse', { cx: 34.5, cy: 48, rx: 3.6, ry: 3, fill: COLOR.white }),
+        svg('ellipse', { cx: 38.6, cy: 51, rx: 3, ry: 2.5, fill: COLOR.white, stroke: COLOR.green, 'stroke-width': 0.8 }),
+        label(36, 62.5, labels.wechat),
+        highlight(26, 39, 20, 26),
+      );
+      return parts;
+    },
+    // 2: chat list with the bottom tab bar, rightmost tab
+    (labels) => {
+      const parts = [rect(5, 12, 62, 10, COLOR.light), bar(28, 16, 16, COLOR.grey)];
+      for (let index = 0; index < 5; index++) {
+        const y = 26 + index * 14;
+        parts.push(rect(9, y, 9, 9, COLOR.block, { rx: 2 }), bar(22, y + 1, 30), bar(22, y + 6, 20, COLOR.light));
+      }
+      parts.push(...tabBar(labels, 0), highlight(52.5, 100.5, 14, 15));
+      return parts;
+    },
+    // 3: the "me" page, the services/pay row under the profile
+    (labels) => {
+      const parts = [
+        rect(5, 12, 62, 28, COLOR.white),
+        rect(10, 20, 12, 12, COLOR.block, { rx: 2 }),
+        bar(26, 21, 22, COLOR.grey),
+        bar(26, 28, 30),
+        rect(5, 44, 62, 12, COLOR.white),
+        rect(9, 47, 6, 6, COLOR.green, { rx: 1.5 }),
+        label(18, 52.3, labels.servicePay, { 'text-anchor': 'start' }),
+        chevron(61, 50),
+      ];
+      for (const y of [60, 72, 84]) {
+        parts.push(rect(5, y, 62, 11, COLOR.white), rect(9, y + 3, 5, 5, COLOR.block, { rx: 1.2 }), bar(18, y + 4.2, 22));
+      }
+      parts.push(...tabBar(labels, 3), highlight(6, 43.5, 60, 13));
+      return parts;
+    },
+    // 4: pay page, the wallet tile in the green header
+    (labels) => {
+      const parts = [
+        rect(5, 12, 62, 38, '#059669'),
+        rect(13, 20, 10, 10, 'none', { rx: 1.5, stroke: COLOR.white, 'stroke-width': 1.2 }),
+        rect(16, 23, 4, 4, COLOR.white),
+        bar(12, 38, 12, 'rgba(255,255,255,0.75)'),
+        rect(44, 21, 12, 9, 'none', { rx: 1.5, stroke: COLOR.white, 'stroke-width': 1.2 }),
+        rect(51, 24, 5, 3, COLOR.white, { rx: 1 }),
+        label(50, 41, labels.wallet, { fill: COLOR.white, 'font-size': 6 }),
+      ];
+      for (const y of [58, 76, 94]) {
+        for (const x of [10, 24, 38, 52]) parts.push(rect(x, y, 8, 8, COLOR.block, { rx: 2 }), bar(x - 1, y + 11, 10, COLOR.light));
+      }
+      parts.push(highlight(39, 16, 22, 30));
+      return parts;
+    },
+    // 5: wallet page, one row of the list of bound wallets
+    (labels) => {
+      const parts = [rect(5, 12, 62, 11, COLOR.light), chevron(10, 17.5, -1), label(36, 19.5, labels.wallet)];
+      for (let index = 0; index < 4; index++) {
+        const y = 28 + index * 16;
+        const chosen = index === 1;
+        parts.push(rect(8, y, 56, 13, COLOR.white, { rx: 2 }), circle(14, y + 6.5, 3.5, chosen ? COLOR.blue : COLOR.block));
+        parts.push(chosen ? label(20, y + 8.6, labels.walletItem, { 'text-anchor': 'start' }) : bar(20, y + 5.2, 26));
+        parts.push(chevron(60, y + 6.5));
+      }
+      parts.push(highlight(7, 43, 58, 15));
+      return parts;
+    },
+    // 6: wallet detail, the unbind button
+    (labels) => [
+      rect(5, 12, 62, 11, COLOR.light),
+      chevron(10, 17.5, -1),
+      rect(10, 28, 52, 30, COLOR.blue, { rx: 4 }),
+      circle(18, 36, 3.5, 'rgba(255,255,255,0.85)'),
+      bar(24, 35, 20, 'rgba(255,255,255,0.85)'),
+      bar(16, 48, 30, 'rgba(255,255,255,0.6)'),
+      bar(10, 66, 40),
+      bar(10, 73, 32),
+      bar(10, 80, 44),
+      rect(12, 92, 48, 12, COLOR.white, { rx: 3, stroke: COLOR.red, 'stroke-width': 0.8 }),
+      label(36, 100, labels.unbind, { fill: COLOR.red, 'font-size': 6 }),
+      highlight(10, 90, 52, 16),
+    ],
+    // 7: confirmation dialog over the dimmed page, the confirm button
+    (labels) => [
+      rect(5, 12, 62, 11, COLOR.light),
+      rect(10, 28, 52, 30, COLOR.blue, { rx: 4 }),
+      bar(10, 66, 40),
+      rect(12, 92, 48, 12, COLOR.white, { rx: 3 }),
+      rect(5, 12, 62, 104, '#000000', { 'fill-opacity': 0.45, rx: 2 }),
+      rect(11, 42, 50, 40, COLOR.white, { rx: 4 }),
+      bar(17, 50, 38),
+      bar(17, 56, 30),
+      rect(11, 66, 50, 0.6, COLOR.block),
+      rect(36, 66, 0.6, 16, COLOR.block),
+      bar(19, 73, 10, COLOR.grey),
+      label(48.5, 76.2, labels.confirm, { fill: COLOR.darkGreen, 'font-size': 6, 'font-weight': 600 }),
+      highlight(37.5, 67, 22.5, 14),
+    ],
+  ];
+
+  function drawStepSketch(step, description) {
+    const draw = sketches[step - 1];
+    if (!draw) return null;
+    return svg(
+      'svg',
+      { class: 'wub-sketch-svg', viewBox: '0 0 72 128', role: 'img', 'aria-label': description, focusable: 'false' },
+      [...phoneFrame(), ...draw(sketchLabels())],
+    );
+  }
+
+  function chatIcon() {
+    return svg('svg', { class: 'wub-icon wub-icon-chat', viewBox: '0 0 24 24', 'aria-hidden': 'true', focusable: 'false' }, [
+      svg('path', { d: 'M4 6a3 3 0 0 1 3-3h10a3 3 0 0 1 3 3v7a3 3 0 0 1-3 3h-6l-5 4v-4a2 2 0 0 1-2-2z', fill: 'currentColor' }),
+    ]);
+  }
+
+  function closeIcon(extraClass = '') {
+    return svg('svg', { class: `wub-icon wub-icon-close ${extraClass}`.trim(), viewBox: '0 0 24 24', 'aria-hidden': 'true', focusable: 'false' }, [
+      svg('path', { d: 'M6 6l12 12M18 6L6 18', fill: 'none', stroke: 'currentColor', 'stroke-width': 2.2, 'stroke-linecap': 'round' }),
+    ]);
+  }
+
+  // ---------------------------------------------------------------- DOM
+
+  function build() {
+    ui.bubble = el(
+      'button',
+      {
+        type: 'button',
+        class: 'wub-bubble',
+        'data-testid': 'wub-bubble',
+        'aria-label': t('ui.widget.open'),
+        'aria-expanded': 'false',
+        'aria-controls': 'wub-panel',
+      },
+      [chatIcon(), closeIcon()],
+    );
+
+    ui.newButton = el('button', {
+      type: 'button',
+      class: 'wub-header-button wub-new',
+      'data-testid': 'wub-new',
+      text: t('ui.widget.newConversation'),
+    });
+    ui.closeButton = el(
+      'button',
+      { type: 'button', class: 'wub-header-button wub-close', 'data-testid': 'wub-close', 'aria-label': t('ui.widget.close') },
+      [closeIcon()],
+    );
+
+    ui.sketch = el('div', { class: 'wub-sketch', 'data-testid': 'wub-sketch' });
+    ui.progressStep = el('div', { class: 'wub-progress-step' });
+    ui.progressHint = el('div', { class: 'wub-progress-hint' });
+    ui.progressFill = el('div', { class: 'wub-progress-fill' });
+    ui.progress = el('div', { class: 'wub-progress', 'data-testid': 'wub-progress', hidden: true }, [
+      ui.sketch,
+      el('div', { class: 'wub-progress-text' }, [
+        ui.progressStep,
+        ui.progressHint,
+        el('div', { class: 'wub-progress-bar', 'aria-hidden': 'true' }, [ui.progressFill]),
+      ]),
+    ]);
+
+    ui.log = el('div', {
+      class: 'wub-log',
+      role: 'log',
+      'aria-live': 'polite',
+      'aria-label': t('ui.widget.log'),
+      'data-testid': 'wub-log',
+    });
+    ui.typing = el(
+      'div',
+      { class: 'wub-typing', role: 'status', 'aria-label': t('ui.widget.typing'), 'data-testid': 'wub-typing', hidden: true },
+      [
+        el('span', { class: 'wub-dot', 'aria-hidden': 'true' }),
+        el('span', { class: 'wub-dot', 'aria-hidden': 'true' }),
+        el('span', { class: 'wub-dot', 'aria-hidden': 'true' }),
+        el('span', { class: 'wub-visually-hidden', text: t('ui.widget.typing') }),
+      ],
+    );
+    ui.quickReplies = el('div', {
+      class: 'wub-quick-replies',
+      role: 'group',
+      'aria-label': t('ui.widget.quickReplies'),
+      'data-testid': 'wub-quick-replies',
+      hidden: true,
+    });
+    ui.scroller = el('div', { class: 'wub-scroll', tabindex: '-1' }, [ui.log, ui.typing, ui.quickReplies]);
+
+    ui.notice = el('div', { class: 'wub-notice', role: 'status', 'data-testid': 'wub-notice', hidden: true });
+
+    ui.input = el('input', {
+      id: 'wub-input',
+      class: 'wub-input',
+      type: 'text',
+      'data-testid': 'wub-input',
+      placeholder: t('ui.widget.placeholder'),
+      autocomplete: 'off',
+      enterkeyhint: 'send',
+    });
+    ui.send = el('button', { type: 'button', class: 'wub-send', 'data-testid': 'wub-send', text: t('ui.widget.send') });
+
+    ui.panel = el(
+      'div',
+      { id: 'wub-panel', class: 'wub-panel', role: 'region', 'aria-label': t('ui.widget.title'), 'data-testid': 'wub-panel', hidden: true },
+      [
+        el('div', { class: 'wub-header' }, [
+          el('div', { class: 'wub-title', text: t('ui.widget.title') }),
+          ui.newButton,
+          ui.closeButton,
+        ]),
+        ui.progress,
+        ui.scroller,
+        ui.notice,
+        el('div', { class: 'wub-composer' }, [
+          el('label', { class: 'wub-visually-hidden', for: 'wub-input', text: t('ui.widget.inputLabel') }),
+          ui.input,
+          ui.send,
+        ]),
+      ],
+    );
+
+    ui.root = el('div', { class: 'wub-root', lang: t('ui.widget.lang') }, [ui.panel, ui.bubble]);
+    document.body.append(ui.root);
+    wireEvents();
+    syncViewport();
+  }
+
+  function wireEvents() {
+    ui.bubble.addEventListener('click', () => (isOpen() ? close() : open()));
+    ui.closeButton.addEventListener('click', () => close());
+    ui.newButton.addEventListener('click', () => {
+      startOver();
+      ui.input.focus({ preventScroll: true });
+    });
+    ui.send.addEventListener('click', submitInput);
+
+    let composing = false; // Enter that commits an IME candidate must not send
+    ui.input.addEventListener('compositionstart', () => {
+      composing = true;
+    });
+    ui.input.addEventListener('compositionend', () => {
+      composing = false;
+    });
+    ui.input.addEventListener('keydown', (event) => {
+      if (event.key !== 'Enter' || event.shiftKey) return;
+      if (composing || event.isComposing || event.keyCode === 229) return;
+      event.preventDefault();
+      submitInput();
+    });
+
+    document.addEventListener('keydown', (event) => {
+      if (event.key !== 'Escape' || event.isComposing || !isOpen()) return;
+      const focus = document.activeElement;
+      if (focus && focus !== document.body && !ui.root.contains(focus)) return; // the host page's Esc
+      event.preventDefault();
+      close();
+      ui.bubble.focus();
+    });
+
+    window.addEventListener('online', () => {
+      clearNotice('connection');
+      if (state.conversation) reconnectNow();
+      else if (isOpen()) ensureStarted();
+    });
+    document.addEventListener('visibilitychange', () => {
+      if (document.visibilityState === 'visible') reconnectNow(); // phones drop sockets in the background
+    });
+
+    if (window.visualViewport) {
+      window.visualViewport.addEventListener('resize', syncViewport);
+      window.visualViewport.addEventListener('scroll', syncViewport);
+    }
+  }
+
+  // On phones the panel follows the visual viewport, so the on-screen keyboard never covers the input.
+  function syncViewport() {
+    const viewport = window.visualViewport;
+    if (!viewport || !ui.root) return;
+    ui.root.style.setProperty('--wub-vv-height', `${viewport.height}px`);
+    ui.root.style.setProperty('--wub-vv-top', `${viewport.offsetTop}px`);
+    ui.root.classList.add('wub-vv');
+    ui.panel.classList.toggle('wub-compact', viewport.height < COMPACT_BELOW_PX);
+    if (isOpen()) scrollToEnd();
+  }
+
+  function submitInput() {
+    const text = ui.input.value.trim();
+    if (!text) {
+      ui.input.focus();
+      return;
+    }
+    ui.input.value = '';
+    sendMessage(text);
+  }
+
+  const isOpen = () => Boolean(ui.panel && !ui.panel.hidden);
+
+  function open() {
+    if (!ui.panel) {
+      state.openRequested = true;
+      return;
+    }
+    if (!isOpen()) {
+      ui.panel.hidden = false;
+      ui.root.classList.add('wub-open');
+      ui.bubble.setAttribute('aria-expanded', 'true');
+      ui.bubble.setAttribute('aria-label', t('ui.widget.close'));
+      syncViewport();
+    }
+    ui.input.focus({ preventScroll: true });
+    scrollToEnd();
+    ensureStarted();
+  }
+
+  function close() {
+    if (!ui.panel) {
+      state.openRequested = false;
+      return;
+    }
+    if (!isOpen()) return;
+    const hadFocus = ui.panel.contains(document.activeElement);
+    ui.panel.hidden = true;
+    ui.root.classList.remove('wub-open');
+    ui.bubble.setAttribute('aria-expanded', 'false');
+    ui.bubble.setAttribute('aria-label', t('ui.widget.open'));
+    if (hadFocus) ui.bubble.focus();
+  }
+
+  window.WalletUnbindWidget = { open, close };
+
+  async function init() {
+    if (document.readyState === 'loading') {
+      await new Promise((resolve) => document.addEventListener('DOMContentLoaded', resolve, { once: true }));
+    }
+    const [texts] = await Promise.all([
+      withTimeout(loadTexts(), STARTUP_TIMEOUT_MS, null),
+      withTimeout(loadStylesheet(), STARTUP_TIMEOUT_MS, undefined),
+    ]);
+    state.texts = texts || {};
+    build();
+    if (state.openRequested) open();
+  }
+
+  init();
+})();
