@@ -80,6 +80,7 @@ describe('every state answers every event', () => {
   // Breadth-first over the states users can reach, one persisted turn per edge.
   const explored = new Map<string, unknown>();
   const failures: string[] = [];
+  const withoutButtons = new Set<string>();
   const responses = loadContent().responses;
   const queue: { snapshot: unknown; state: string }[] = [{ snapshot: undefined, state: 'idle' }];
   explored.set('idle', undefined);
@@ -89,6 +90,12 @@ describe('every state answers every event', () => {
       const result = turn(snapshot, event);
       if (result.said.length === 0) failures.push(`${state} + ${event.type}: no reply`);
       for (const key of result.said) if (!responses.has(key)) failures.push(`${state} + ${event.type}: unknown response ${key}`);
+      // Inside a flow the user must always have buttons to go on with (a reloaded widget shows the last ones).
+      const last = result.said.at(-1);
+      // (`clarify` gets its buttons from the two candidate intents at render time.)
+      if (/^(unbinding|verifying)/.test(result.state) && last && last !== 'clarify' && !responses.get(last)?.quickReplies?.length) {
+        withoutButtons.add(`${result.state} after ${event.type}: ${last}`);
+      }
       const key = `${result.state}#${stateKey(result.snapshot)}`;
       if (!explored.has(key)) {
         explored.set(key, result.snapshot);
@@ -99,6 +106,10 @@ describe('every state answers every event', () => {
 
   it('gives at least one reply, with a response that exists, for every event in every reachable state', () => {
     expect(failures).toEqual([]);
+  });
+
+  it('inside a flow, always ends its turn with quick replies to go on with', () => {
+    expect([...withoutButtons]).toEqual([]);
   });
 
   it('reaches every state of every machine', () => {
