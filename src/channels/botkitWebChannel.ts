@@ -37,6 +37,7 @@ export class AuthenticatedWebAdapter extends WebAdapter {
   constructor(
     private readonly server: Server,
     private readonly identities: IdentityStore,
+    private readonly allowedOrigins: readonly string[] = ['*'],
     private readonly path = '/ws',
   ) {
     super({ noServer: true });
@@ -49,6 +50,12 @@ export class AuthenticatedWebAdapter extends WebAdapter {
     this.wss = wss;
     this.server.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
       if (new URL(request.url ?? '/', 'http://localhost').pathname !== this.path) return socket.destroy();
+      // Browsers always send Origin; a page from an origin not allowed to embed the widget gets no socket.
+      const origin = request.headers.origin;
+      if (origin && !this.allowedOrigins.includes('*') && !this.allowedOrigins.includes(origin) && origin !== `http://${request.headers.host}` && origin !== `https://${request.headers.host}`) {
+        socket.end('HTTP/1.1 403 Forbidden\r\nConnection: close\r\n\r\n');
+        return;
+      }
       wss.handleUpgrade(request, socket, head, (ws) => this.accept(ws as AuthenticatedSocket, logic));
     });
     this.heartbeat = setInterval(() => {
@@ -149,8 +156,8 @@ export interface BotkitWebChannel {
  * The widget's channel: Botkit receives each websocket message, the dialogue engine takes the turn,
  * and the replies go back through `bot.reply` with a typing indicator first.
  */
-export function createBotkitWebChannel(server: Server, engine: DialogueEngine, identities: IdentityStore): BotkitWebChannel {
-  const adapter = new AuthenticatedWebAdapter(server, identities);
+export function createBotkitWebChannel(server: Server, engine: DialogueEngine, identities: IdentityStore, allowedOrigins: readonly string[] = ['*']): BotkitWebChannel {
+  const adapter = new AuthenticatedWebAdapter(server, identities, allowedOrigins);
   const controller = new Botkit({ adapter, disable_webserver: true, disable_console: true });
   controller.on('message', async (bot: BotWorker, message: BotkitMessage) => {
     const conversationId = message.channel ?? message.user;

@@ -97,6 +97,21 @@ export class DialogueEngine {
     return [this.renderer.render({ key: 'greet' }, 'simplified')];
   }
 
+  /** Opens a conversation: its first state and the greeting, so a transcript starts where the user's screen does. */
+  async startConversation(conversationId: string): Promise<Reply[]> {
+    const replies = this.welcome();
+    const actor = createActor(conversationMachine).start();
+    const snapshot = actor.getPersistedSnapshot();
+    actor.stop();
+    const at = this.now().toISOString();
+    await this.store.saveTurn(
+      conversationId,
+      { flowVersion, snapshot, script: 'simplified' },
+      replies.map((reply): TranscriptEntry => ({ role: 'bot', text: reply.text, at, ...(reply.quickReplies ? { quickReplies: reply.quickReplies } : {}) })),
+    );
+    return replies;
+  }
+
   /**
    * @param displayText what the user saw themselves send, when it differs from `text` (the title of
    *   a clicked quick reply whose payload is `/affirm`); it is what the transcript shows.

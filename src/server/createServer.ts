@@ -5,6 +5,7 @@ import { createBotkitWebChannel } from '../channels/botkitWebChannel.js';
 import type { Content } from '../content/loadContent.js';
 import { DialogueEngine, type Logger } from '../dialogue/dialogueEngine.js';
 import type { ServerStore } from '../storage/openStore.js';
+import { corsForEmbedding, parseAllowedOrigins } from './corsForEmbedding.js';
 import { errorHandler, sendError } from './httpErrors.js';
 import { restApi } from './restApi.js';
 
@@ -14,6 +15,8 @@ export interface ServerOptions {
   content: Content;
   store: ServerStore;
   logger?: Logger & { error(message: string, details?: unknown): void };
+  /** Origins whose pages may embed the widget (ALLOWED_ORIGINS); default every origin. */
+  allowedOrigins?: readonly string[];
 }
 
 export interface RunningServer {
@@ -24,7 +27,7 @@ export interface RunningServer {
 }
 
 /** The whole product on one http server: demo page, widget, REST API, Botkit websocket, health. */
-export function createServer({ content, store, logger = consoleLogger }: ServerOptions): RunningServer {
+export function createServer({ content, store, logger = consoleLogger, allowedOrigins = parseAllowedOrigins(undefined) }: ServerOptions): RunningServer {
   const engine = new DialogueEngine({ content, store, logger });
   const uiTexts = Object.fromEntries([...content.responses].filter(([key]) => key.startsWith('ui.')).map(([key, response]) => [key, response.text]));
 
@@ -34,13 +37,13 @@ export function createServer({ content, store, logger = consoleLogger }: ServerO
     if (store.healthy()) res.json({ status: 'ok' });
     else sendError(res, 503, 'database_unavailable', 'the database does not answer');
   });
-  app.use('/api', restApi({ engine, store, uiTexts }));
+  app.use('/api', corsForEmbedding(allowedOrigins), restApi({ engine, store, uiTexts }));
   app.use(express.static(publicDir, { index: 'index.html', maxAge: '5m' }));
   app.use((req, res) => sendError(res, 404, 'not_found', `no route ${req.method} ${req.path}`));
   app.use(errorHandler((message, error) => logger.error(message, error)));
 
   const server = createHttpServer(app);
-  const channel = createBotkitWebChannel(server, engine, store);
+  const channel = createBotkitWebChannel(server, engine, store, allowedOrigins);
   return {
     server,
     engine,

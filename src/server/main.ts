@@ -3,6 +3,7 @@
  */
 import { isContentError, loadContent } from '../content/loadContent.js';
 import { openStore } from '../storage/openStore.js';
+import { parseAllowedOrigins } from './corsForEmbedding.js';
 import { createServer } from './createServer.js';
 
 const port = Number(process.env.PORT ?? 3000);
@@ -15,7 +16,7 @@ try {
   process.exit(2);
 }
 const store = openStore(process.env.DATABASE_URL);
-const running = createServer({ content, store });
+const running = createServer({ content, store, allowedOrigins: parseAllowedOrigins(process.env.ALLOWED_ORIGINS) });
 running.server.listen(port, () => {
   console.log(`chatbot listening on http://localhost:${port} (database ${process.env.DATABASE_URL ?? 'sqlite:./data/chatbot.db'})`);
 });

@@ -71,7 +71,8 @@ export function restApi({ engine, store, uiTexts }: RestApiOptions): Router {
   router.post('/conversations', async (_req, res) => {
     const { identity, token } = newConversationIdentity(new Date());
     await store.createConversation(identity);
-    res.status(201).json({ id: identity.id, token, replies: engine.welcome() });
+    const replies = await engine.startConversation(identity.id);
+    res.status(201).json({ id: identity.id, token, replies });
   });
 
   router.get('/conversations/:id', async (req, res) => {

@@ -46,6 +46,7 @@ describe('REST API', () => {
     const response = await get(`/api/conversations/${conversation.id}`, { authorization: `Bearer ${conversation.token}` });
     expect(response.status).toBe(200);
     const body = (await response.json()) as { transcript: { role: string; text: string }[]; progress: unknown; state: string };
+    expect(body.transcript[0]).toMatchObject({ role: 'bot', text: expect.stringContaining('你好') });
     const userLines = body.transcript.filter((entry) => entry.role === 'user').map((entry) => entry.text);
     expect(userLines).toEqual(['/unbind_wallet', '没有余额', '我的卡号是[卡号]']);
     expect(JSON.stringify(body)).not.toContain('6222021234567890123');
@@ -67,6 +68,18 @@ describe('REST API', () => {
     expect(Object.keys(openapi.paths)).toEqual(expect.arrayContaining(['/api/conversations', '/api/conversations/{id}', '/api/conversations/{id}/messages', '/api/parse']));
     expect((await get('/widget.js')).headers.get('content-type')).toContain('javascript');
     expect(await (await get('/')).text()).toContain('widget.js');
+  });
+});
+
+describe('embedding on other sites', () => {
+  it('answers the CORS preflight so a page on another origin can call the API', async () => {
+    const response = await fetch(`${server.baseUrl}/api/conversations`, {
+      method: 'OPTIONS',
+      headers: { origin: 'https://shop.example', 'access-control-request-method': 'POST', 'access-control-request-headers': 'authorization,content-type' },
+    });
+    expect(response.status).toBe(204);
+    expect(response.headers.get('access-control-allow-origin')).toBe('*');
+    expect(response.headers.get('access-control-allow-headers')).toContain('Authorization');
   });
 });
 

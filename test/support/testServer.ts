@@ -11,6 +11,7 @@ let content: Content | undefined;
 export interface TestServer {
   baseUrl: string;
   wsUrl: string;
+  port: number;
   store: ServerStore;
   databaseFile: string;
   errors: string[];
@@ -20,19 +21,25 @@ export interface TestServer {
 }
 
 /** A real server on a free port over a real SQLite file, as production runs it. */
-export async function startTestServer(databaseFile?: string): Promise<TestServer> {
+export async function startTestServer(databaseFile?: string, port = 0, allowedOrigins?: string[]): Promise<TestServer> {
   content ??= loadContent();
   const dir = databaseFile ? path.dirname(databaseFile) : mkdtempSync(path.join(tmpdir(), 'bot-server-'));
   const file = databaseFile ?? path.join(dir, 'chatbot.db');
   const store = openStore(`sqlite:${file}`);
   const errors: string[] = [];
-  const running = createServer({ content, store, logger: { warn: (message) => errors.push(message), error: (message) => errors.push(message) } });
-  await new Promise<void>((resolve) => running.server.listen(0, '127.0.0.1', resolve));
-  const { port } = running.server.address() as AddressInfo;
+  const running = createServer({
+    content,
+    store,
+    logger: { warn: (message) => errors.push(message), error: (message) => errors.push(message) },
+    ...(allowedOrigins ? { allowedOrigins } : {}),
+  });
+  await new Promise<void>((resolve) => running.server.listen(port, '127.0.0.1', resolve));
+  const { port: boundPort } = running.server.address() as AddressInfo;
   let stopped = false;
   return {
-    baseUrl: `http://127.0.0.1:${port}`,
-    wsUrl: `ws://127.0.0.1:${port}/ws`,
+    baseUrl: `http://127.0.0.1:${boundPort}`,
+    wsUrl: `ws://127.0.0.1:${boundPort}/ws`,
+    port: boundPort,
     store,
     databaseFile: file,
     errors,

@@ -1,0 +1,138 @@
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestServer, type TestServer } from '../support/testServer.js';
+
+/** Debian's Chromium; test tools may not download browsers here. */
+const executablePath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+export const screenshotDir = path.resolve('test-results');
+
+let server: TestServer;
+let browser: Browser;
+
+beforeAll(async () => {
+  server = await startTestServer();
+  browser = await chromium.launch({
+    executablePath,
+    headless: true,
+    args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-quic'],
+  });
+  mkdirSync(screenshotDir, { recursive: true });
+}, 60_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await server?.stop();
+  server?.cleanup();
+});
+
+/** A phone-sized page on the demo site, with any alert() recorded. */
+async function openPhonePage(): Promise<{ page: Page; dialogs: string[] }> {
+  const context = await browser.newContext({ viewport: { width: 375, height: 740 }, isMobile: true, hasTouch: true, deviceScaleFactor: 2 });
+  const page = await context.newPage();
+  const dialogs: string[] = [];
+  page.on('dialog', (dialog) => {
+    dialogs.push(dialog.message());
+    void dialog.dismiss();
+  });
+  await page.goto(server.baseUrl + '/');
+  await page.getByTestId('wub-panel').waitFor({ state: 'visible' });
+  return { page, dialogs };
+}
+
+const log = (page: Page) => page.getByTestId('wub-log');
+const lastBotText = (page: Page) => log(page).locator('[data-role="bot"]').last();
+
+async function clickQuickReply(page: Page, title: string): Promise<void> {
+  await page.getByTestId('wub-quick-replies').getByRole('button', { name: title, exact: true }).click();
+}
+
+async function type(page: Page, text: string): Promise<void> {
+  await page.getByTestId('wub-input').fill(text);
+  await page.getByTestId('wub-input').press('Enter');
+}
+
+async function expectProgress(page: Page, step: number): Promise<void> {
+  await expect.poll(() => page.getByTestId('wub-progress').innerText(), { timeout: 10_000 }).toContain(`第 ${step} / 7 步`);
+}
+
+describe('the chat widget in a real browser (375 px phone)', () => {
+  it('walks the whole unbinding by clicking and typing, survives a reload and a server restart, and renders text as text', async () => {
+    const { page, dialogs } = await openPhonePage();
+    await expect.poll(() => log(page).innerText()).toContain('微信钱包解绑助手');
+
+    await clickQuickReply(page, '我要解绑钱包');
+    await expect.poll(() => lastBotText(page).innerText()).toContain('余额');
+    await clickQuickReply(page, '没有余额');
+    await expectProgress(page, 1);
+    expect(await page.getByTestId('wub-progress').locator('svg').count()).toBe(1);
+    // The user's bubble shows the button's title, not its payload.
+    expect(await log(page).innerText()).not.toContain('/deny');
+
+    await type(page, '好了');
+    await expectProgress(page, 2);
+    await type(page, '找不到');
+    await expect.poll(() => lastBotText(page).innerText()).toContain('最右边');
+
+    // Reload in the middle of the flow: the history and the step come back from the server.
+    await page.reload();
+    await page.getByTestId('wub-panel').waitFor({ state: 'visible' });
+    await expectProgress(page, 2);
+    await expect.poll(() => log(page).innerText()).toContain('第 1 步');
+    await clickQuickReply(page, '好了，下一步');
+    await expectProgress(page, 3);
+    await page.screenshot({ path: path.join(screenshotDir, 'widget-phone-step3.png') });
+
+    // The server restarts on the same port and database: the widget reconnects and the flow continues.
+    const { databaseFile, port } = server;
+    await server.stop();
+    server = await startTestServer(databaseFile, port);
+    await type(page, '好了');
+    await expectProgress(page, 4);
+
+    // A question in the middle is answered, then the same step again.
+    await type(page, '解绑后购物记录还在吗');
+    await expect.poll(() => log(page).innerText()).toContain('支付记录、消费历史和账单');
+    await expectProgress(page, 4);
+
+    for (const step of [5, 6, 7]) {
+      await clickQuickReply(page, '好了，下一步');
+      await expectProgress(page, step);
+    }
+    await clickQuickReply(page, '短信验证码');
+    await expect.poll(() => lastBotText(page).innerText()).toContain('验证通过了吗');
+    await clickQuickReply(page, '通过了');
+    await clickQuickReply(page, '已经解绑了');
+    await expect.poll(() => log(page).innerText()).toContain('解绑完成');
+    await expect.poll(() => page.getByTestId('wub-progress').isVisible()).toBe(false);
+
+    // Untrusted text is shown literally, never parsed as HTML.
+    const attack = '<img src=x onerror=alert(1)>';
+    await type(page, attack);
+    await expect.poll(() => log(page).locator('[data-role="user"]').last().innerText()).toBe(attack);
+    expect(await log(page).locator('img').count()).toBe(0);
+    expect(dialogs).toEqual([]);
+
+    await page.screenshot({ path: path.join(screenshotDir, 'widget-phone.png') });
+    await page.context().close();
+  }, 120_000);
+
+  it('is usable from the keyboard and announces new messages to screen readers', async () => {
+    const { page } = await openPhonePage();
+    expect(await log(page).getAttribute('aria-live')).toBe('polite');
+    expect(await log(page).getAttribute('role')).toBe('log');
+    await expect.poll(() => page.evaluate(() => document.activeElement?.getAttribute('data-testid'))).toBe('wub-input');
+    await page.keyboard.type('你好');
+    await page.keyboard.press('Enter');
+    await expect.poll(() => log(page).locator('[data-role="bot"]').count()).toBeGreaterThan(1);
+    await page.keyboard.press('Escape');
+    await expect.poll(() => page.getByTestId('wub-panel').isVisible()).toBe(false);
+    await expect.poll(() => page.evaluate(() => document.activeElement?.getAttribute('data-testid'))).toBe('wub-bubble');
+    await page.keyboard.press('Enter');
+    await expect.poll(() => page.getByTestId('wub-panel').isVisible()).toBe(true);
+    // Nothing overflows the phone screen sideways.
+    expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(375);
+    await page.context().close();
+  }, 60_000);
+});
