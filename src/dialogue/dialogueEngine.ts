@@ -48,6 +48,8 @@ export interface TurnResult {
   progress?: { step: number; total: number };
   /** Set on the turn the conversation was handed to a human. */
   handoff?: { reason: HandoffReason; step: number };
+  /** The flow event this message became (`user.affirm`, `nlu.fallback` …), for QA coverage. */
+  event: string;
 }
 
 export interface Logger {
@@ -203,7 +205,7 @@ export class DialogueEngine {
     const ticket = handoff ? { conversationId, reason: handoff.reason, step: handoff.step, state, createdAt: at } : undefined;
     await this.store.saveTurn(conversationId, newState, entries, ticket);
 
-    const result: TurnResult = { replies, intent, state };
+    const result: TurnResult = { replies, intent, state, event: event.type };
     if (step > 0 && snapshot.value === 'unbinding') result.progress = { step, total: totalSteps };
     if (handoff) result.handoff = handoff;
     return result;

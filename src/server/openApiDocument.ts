@@ -37,6 +37,8 @@ export const openApiDocument = {
           intent: { $ref: '#/components/schemas/Intent' },
           state: { type: 'string', example: 'unbinding.openPay' },
           progress: { $ref: '#/components/schemas/Progress' },
+          handoff: { type: ['object', 'null'], description: 'Set on the turn the conversation was handed to a human', properties: { reason: { type: 'string' }, step: { type: 'integer' } } },
+          event: { type: 'string', description: 'The dialogue event the message became, e.g. user.affirm (for QA coverage)' },
         },
       },
     },

@@ -43,7 +43,14 @@ function validBody<T>(schema: z.ZodType<T>, body: unknown): T {
 }
 
 export function turnResponse(result: TurnResult) {
-  return { replies: result.replies, intent: result.intent, state: result.state, progress: result.progress ?? null };
+  return {
+    replies: result.replies,
+    intent: result.intent,
+    state: result.state,
+    progress: result.progress ?? null,
+    handoff: result.handoff ?? null,
+    event: result.event,
+  };
 }
 
 /** The REST contract QA tools and outside clients rely on; described in openApiDocument. */

@@ -1,0 +1,90 @@
+import type { Content } from '../content/loadContent.js';
+import { MemoryConversationStore } from '../dialogue/conversationStore.js';
+import { DialogueEngine } from '../dialogue/dialogueEngine.js';
+import type { Reply } from '../dialogue/replyRenderer.js';
+
+/** One bot turn as the runner sees it, in-process or over REST. */
+export interface BotTurn {
+  replies: Reply[];
+  intent: { name: string; confidence: number };
+  state: string;
+  progress: { step: number; total: number } | null;
+  handoff: { reason: string; step: number } | null;
+  event: string;
+}
+
+export interface BotSession {
+  /** The greeting the conversation opened with. */
+  greeting: Reply[];
+  send(text: string, displayText?: string): Promise<BotTurn>;
+}
+
+export interface BotClient {
+  /** Where the bot runs, for reports: "in-process" or the URL. */
+  readonly target: string;
+  open(): Promise<BotSession>;
+}
+
+let nextId = 0;
+
+/** The bot in this process, on a memory store: fast, and needs no server. */
+export class InProcessBotClient implements BotClient {
+  readonly target = 'in-process';
+  private readonly engine: DialogueEngine;
+
+  constructor(content: Content) {
+    this.engine = new DialogueEngine({ content, store: new MemoryConversationStore(), logger: { warn: () => undefined } });
+  }
+
+  async open(): Promise<BotSession> {
+    const id = `qa-${process.pid}-${++nextId}`;
+    const greeting = await this.engine.startConversation(id);
+    return {
+      greeting,
+      send: async (text, displayText) => {
+        const result = await this.engine.handleMessage(id, text, displayText);
+        return {
+          replies: result.replies,
+          intent: result.intent,
+          state: result.state,
+          progress: result.progress ?? null,
+          handoff: result.handoff ?? null,
+          event: result.event,
+        };
+      },
+    };
+  }
+}
+
+/** A running server (staging, a local `npm start`) through its REST API. */
+export class RestBotClient implements BotClient {
+  constructor(readonly target: string) {}
+
+  async open(): Promise<BotSession> {
+    const created = await this.request('POST', '/api/conversations', {});
+    const { id, token, replies } = created as { id: string; token: string; replies?: Reply[] };
+    return {
+      greeting: replies ?? [],
+      send: async (text, displayText) =>
+        (await this.request('POST', `/api/conversations/${encodeURIComponent(id)}/messages`, displayText ? { text, displayText } : { text }, token)) as BotTurn,
+    };
+  }
+
+  private async request(method: string, path: string, body: unknown, token?: string): Promise<unknown> {
+    const url = new URL(path, this.target.endsWith('/') ? this.target : `${this.target}/`);
+    let response: Response;
+    try {
+      response = await fetch(url, {
+        method,
+        headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+        body: JSON.stringify(body),
+        signal: AbortSignal.timeout(15_000),
+      });
+    } catch (error) {
+      throw new Error(`${method} ${url.href} failed: ${(error as Error).message}`);
+    }
+    const payload = (await response.json().catch(() => ({}))) as { error?: { code: string; message: string } };
+    if (!response.ok) throw new Error(`${method} ${url.pathname} answered ${response.status}: ${payload.error?.message ?? 'no error body'}`);
+    return payload;
+  }
+}
