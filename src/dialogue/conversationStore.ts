@@ -11,7 +11,7 @@ export interface TranscriptEntry {
 }
 
 /** A conversation handed to a human: what the agent needs to pick it up. */
-export interface HandoffTicket {
+export interface HandoffTicketInput {
   conversationId: string;
   reason: string;
   /** The unbinding step reached (0 when the user was not in the steps). */
@@ -19,6 +19,38 @@ export interface HandoffTicket {
   /** Where the conversation was, e.g. "unbinding.confirmUnbind.verifying.offeringHuman". */
   state: string;
   createdAt: string;
+}
+
+export interface HandoffTicket extends HandoffTicketInput {
+  id: number;
+  status: 'open' | 'closed';
+  closedAt: string | null;
+}
+
+/** One user turn as analytics sees it: what was said (redacted), understood, and what the bot did. */
+export interface TurnRecord {
+  at: string;
+  text: string;
+  fromPayload: boolean;
+  intent: string;
+  confidence: number;
+  event: string;
+  stateBefore: string;
+  stateAfter: string;
+  /** The unbinding step shown after the turn, 0 outside the steps. */
+  step: number;
+  /** Response ids the bot said, in order (e.g. "verify.guide.sms", "unbind.completed"). */
+  said: string[];
+}
+
+/** Everything one turn writes, in one transaction. */
+export interface StoredTurn {
+  state: ConversationState;
+  entries: readonly TranscriptEntry[];
+  /** On the turn the conversation is handed to a human. */
+  ticket?: HandoffTicketInput;
+  /** Absent for the greeting, which is not a user turn. */
+  record?: TurnRecord;
 }
 
 /** What is kept of a conversation between turns. */
@@ -34,11 +66,8 @@ export interface ConversationState {
 /** Where conversations live between turns. One turn = load, then one atomic saveTurn. */
 export interface ConversationStore {
   load(conversationId: string): Promise<ConversationState | undefined>;
-  /**
-   * Persists the new state and appends the turn's transcript entries (and the ticket, on the turn
-   * the conversation is handed off), together or not at all.
-   */
-  saveTurn(conversationId: string, state: ConversationState, entries: readonly TranscriptEntry[], ticket?: HandoffTicket): Promise<void>;
+  /** Persists the new state, the transcript lines, the ticket and the turn record, together or not at all. */
+  saveTurn(conversationId: string, turn: StoredTurn): Promise<void>;
   transcript(conversationId: string): Promise<TranscriptEntry[]>;
   tickets(): Promise<HandoffTicket[]>;
 }
@@ -47,7 +76,8 @@ export interface ConversationStore {
 export class MemoryConversationStore implements ConversationStore {
   private readonly states = new Map<string, string>();
   private readonly transcripts = new Map<string, TranscriptEntry[]>();
-  private readonly openTickets: HandoffTicket[] = [];
+  private readonly allTickets: HandoffTicket[] = [];
+  readonly records: (TurnRecord & { conversationId: string })[] = [];
 
   async load(conversationId: string): Promise<ConversationState | undefined> {
     const json = this.states.get(conversationId);
@@ -55,15 +85,16 @@ export class MemoryConversationStore implements ConversationStore {
     return json === undefined ? undefined : (JSON.parse(json) as ConversationState);
   }
 
-  async saveTurn(conversationId: string, state: ConversationState, entries: readonly TranscriptEntry[], ticket?: HandoffTicket): Promise<void> {
+  async saveTurn(conversationId: string, { state, entries, ticket, record }: StoredTurn): Promise<void> {
     const json = JSON.stringify(state);
     this.states.set(conversationId, json);
     this.transcripts.set(conversationId, [...(this.transcripts.get(conversationId) ?? []), ...entries]);
-    if (ticket) this.openTickets.push({ ...ticket });
+    if (ticket) this.allTickets.push({ ...ticket, id: this.allTickets.length + 1, status: 'open', closedAt: null });
+    if (record) this.records.push({ ...record, conversationId });
   }
 
   async tickets(): Promise<HandoffTicket[]> {
-    return this.openTickets.map((ticket) => ({ ...ticket }));
+    return this.allTickets.map((ticket) => ({ ...ticket }));
   }
 
   async transcript(conversationId: string): Promise<TranscriptEntry[]> {

@@ -3,7 +3,7 @@ import { conversationMachine, type ConversationEmitted } from '../../flows/conve
 import type { HandoffReason, SayEvent } from '../../flows/events.js';
 import type { Content } from '../content/loadContent.js';
 import { MessageParser, type ParserOptions } from '../nlu/index.js';
-import type { ConversationState, ConversationStore, TranscriptEntry } from './conversationStore.js';
+import type { ConversationState, ConversationStore, TranscriptEntry, TurnRecord } from './conversationStore.js';
 import { eventFromParse } from './eventFromParse.js';
 import { flowVersion } from './flowVersion.js';
 import { ReplyRenderer, type Reply } from './replyRenderer.js';
@@ -106,11 +106,10 @@ export class DialogueEngine {
     const snapshot = actor.getPersistedSnapshot();
     actor.stop();
     const at = this.now().toISOString();
-    await this.store.saveTurn(
-      conversationId,
-      { flowVersion, snapshot, script: 'simplified' },
-      replies.map((reply): TranscriptEntry => ({ role: 'bot', text: reply.text, at, ...(reply.quickReplies ? { quickReplies: reply.quickReplies } : {}) })),
-    );
+    await this.store.saveTurn(conversationId, {
+      state: { flowVersion, snapshot, script: 'simplified' },
+      entries: replies.map((reply): TranscriptEntry => ({ role: 'bot', text: reply.text, at, ...(reply.quickReplies ? { quickReplies: reply.quickReplies } : {}) })),
+    });
     return replies;
   }
 
@@ -173,6 +172,7 @@ export class DialogueEngine {
       });
     });
     if (restarted) said.push({ type: 'bot.say', key: 'conversationUpdated' });
+    const stateBefore = describeState(actor.getSnapshot());
     const event = eventFromParse(parse);
     actor.send(event);
     this.failIfErrored(actor, conversationId);
@@ -202,8 +202,24 @@ export class DialogueEngine {
       ...replies.map((reply): TranscriptEntry => (reply.quickReplies ? { role: 'bot', text: reply.text, at, quickReplies: reply.quickReplies } : { role: 'bot', text: reply.text, at })),
     ];
     const newState: ConversationState = { flowVersion, snapshot: persisted, script };
-    const ticket = handoff ? { conversationId, reason: handoff.reason, step: handoff.step, state, createdAt: at } : undefined;
-    await this.store.saveTurn(conversationId, newState, entries, ticket);
+    const record: TurnRecord = {
+      at,
+      text: userLine,
+      fromPayload: parse.fromPayload,
+      intent: intent.name,
+      confidence: intent.confidence,
+      event: event.type,
+      stateBefore,
+      stateAfter: state,
+      step: snapshot.value === 'unbinding' ? step : 0,
+      said: said.map((say) => say.key),
+    };
+    await this.store.saveTurn(conversationId, {
+      state: newState,
+      entries,
+      record,
+      ...(handoff ? { ticket: { conversationId, reason: handoff.reason, step: handoff.step, state, createdAt: at } } : {}),
+    });
 
     const result: TurnResult = { replies, intent, state, event: event.type };
     if (step > 0 && snapshot.value === 'unbinding') result.progress = { step, total: totalSteps };

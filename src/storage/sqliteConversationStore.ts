@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import type { ConversationState, ConversationStore, HandoffTicket, TranscriptEntry } from '../dialogue/conversationStore.js';
+import type { ConversationState, ConversationStore, HandoffTicket, StoredTurn, TranscriptEntry, TurnRecord } from '../dialogue/conversationStore.js';
 import type { ConversationIdentity, IdentityStore } from './identityStore.js';
 
 /**
@@ -39,6 +39,39 @@ const migrations: string[] = [
      status TEXT NOT NULL DEFAULT 'open'
    );
    CREATE INDEX handoff_tickets_by_status ON handoff_tickets(status, created_at);`,
+  // 2: analytics (one row per user turn), ratings, ticket closing, webhook outbox.
+  `CREATE TABLE turns (
+     conversation_id TEXT NOT NULL REFERENCES conversations(id),
+     at TEXT NOT NULL,
+     text TEXT NOT NULL,
+     from_payload INTEGER NOT NULL,
+     intent TEXT NOT NULL,
+     confidence REAL NOT NULL,
+     event TEXT NOT NULL,
+     state_before TEXT NOT NULL,
+     state_after TEXT NOT NULL,
+     step INTEGER NOT NULL,
+     said TEXT NOT NULL
+   );
+   CREATE INDEX turns_by_time ON turns(at);
+   CREATE INDEX turns_by_conversation ON turns(conversation_id, at);
+   CREATE INDEX conversations_by_creation ON conversations(created_at);
+   CREATE TABLE ratings (
+     conversation_id TEXT NOT NULL REFERENCES conversations(id),
+     at TEXT NOT NULL,
+     helpful INTEGER NOT NULL
+   );
+   CREATE INDEX ratings_by_time ON ratings(at);
+   ALTER TABLE handoff_tickets ADD COLUMN closed_at TEXT;
+   CREATE TABLE webhook_outbox (
+     id INTEGER PRIMARY KEY AUTOINCREMENT,
+     ticket_id INTEGER NOT NULL REFERENCES handoff_tickets(id),
+     attempts INTEGER NOT NULL DEFAULT 0,
+     next_attempt_at TEXT NOT NULL,
+     last_error TEXT,
+     delivered_at TEXT
+   );
+   CREATE INDEX webhook_outbox_due ON webhook_outbox(delivered_at, next_attempt_at);`,
 ];
 
 export const schemaVersion = migrations.length;
@@ -47,6 +80,30 @@ interface ConversationRow {
   flow_version: string | null;
   snapshot: string | null;
   script: string | null;
+}
+
+interface TicketRow {
+  id: number;
+  conversation_id: string;
+  reason: string;
+  step: number;
+  state: string;
+  created_at: string;
+  status: string;
+  closed_at: string | null;
+}
+
+function ticketFromRow(row: TicketRow): HandoffTicket {
+  return {
+    id: row.id,
+    conversationId: row.conversation_id,
+    reason: row.reason,
+    step: row.step,
+    state: row.state,
+    createdAt: row.created_at,
+    status: row.status === 'closed' ? 'closed' : 'open',
+    closedAt: row.closed_at,
+  };
 }
 
 interface TranscriptRow {
@@ -88,9 +145,14 @@ export class SqliteConversationStore implements ConversationStore, IdentityStore
         'SELECT role, text, at, intent, confidence, quick_replies FROM transcript WHERE conversation_id = ? ORDER BY seq',
       ),
       insertTicket: this.db.prepare('INSERT INTO handoff_tickets (conversation_id, reason, step, state, created_at) VALUES (?, ?, ?, ?, ?)'),
-      tickets: this.db.prepare<[], { conversation_id: string; reason: string; step: number; state: string; created_at: string }>(
-        'SELECT conversation_id, reason, step, state, created_at FROM handoff_tickets ORDER BY id',
+      tickets: this.db.prepare<[], TicketRow>('SELECT * FROM handoff_tickets ORDER BY id'),
+      ticket: this.db.prepare<[number], TicketRow>('SELECT * FROM handoff_tickets WHERE id = ?'),
+      closeTicket: this.db.prepare("UPDATE handoff_tickets SET status = 'closed', closed_at = ? WHERE id = ? AND status = 'open'"),
+      insertTurn: this.db.prepare(
+        'INSERT INTO turns (conversation_id, at, text, from_payload, intent, confidence, event, state_before, state_after, step, said) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
       ),
+      insertOutbox: this.db.prepare('INSERT INTO webhook_outbox (ticket_id, next_attempt_at) VALUES (?, ?)'),
+      insertRating: this.db.prepare('INSERT INTO ratings (conversation_id, at, helpful) VALUES (?, ?, ?)'),
     };
   }
 
@@ -121,7 +183,10 @@ export class SqliteConversationStore implements ConversationStore, IdentityStore
     return { flowVersion: row.flow_version, snapshot: JSON.parse(row.snapshot) as unknown, script: row.script === 'traditional' ? 'traditional' : 'simplified' };
   }
 
-  async saveTurn(conversationId: string, state: ConversationState, entries: readonly TranscriptEntry[], ticket?: HandoffTicket): Promise<void> {
+  /** Whether a new ticket also goes into the webhook outbox (HANDOFF_WEBHOOK_URL is set). */
+  queueTicketsForWebhook = false;
+
+  async saveTurn(conversationId: string, { state, entries, ticket, record }: StoredTurn): Promise<void> {
     this.db.transaction(() => {
       const now = entries.at(-1)?.at ?? new Date().toISOString();
       const updated = this.statements.updateState.run(state.flowVersion, JSON.stringify(state.snapshot), state.script, now, conversationId);
@@ -143,8 +208,39 @@ export class SqliteConversationStore implements ConversationStore, IdentityStore
           entry.quickReplies ? JSON.stringify(entry.quickReplies) : null,
         );
       }
-      if (ticket) this.statements.insertTicket.run(ticket.conversationId, ticket.reason, ticket.step, ticket.state, ticket.createdAt);
+      if (record) this.insertRecord(conversationId, record);
+      if (ticket) {
+        const { lastInsertRowid } = this.statements.insertTicket.run(ticket.conversationId, ticket.reason, ticket.step, ticket.state, ticket.createdAt);
+        // Same transaction as the ticket: a ticket is never created without its delivery queued.
+        if (this.queueTicketsForWebhook) this.statements.insertOutbox.run(Number(lastInsertRowid), ticket.createdAt);
+      }
     })();
+  }
+
+  private insertRecord(conversationId: string, record: TurnRecord): void {
+    this.statements.insertTurn.run(
+      conversationId,
+      record.at,
+      record.text,
+      record.fromPayload ? 1 : 0,
+      record.intent,
+      record.confidence,
+      record.event,
+      record.stateBefore,
+      record.stateAfter,
+      record.step,
+      JSON.stringify(record.said),
+    );
+  }
+
+  async closeTicket(id: number, at: string): Promise<HandoffTicket | undefined> {
+    this.statements.closeTicket.run(at, id);
+    const row = this.statements.ticket.get(id);
+    return row && ticketFromRow(row);
+  }
+
+  async rate(conversationId: string, helpful: boolean, at: string): Promise<void> {
+    this.statements.insertRating.run(conversationId, at, helpful ? 1 : 0);
   }
 
   async transcript(conversationId: string): Promise<TranscriptEntry[]> {
@@ -157,13 +253,7 @@ export class SqliteConversationStore implements ConversationStore, IdentityStore
   }
 
   async tickets(): Promise<HandoffTicket[]> {
-    return this.statements.tickets.all().map((row) => ({
-      conversationId: row.conversation_id,
-      reason: row.reason,
-      step: row.step,
-      state: row.state,
-      createdAt: row.created_at,
-    }));
+    return this.statements.tickets.all().map(ticketFromRow);
   }
 
   close(): void {

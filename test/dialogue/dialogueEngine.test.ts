@@ -157,7 +157,7 @@ describe('persistence', () => {
   it('a snapshot the current flows cannot use starts over with a note instead of failing the turn', async () => {
     const store = new MemoryConversationStore();
     const broken: ConversationState = { flowVersion: 'old', snapshot: { status: 'active', value: 'removedState', context: {}, children: {} }, script: 'simplified' };
-    await store.saveTurn('old', broken, []);
+    await store.saveTurn('old', { state: broken, entries: [] });
     const result = await newEngine(store).handleMessage('old', '我要解绑');
     expect(result.replies[0]!.text).toBe(responseText('conversationUpdated'));
     expect(result.state).toBe('unbinding.checkingBalance');
@@ -169,7 +169,7 @@ describe('persistence', () => {
     const engine = newEngine(store);
     for (const text of ['我要解绑', '没有']) await engine.handleMessage('older', text);
     const stored = (await store.load('older'))!;
-    await store.saveTurn('older', { ...stored, flowVersion: 'an-older-version' }, []);
+    await store.saveTurn('older', { state: { ...stored, flowVersion: 'an-older-version' }, entries: [] });
     const result = await newEngine(store).handleMessage('older', '好了');
     expect(result.progress?.step).toBe(2);
   });

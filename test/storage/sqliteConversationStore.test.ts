@@ -38,15 +38,14 @@ describe('SqliteConversationStore', () => {
     const file = tempFile();
     const store = new SqliteConversationStore(file);
     await store.createConversation({ id: 'c1', tokenHash: 'ab', createdAt: '2026-01-01T00:00:00.000Z' });
-    await store.saveTurn(
-      'c1',
-      { flowVersion: 'v1', snapshot: { value: 'handedOff' }, script: 'traditional' },
-      [
+    await store.saveTurn('c1', {
+      state: { flowVersion: 'v1', snapshot: { value: 'handedOff' }, script: 'traditional' },
+      entries: [
         { role: 'user', text: '轉人工', at: '2026-01-01T00:00:01.000Z', intent: { name: 'contact_human', confidence: 1 } },
         { role: 'bot', text: '已為你轉接', at: '2026-01-01T00:00:01.000Z', quickReplies: [{ title: '好', payload: '/affirm' }] },
       ],
-      { conversationId: 'c1', reason: 'user_request', step: 3, state: 'handedOff', createdAt: '2026-01-01T00:00:01.000Z' },
-    );
+      ticket: { conversationId: 'c1', reason: 'user_request', step: 3, state: 'handedOff', createdAt: '2026-01-01T00:00:01.000Z' },
+    });
     store.close();
     const reopened = new SqliteConversationStore(file);
     expect(await reopened.load('c1')).toEqual({ flowVersion: 'v1', snapshot: { value: 'handedOff' }, script: 'traditional' });
@@ -54,7 +53,10 @@ describe('SqliteConversationStore', () => {
       { role: 'user', text: '轉人工', at: '2026-01-01T00:00:01.000Z', intent: { name: 'contact_human', confidence: 1 } },
       { role: 'bot', text: '已為你轉接', at: '2026-01-01T00:00:01.000Z', quickReplies: [{ title: '好', payload: '/affirm' }] },
     ]);
-    expect(await reopened.tickets()).toEqual([{ conversationId: 'c1', reason: 'user_request', step: 3, state: 'handedOff', createdAt: '2026-01-01T00:00:01.000Z' }]);
+    expect(await reopened.tickets()).toEqual([
+      { id: 1, conversationId: 'c1', reason: 'user_request', step: 3, state: 'handedOff', createdAt: '2026-01-01T00:00:01.000Z', status: 'open', closedAt: null },
+    ]);
+    expect((await reopened.closeTicket(1, '2026-01-02T00:00:00.000Z'))?.status).toBe('closed');
     expect(await reopened.tokenHash('c1')).toBe('ab');
     reopened.close();
   });
