@@ -33,7 +33,7 @@ export type ConversationEvent = UserEvent | SayEvent | ProgressEvent | FlowDone;
 export type ConversationEmitted = SayEvent | { type: 'bot.handoff'; reason: HandoffReason; step: number };
 
 /** Control words only mean something inside a flow; these get the same answer outside one. */
-const flowControls = ['user.affirm', 'user.deny', 'user.back', 'user.cancel', 'user.stepHelp'] as const;
+const flowControls = ['user.back', 'user.cancel', 'user.stepHelp'] as const;
 
 const outcomeIs = (outcome: FlowOutcome['outcome']) => ({ event }: { event: ConversationEvent }) =>
   (event.type === 'xstate.done.actor.unbindWallet' || event.type === 'xstate.done.actor.verification') && event.output.outcome === outcome;
@@ -64,7 +64,10 @@ export const conversationMachine = setup({
     clarify: emit(({ event }) =>
       event.type === 'nlu.ambiguous' ? { type: 'bot.say' as const, key: 'clarify', choices: [...event.candidates, 'out_of_scope'] } : { type: 'bot.say' as const, key: 'fallback' },
     ),
-    sayWithStep: emit(({ context }, params: { key: string }) => ({ type: 'bot.say' as const, key: params.key, params: { step: context.step } })),
+    // Before step 1 (the balance question) there is no step number to mention.
+    sayWithStep: emit(({ context }, params: { key: string }) =>
+      context.step > 0 ? { type: 'bot.say' as const, key: params.key, params: { step: context.step } } : { type: 'bot.say' as const, key: `${params.key}.beforeSteps` },
+    ),
     resumeFlow: sendTo(({ self }) => Object.values(self.getSnapshot().children)[0]!, { type: 'flow.resume' }),
     forwardToFlow: sendTo(({ self }) => Object.values(self.getSnapshot().children)[0]!, ({ event }) => event),
     trackProgress: assign(({ event }) => (event.type === 'flow.progress' ? { step: event.step, totalSteps: event.total } : {})),
@@ -79,9 +82,14 @@ export const conversationMachine = setup({
           : 'user_request',
     }),
     rememberUserRequest: assign({ handoffReason: 'user_request' as HandoffReason }),
+    rememberRepeatedFallback: assign({ handoffReason: 'repeated_fallback' as HandoffReason }),
   },
   guards: {
     fallbackRepeated: ({ context }) => context.fallbackStreak >= 1,
+    /** Two misunderstandings in a row, and this is the third: hand over rather than loop. */
+    fallbackExhausted: ({ context }) => context.fallbackStreak >= 2,
+    /** The last turn asked "要不要帮你转接人工客服？" (the second misunderstanding in a row). */
+    humanOffered: ({ context }) => context.fallbackStreak >= 2,
     outcomeCompleted: outcomeIs('completed'),
     outcomePassed: outcomeIs('passed'),
     outcomeHandoff: outcomeIs('handoff'),
@@ -107,12 +115,23 @@ export const conversationMachine = setup({
         'user.restart': { target: 'unbinding', actions: 'resetFallbacks' },
         'user.verificationHelp': { target: 'verifying', actions: 'resetFallbacks' },
         'user.chooseMethod': { target: 'verifying', actions: 'resetFallbacks' },
+        'user.switchMethod': { target: 'verifying', actions: 'resetFallbacks' },
         'user.human': { target: 'handedOff', actions: ['resetFallbacks', 'rememberUserRequest'] },
         'user.shareSecret': { actions: { type: 'say', params: { key: 'anythingElse' } } },
         'nlu.ambiguous': { actions: 'clarify' },
         'nlu.fallback': [
+          { guard: 'fallbackExhausted', target: 'handedOff', actions: 'rememberRepeatedFallback' },
           { guard: 'fallbackRepeated', actions: ['countFallback', { type: 'say', params: { key: 'fallback.offerHuman' } }] },
           { actions: ['countFallback', { type: 'say', params: { key: 'fallback' } }] },
+        ],
+        // Answers to "要不要帮你转接人工客服？"
+        'user.affirm': [
+          { guard: 'humanOffered', target: 'handedOff', actions: 'rememberRepeatedFallback' },
+          { actions: ['resetFallbacks', { type: 'say', params: { key: 'noFlowActive' } }] },
+        ],
+        'user.deny': [
+          { guard: 'humanOffered', actions: ['resetFallbacks', { type: 'say', params: { key: 'anythingElse' } }] },
+          { actions: ['resetFallbacks', { type: 'say', params: { key: 'noFlowActive' } }] },
         ],
         ...Object.fromEntries(flowControls.map((type) => [type, { actions: ['resetFallbacks', { type: 'say', params: { key: 'noFlowActive' } }] }])),
       },
@@ -128,8 +147,11 @@ export const conversationMachine = setup({
         ],
       },
       on: {
-        'user.affirm': { actions: ['resetFallbacks', 'forwardToFlow'] },
-        'user.deny': { actions: ['resetFallbacks', 'forwardToFlow'] },
+        'user.affirm': [
+          { guard: 'humanOffered', target: 'handedOff', actions: 'rememberRepeatedFallback' },
+          { actions: ['resetFallbacks', 'forwardToFlow'] },
+        ],
+        'user.deny': [{ guard: 'humanOffered', actions: ['resetFallbacks', 'resumeFlow'] }, { actions: ['resetFallbacks', 'forwardToFlow'] }],
         'user.back': { actions: ['resetFallbacks', 'forwardToFlow'] },
         'user.repeat': { actions: ['resetFallbacks', 'forwardToFlow'] },
         'user.cancel': { actions: ['resetFallbacks', 'forwardToFlow'] },
@@ -137,6 +159,7 @@ export const conversationMachine = setup({
         'user.stepHelp': { actions: ['resetFallbacks', 'forwardToFlow'] },
         'user.verificationHelp': { actions: ['resetFallbacks', 'forwardToFlow'] },
         'user.chooseMethod': { actions: ['resetFallbacks', 'forwardToFlow'] },
+        'user.switchMethod': { actions: ['resetFallbacks', 'forwardToFlow'] },
         'user.human': { actions: ['resetFallbacks', 'forwardToFlow'] },
         // Digressions: answer, then pick the flow up at the same step.
         'user.ask': { actions: ['answerFaq', 'resumeFlow'] },
@@ -148,6 +171,7 @@ export const conversationMachine = setup({
         'user.unbind': { actions: { type: 'sayWithStep', params: { key: 'unbind.alreadyInProgress' } } },
         'nlu.ambiguous': { actions: 'clarify' },
         'nlu.fallback': [
+          { guard: 'fallbackExhausted', target: 'handedOff', actions: 'rememberRepeatedFallback' },
           { guard: 'fallbackRepeated', actions: ['countFallback', { type: 'say', params: { key: 'fallback.offerHuman' } }] },
           { actions: ['countFallback', { type: 'sayWithStep', params: { key: 'fallback.inFlow' } }] },
         ],
@@ -157,7 +181,11 @@ export const conversationMachine = setup({
       invoke: {
         id: 'verification',
         src: 'verification',
-        input: ({ event }) => ({ method: event.type === 'user.chooseMethod' ? event.method : undefined }),
+        input: ({ event }) => ({
+          method: event.type === 'user.chooseMethod' || event.type === 'user.verificationHelp' ? event.method : undefined,
+          // "收不到验证码" opens with the problem; "解绑要验证吗" or a button does not.
+          reportedProblem: event.type === 'user.verificationHelp' && event.method !== undefined,
+        }),
         onDone: [
           { guard: 'outcomeHandoff', target: 'handedOff', actions: 'rememberFlowHandoffReason' },
           { guard: 'outcomePassed', target: 'idle', actions: { type: 'say', params: { key: 'verify.standalonePassed' } } },
@@ -166,8 +194,11 @@ export const conversationMachine = setup({
         ],
       },
       on: {
-        'user.affirm': { actions: ['resetFallbacks', 'forwardToFlow'] },
-        'user.deny': { actions: ['resetFallbacks', 'forwardToFlow'] },
+        'user.affirm': [
+          { guard: 'humanOffered', target: 'handedOff', actions: 'rememberRepeatedFallback' },
+          { actions: ['resetFallbacks', 'forwardToFlow'] },
+        ],
+        'user.deny': [{ guard: 'humanOffered', actions: ['resetFallbacks', 'resumeFlow'] }, { actions: ['resetFallbacks', 'forwardToFlow'] }],
         'user.back': { actions: ['resetFallbacks', 'forwardToFlow'] },
         'user.repeat': { actions: ['resetFallbacks', 'forwardToFlow'] },
         'user.cancel': { actions: ['resetFallbacks', 'forwardToFlow'] },
@@ -175,6 +206,7 @@ export const conversationMachine = setup({
         'user.stepHelp': { actions: ['resetFallbacks', 'forwardToFlow'] },
         'user.verificationHelp': { actions: ['resetFallbacks', 'forwardToFlow'] },
         'user.chooseMethod': { actions: ['resetFallbacks', 'forwardToFlow'] },
+        'user.switchMethod': { actions: ['resetFallbacks', 'forwardToFlow'] },
         'user.human': { actions: ['resetFallbacks', 'forwardToFlow'] },
         'user.ask': { actions: ['answerFaq', 'resumeFlow'] },
         'user.greet': { actions: [{ type: 'say', params: { key: 'greet.inFlow' } }, 'resumeFlow'] },
@@ -184,6 +216,7 @@ export const conversationMachine = setup({
         'user.unbind': 'unbinding',
         'nlu.ambiguous': { actions: 'clarify' },
         'nlu.fallback': [
+          { guard: 'fallbackExhausted', target: 'handedOff', actions: 'rememberRepeatedFallback' },
           { guard: 'fallbackRepeated', actions: ['countFallback', { type: 'say', params: { key: 'fallback.offerHuman' } }] },
           { actions: ['countFallback', { type: 'say', params: { key: 'fallback' } }, 'resumeFlow'] },
         ],
@@ -194,6 +227,8 @@ export const conversationMachine = setup({
       entry: [{ type: 'say', params: { key: 'handoff.created' } }, 'handOff'],
       on: {
         'user.ask': { actions: 'answerFaq' },
+        'user.thanks': { actions: { type: 'say', params: { key: 'handoff.thanks' } } },
+        'user.goodbye': { actions: { type: 'say', params: { key: 'goodbye' } } },
         'user.*': { actions: { type: 'say', params: { key: 'handoff.waiting' } } },
         'nlu.*': { actions: { type: 'say', params: { key: 'handoff.waiting' } } },
       },

@@ -27,8 +27,12 @@ export type UserEvent =
   | { type: 'user.restart' }
   | { type: 'user.stepHelp' }
   | { type: 'user.unbind' }
-  | { type: 'user.verificationHelp' }
+  /** A question or problem about verification, typed ("收不到验证码"); `method` when it names one. */
+  | { type: 'user.verificationHelp'; method?: VerificationMethod }
+  /** The user picked the method the app shows (a button, or just "短信"/"指纹"). */
   | { type: 'user.chooseMethod'; method: VerificationMethod }
+  /** The user wants to verify another way ("换一种验证方式"). */
+  | { type: 'user.switchMethod' }
   | { type: 'user.ask'; topic: FaqTopic }
   | { type: 'user.human' }
   | { type: 'user.greet' }

@@ -31,6 +31,7 @@ function step(number: number, name: string, previous: string | undefined, next: 
       'flow.resume': sayAgain(name, say('unbind.resume', { step: number })),
       'user.verificationHelp': sayAgain(name, say('unbind.verificationLater')),
       'user.chooseMethod': sayAgain(name, say('unbind.verificationLater')),
+      'user.switchMethod': sayAgain(name, say('unbind.verificationLater')),
     },
   };
 }
@@ -79,6 +80,7 @@ export const unbindWalletMachine = setup({
         'flow.resume': { actions: say('unbind.askBalance') },
         'user.verificationHelp': { actions: [say('unbind.verificationLater'), say('unbind.askBalance')] },
         'user.chooseMethod': { actions: [say('unbind.verificationLater'), say('unbind.askBalance')] },
+        'user.switchMethod': { actions: [say('unbind.verificationLater'), say('unbind.askBalance')] },
       },
     },
     withdrawingBalance: {
@@ -92,6 +94,7 @@ export const unbindWalletMachine = setup({
         'flow.resume': sayAgain('withdrawingBalance'),
         'user.verificationHelp': sayAgain('withdrawingBalance', say('unbind.verificationLater')),
         'user.chooseMethod': sayAgain('withdrawingBalance', say('unbind.verificationLater')),
+        'user.switchMethod': sayAgain('withdrawingBalance', say('unbind.verificationLater')),
       },
     },
     openWeChat: step(1, 'openWeChat', undefined, 'openMe'),
@@ -139,6 +142,7 @@ export const unbindWalletMachine = setup({
             'flow.resume': sayAgain('confirming', say('unbind.resume', { step: 7 })),
             'user.verificationHelp': 'verifying',
             'user.chooseMethod': 'verifying',
+            'user.switchMethod': 'verifying',
           },
         },
       },

@@ -4,6 +4,8 @@ import { say, type FlowOutcome, type ResumeEvent, type SayParams, type UserEvent
 export interface VerificationInput {
   /** Already known when the user named it ("收不到短信验证码"). */
   method?: VerificationMethod | undefined;
+  /** The user opened with a problem report, so the troubleshooting starts at once. */
+  reportedProblem?: boolean | undefined;
 }
 
 interface VerificationContext {
@@ -12,6 +14,7 @@ interface VerificationContext {
   tipIndex: number;
   /** The user has reported that verification failed at least once. */
   hasFailed: boolean;
+  reportedProblem: boolean;
 }
 
 /** The article's advice for each method, in the order worth trying. */
@@ -20,6 +23,9 @@ const troubleshootingTips: Record<VerificationMethod, string[]> = {
   biometric: ['verify.tip.restart', 'verify.tip.otherMethod'],
   securityQuestion: ['verify.tip.checkAnswer', 'verify.tip.otherMethod'],
 };
+
+const methodOf = (event: UserEvent | ResumeEvent) =>
+  event.type === 'user.chooseMethod' || event.type === 'user.verificationHelp' ? event.method : undefined;
 
 /**
  * Security verification while unbinding: which method the app shows, how to pass it, and the
@@ -39,28 +45,32 @@ export const verificationMachine = setup({
       type: 'bot.say' as const,
       key: troubleshootingTips[context.method ?? 'sms'][context.tipIndex]!,
     })),
-    rememberMethod: assign({
-      method: ({ event }) => (event.type === 'user.chooseMethod' ? event.method : undefined),
-      tipIndex: 0,
-    }),
+    rememberMethod: assign({ method: ({ context, event }) => methodOf(event) ?? context.method, tipIndex: 0 }),
     nextTip: assign({ tipIndex: ({ context }) => context.tipIndex + 1 }),
   },
   guards: {
     methodKnown: ({ context }) => context.method !== undefined,
+    problemWithKnownMethod: ({ context }) => context.method !== undefined && context.reportedProblem,
+    namesMethod: ({ event }) => methodOf(event) !== undefined,
     hasMoreTips: ({ context }) => context.tipIndex + 1 < troubleshootingTips[context.method ?? 'sms'].length,
   },
 }).createMachine({
   id: 'verification',
-  context: ({ input }) => ({ method: input.method, tipIndex: 0, hasFailed: false }),
+  context: ({ input }) => ({ method: input.method, tipIndex: 0, hasFailed: false, reportedProblem: input.reportedProblem ?? false }),
   initial: 'start',
   on: {
     'user.cancel': '.stopped',
     'user.human': '.handedOff',
     'user.chooseMethod': { target: '.guidingMethod', actions: 'rememberMethod', reenter: true },
+    'user.switchMethod': { target: '.choosingMethod', reenter: true },
   },
   states: {
     start: {
-      always: [{ guard: 'methodKnown', target: 'guidingMethod' }, { target: 'choosingMethod' }],
+      always: [
+        { guard: 'problemWithKnownMethod', target: 'troubleshooting' },
+        { guard: 'methodKnown', target: 'guidingMethod' },
+        { target: 'choosingMethod' },
+      ],
     },
     choosingMethod: {
       entry: say('verify.askMethod'),
@@ -71,7 +81,11 @@ export const verificationMachine = setup({
         'user.repeat': { target: 'choosingMethod', reenter: true },
         'flow.resume': { target: 'choosingMethod', reenter: true },
         'user.stepHelp': { actions: say('verify.methodHelp') },
-        'user.verificationHelp': { actions: say('verify.methodHelp') },
+        // "收不到短信验证码" names the method and the problem: straight to that method's troubleshooting.
+        'user.verificationHelp': [
+          { guard: 'namesMethod', target: 'troubleshooting', actions: 'rememberMethod' },
+          { actions: say('verify.methodHelp') },
+        ],
         'user.affirm': { actions: say('verify.methodHelp') },
         'user.restart': 'restartRequested',
       },
@@ -81,7 +95,7 @@ export const verificationMachine = setup({
       on: {
         'user.affirm': 'passed',
         'user.deny': 'troubleshooting',
-        // "收不到验证码" while being guided is a failure report, not a new question.
+        // "收不到验证码" / "指纹不行" while being guided is a failure report, not a new question.
         'user.verificationHelp': 'troubleshooting',
         'user.stepHelp': 'troubleshooting',
         'user.back': 'choosingMethod',
@@ -95,7 +109,8 @@ export const verificationMachine = setup({
       on: {
         'user.affirm': 'passed',
         'user.deny': [{ guard: 'hasMoreTips', target: 'troubleshooting', reenter: true, actions: 'nextTip' }, { target: 'offeringHuman' }],
-        'user.verificationHelp': 'choosingMethod',
+        // "还是没收到" is the same as "still not working".
+        'user.verificationHelp': [{ guard: 'hasMoreTips', target: 'troubleshooting', reenter: true, actions: 'nextTip' }, { target: 'offeringHuman' }],
         'user.stepHelp': { target: 'troubleshooting', reenter: true },
         'user.back': 'guidingMethod',
         'user.repeat': { target: 'troubleshooting', reenter: true },
@@ -103,16 +118,16 @@ export const verificationMachine = setup({
         'user.restart': 'restartRequested',
       },
     },
+    /** "要我帮你转接人工客服吗？": yes hands off, no keeps the user here, "再试一次" tries again. */
     offeringHuman: {
       entry: say('verify.offerHuman'),
       on: {
-        'user.affirm': { target: 'guidingMethod', actions: assign({ tipIndex: 0 }) },
-        // Declining a human is not a request for one: stop here and let the user come back later.
-        'user.deny': 'stopped',
+        'user.affirm': 'handedOff',
+        'user.deny': { target: 'choosingMethod', actions: say('verify.declinedHuman') },
+        'user.repeat': { target: 'guidingMethod', actions: assign({ tipIndex: 0 }) },
         'user.verificationHelp': 'choosingMethod',
         'user.stepHelp': 'choosingMethod',
         'user.back': 'troubleshooting',
-        'user.repeat': { target: 'offeringHuman', reenter: true },
         'flow.resume': { target: 'offeringHuman', reenter: true },
         'user.restart': 'restartRequested',
       },

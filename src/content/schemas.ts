@@ -36,6 +36,7 @@ export const lexiconSchema = z
         securityQuestion: z.array(z.string().min(1)),
       })
       .strict(),
+    verificationProblemCues: z.array(z.string().min(1)),
     passwordCues: z.array(z.string().min(1)).min(1),
     passwordConnectors: z.array(z.string().min(1)),
     numberUnits: z.array(z.string().min(1)),

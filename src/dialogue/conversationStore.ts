@@ -61,6 +61,8 @@ export interface ConversationState {
   snapshot: unknown;
   /** The script the user last wrote in, so a reply to "好" keeps the user's script. */
   script: Script;
+  /** The buttons the last turn offered: typing a button's title does what clicking it does. */
+  lastQuickReplies?: { title: string; payload: string }[];
 }
 
 /** Where conversations live between turns. One turn = load, then one atomic saveTurn. */

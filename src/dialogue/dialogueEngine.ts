@@ -160,6 +160,12 @@ export class DialogueEngine {
 
   private async runTurn(conversationId: string, text: string, displayText: string | undefined): Promise<TurnResult> {
     const stored = await this.store.load(conversationId);
+    // "还有余额" typed is the "还有余额" button: its meaning here is the button's, not a guess.
+    const typedButton = stored?.lastQuickReplies?.find((button) => this.parser.sameWords(button.title, text));
+    if (typedButton && displayText === undefined) {
+      displayText = text;
+      text = typedButton.payload;
+    }
     const parse = this.parser.parse(text, { expectedIntents: expectedIntentsIn(stored) });
     const script = parse.script ?? stored?.script ?? 'simplified';
 
@@ -201,7 +207,8 @@ export class DialogueEngine {
       { role: 'user', text: userLine, at, intent },
       ...replies.map((reply): TranscriptEntry => (reply.quickReplies ? { role: 'bot', text: reply.text, at, quickReplies: reply.quickReplies } : { role: 'bot', text: reply.text, at })),
     ];
-    const newState: ConversationState = { flowVersion, snapshot: persisted, script };
+    const lastButtons = replies.at(-1)?.quickReplies;
+    const newState: ConversationState = lastButtons ? { flowVersion, snapshot: persisted, script, lastQuickReplies: lastButtons } : { flowVersion, snapshot: persisted, script };
     const record: TurnRecord = {
       at,
       text: userLine,

@@ -3,8 +3,8 @@ import type { ParseResult } from '../nlu/index.js';
 
 const isFaqTopic = (intent: string): intent is FaqTopic => (faqTopics as readonly string[]).includes(intent);
 
-/** Intents that mean "a verification method" when the message names one ("指纹", "收不到短信"). */
-const methodIntents = new Set(['verification_help', 'out_of_scope', 'step_help']);
+/** A bare method name ("短信", "指纹") is rarely classified as anything useful; with these it is a choice. */
+const methodChoiceIntents = new Set(['out_of_scope', 'step_help']);
 
 const controlEvents: Record<string, UserEvent['type']> = {
   affirm: 'user.affirm',
@@ -27,7 +27,14 @@ export function eventFromParse(parse: ParseResult): UserEvent {
   if (parse.onlySecret) return { type: 'user.shareSecret' };
   if (parse.ambiguousBetween) return { type: 'nlu.ambiguous', candidates: parse.ambiguousBetween };
   const intent = parse.intent.name;
-  if (parse.method && methodIntents.has(intent)) return { type: 'user.chooseMethod', method: parse.method };
+  if (intent === 'verification_help') {
+    // A button chooses (a method, or "another method"); typed text naming a method chooses it,
+    // unless it reports a problem with it ("收不到短信验证码").
+    if (parse.fromPayload) return parse.method ? { type: 'user.chooseMethod', method: parse.method } : { type: 'user.switchMethod' };
+    if (parse.method && !parse.reportsProblem) return { type: 'user.chooseMethod', method: parse.method };
+    return parse.method ? { type: 'user.verificationHelp', method: parse.method } : { type: 'user.verificationHelp' };
+  }
+  if (parse.method && methodChoiceIntents.has(intent)) return { type: 'user.chooseMethod', method: parse.method };
   if (isFaqTopic(intent)) return { type: 'user.ask', topic: intent };
   const type = controlEvents[intent];
   return type ? ({ type } as UserEvent) : { type: 'nlu.fallback' };

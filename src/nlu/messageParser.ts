@@ -18,6 +18,8 @@ export interface ParseResult {
   /** Two intents too close to choose between: the bot should ask which one was meant. */
   ambiguousBetween: [string, string] | undefined;
   method: VerificationMethod | undefined;
+  /** The message reports something going wrong ("收不到", "失败", "忘了"). */
+  reportsProblem: boolean;
   secrets: SecretKind[];
   /** The message was nothing but a secret (e.g. a bare verification code). */
   onlySecret: boolean;
@@ -75,6 +77,7 @@ export class MessageParser {
   private readonly matcher: ExampleMatcher;
   private readonly methodWords: [VerificationMethod, string][];
   private readonly outOfScopeMarkers: string[];
+  private readonly problemCues: string[];
   private readonly intentNames: Set<string>;
   /** Normalised training sentence → its intent: a sentence the team wrote down is answered as written. */
   private readonly knownSentences = new Map<string, string>();
@@ -97,9 +100,17 @@ export class MessageParser {
     this.matcher = new ExampleMatcher(features, examples);
     for (const { text, intent } of examples) this.knownSentences.set(text, intent);
     this.outOfScopeMarkers = content.lexicon.outOfScopeMarkers.map((marker) => this.normalizer.normalize(marker));
+    this.problemCues = content.lexicon.verificationProblemCues.map((cue) => this.normalizer.normalize(cue));
     this.methodWords = Object.entries(content.lexicon.verificationMethods)
       .flatMap(([method, words]) => words.map((word): [VerificationMethod, string] => [method as VerificationMethod, this.normalizer.normalize(word)]))
       .sort((a, b) => b[1].length - a[1].length);
+  }
+
+  /** Whether two texts say the same words, ignoring width, case, script, spaces and punctuation. */
+  sameWords(a: string, b: string): boolean {
+    const words = (text: string) => this.normalizer.normalize(text).replace(/[\s\p{P}\p{S}]/gu, '');
+    const left = words(a);
+    return left.length > 0 && left === words(b);
   }
 
   /** The text with its secrets replaced by labels, for anything that is stored or logged. */
@@ -143,6 +154,7 @@ export class MessageParser {
       ranking,
       ambiguousBetween,
       method: this.findMethod(normalized),
+      reportsProblem: this.problemCues.some((cue) => normalized.includes(cue)),
       secrets,
       onlySecret,
       fromPayload: false,
@@ -185,6 +197,7 @@ export class MessageParser {
       ranking: [intent],
       ambiguousBetween: undefined,
       method,
+      reportsProblem: false,
       secrets: [],
       onlySecret: false,
       fromPayload: true,

@@ -72,6 +72,8 @@ const migrations: string[] = [
      delivered_at TEXT
    );
    CREATE INDEX webhook_outbox_due ON webhook_outbox(delivered_at, next_attempt_at);`,
+  // 3: the buttons of the last turn, so a typed button title acts as a click.
+  `ALTER TABLE conversations ADD COLUMN last_quick_replies TEXT;`,
 ];
 
 export const schemaVersion = migrations.length;
@@ -80,6 +82,7 @@ interface ConversationRow {
   flow_version: string | null;
   snapshot: string | null;
   script: string | null;
+  last_quick_replies: string | null;
 }
 
 interface TicketRow {
@@ -135,8 +138,8 @@ export class SqliteConversationStore implements ConversationStore, IdentityStore
     this.statements = {
       insertConversation: this.db.prepare('INSERT INTO conversations (id, token_hash, created_at, updated_at) VALUES (?, ?, ?, ?)'),
       identity: this.db.prepare<[string], { token_hash: string }>('SELECT token_hash FROM conversations WHERE id = ?'),
-      load: this.db.prepare<[string], ConversationRow>('SELECT flow_version, snapshot, script FROM conversations WHERE id = ?'),
-      updateState: this.db.prepare('UPDATE conversations SET flow_version = ?, snapshot = ?, script = ?, updated_at = ? WHERE id = ?'),
+      load: this.db.prepare<[string], ConversationRow>('SELECT flow_version, snapshot, script, last_quick_replies FROM conversations WHERE id = ?'),
+      updateState: this.db.prepare('UPDATE conversations SET flow_version = ?, snapshot = ?, script = ?, last_quick_replies = ?, updated_at = ? WHERE id = ?'),
       nextSeq: this.db.prepare<[string], { next: number }>('SELECT COALESCE(MAX(seq), 0) + 1 AS next FROM transcript WHERE conversation_id = ?'),
       insertEntry: this.db.prepare(
         'INSERT INTO transcript (conversation_id, seq, role, text, at, intent, confidence, quick_replies) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
@@ -180,7 +183,9 @@ export class SqliteConversationStore implements ConversationStore, IdentityStore
   async load(conversationId: string): Promise<ConversationState | undefined> {
     const row = this.statements.load.get(conversationId);
     if (!row?.snapshot || !row.flow_version) return undefined;
-    return { flowVersion: row.flow_version, snapshot: JSON.parse(row.snapshot) as unknown, script: row.script === 'traditional' ? 'traditional' : 'simplified' };
+    const state: ConversationState = { flowVersion: row.flow_version, snapshot: JSON.parse(row.snapshot) as unknown, script: row.script === 'traditional' ? 'traditional' : 'simplified' };
+    if (row.last_quick_replies) state.lastQuickReplies = JSON.parse(row.last_quick_replies) as NonNullable<ConversationState['lastQuickReplies']>;
+    return state;
   }
 
   /** Whether a new ticket also goes into the webhook outbox (HANDOFF_WEBHOOK_URL is set). */
@@ -189,11 +194,12 @@ export class SqliteConversationStore implements ConversationStore, IdentityStore
   async saveTurn(conversationId: string, { state, entries, ticket, record }: StoredTurn): Promise<void> {
     this.db.transaction(() => {
       const now = entries.at(-1)?.at ?? new Date().toISOString();
-      const updated = this.statements.updateState.run(state.flowVersion, JSON.stringify(state.snapshot), state.script, now, conversationId);
+      const values = [state.flowVersion, JSON.stringify(state.snapshot), state.script, state.lastQuickReplies ? JSON.stringify(state.lastQuickReplies) : null, now, conversationId];
+      const updated = this.statements.updateState.run(...values);
       // Conversations are created through the API; the terminal chat and tests may start one implicitly.
       if (updated.changes === 0) {
         this.statements.insertConversation.run(conversationId, '', now, now);
-        this.statements.updateState.run(state.flowVersion, JSON.stringify(state.snapshot), state.script, now, conversationId);
+        this.statements.updateState.run(...values);
       }
       let seq = this.statements.nextSeq.get(conversationId)!.next;
       for (const entry of entries) {

@@ -97,6 +97,23 @@ describe('a whole conversation through the one-turn function', () => {
   });
 });
 
+describe('typed button titles', () => {
+  it('typing a button\'s title does what clicking it does ("还有余额" answers the balance question)', async () => {
+    const engine = newEngine();
+    await engine.handleMessage('typed', '我要解绑');
+    const result = await engine.handleMessage('typed', '还有余额');
+    expect(result.state).toBe('unbinding.withdrawingBalance');
+    const transcript = await engine.transcript('typed');
+    expect(transcript.filter((entry) => entry.role === 'user').at(-1)!.text).toBe('还有余额');
+  });
+
+  it('a typed problem with a method starts its troubleshooting, while the bare method name just chooses it', async () => {
+    const engine = newEngine();
+    expect((await engine.handleMessage('problem', '收不到短信验证码怎么办')).state).toBe('verifying.troubleshooting');
+    expect((await newEngine().handleMessage('choice', '解绑要输入短信验证码吗')).state).toBe('verifying.guidingMethod');
+  });
+});
+
 describe('script', () => {
   it('answers in traditional characters a user who writes them, quick replies included', async () => {
     const engine = newEngine();

@@ -19,10 +19,28 @@ describe('conversationMachine: routing, fallback and handoff', () => {
     expect(conversation.sendAll('user.greet', 'user.thanks', 'user.goodbye')).toEqual(['greet', 'thanks', 'goodbye']);
   });
 
-  it('a first fallback explains what the bot can do; a second in a row offers a human', () => {
+  it('a first fallback explains what the bot can do; a second in a row offers a human; a third hands over', () => {
     const conversation = new FlowConversation();
     expect(conversation.send('nlu.fallback').said).toEqual(['fallback']);
     expect(conversation.send('nlu.fallback').said).toEqual(['fallback.offerHuman']);
+    const third = conversation.send('nlu.fallback');
+    expect(third.handoff).toEqual({ reason: 'repeated_fallback', step: 0 });
+  });
+
+  it('"好的" to the offer of a human hands over; "不用" does not', () => {
+    const accept = new FlowConversation();
+    accept.sendAll('nlu.fallback', 'nlu.fallback');
+    expect(accept.send('user.affirm').handoff?.reason).toBe('repeated_fallback');
+    const decline = atStep(2);
+    decline.sendAll('nlu.fallback', 'nlu.fallback');
+    expect(decline.send('user.deny').said).toEqual(['unbind.resume', 'unbind.step2']);
+    expect(decline.state).toBe('unbinding.openMe');
+  });
+
+  it('before step 1 a fallback asks the balance question again, without a step number', () => {
+    const conversation = new FlowConversation();
+    conversation.send('user.unbind');
+    expect(conversation.send('nlu.fallback').said).toEqual(['fallback.inFlow.beforeSteps']);
   });
 
   it('an understood message in between resets the fallback count', () => {
@@ -66,13 +84,14 @@ describe('conversationMachine: routing, fallback and handoff', () => {
 /** Every event a user can cause, with representative parameters. */
 const everyEvent: ConversationEvent[] = [
   ...(['user.affirm', 'user.deny', 'user.back', 'user.repeat', 'user.cancel', 'user.restart', 'user.stepHelp', 'user.unbind',
-    'user.verificationHelp', 'user.human', 'user.greet', 'user.thanks', 'user.goodbye', 'user.shareSecret', 'nlu.fallback'] as const).map(
+    'user.verificationHelp', 'user.switchMethod', 'user.human', 'user.greet', 'user.thanks', 'user.goodbye', 'user.shareSecret', 'nlu.fallback'] as const).map(
     (type) => ({ type }) as ConversationEvent,
   ),
   { type: 'user.chooseMethod', method: 'sms' },
   { type: 'user.chooseMethod', method: 'biometric' },
   { type: 'user.chooseMethod', method: 'securityQuestion' },
   { type: 'user.ask', topic: 'balance_before_unbind' },
+  { type: 'user.verificationHelp', method: 'sms' },
   { type: 'nlu.ambiguous', candidates: ['rebind', 'bind_wallet'] },
 ];
 

@@ -39,13 +39,25 @@ describe('verificationMachine: security verification while unbinding', () => {
     expect(conversation.send('user.affirm').said).toEqual(['verify.passed', 'unbind.confirm']);
   });
 
-  it('after the offer of a human the user may retry, or decline and stop', () => {
+  it('after the offer of a human: "再试一次" retries, "不用了" keeps the user in the verification, "好的" hands off', () => {
     const retry = atVerification();
     retry.sendAll({ type: 'user.chooseMethod', method: 'sms' }, 'user.deny', 'user.deny', 'user.deny');
-    expect(retry.send('user.affirm').said).toEqual(['verify.guide.sms']);
+    expect(retry.send('user.repeat').said).toEqual(['verify.guide.sms']);
     retry.sendAll('user.deny', 'user.deny', 'user.deny');
-    expect(retry.send('user.deny').said).toEqual(['unbind.cancelled']);
-    expect(retry.state).toBe('idle');
+    expect(retry.send('user.deny').said).toEqual(['verify.declinedHuman', 'verify.askMethod']);
+    expect(retry.state).toBe('unbinding.confirmUnbind.verifying.choosingMethod');
+    const accept = atVerification();
+    accept.sendAll({ type: 'user.chooseMethod', method: 'sms' }, 'user.deny', 'user.deny', 'user.deny');
+    expect(accept.send('user.affirm').handoff).toEqual({ reason: 'verification_failed', step: 7 });
+  });
+
+  it('"换一种验证方式" asks for the method again; "收不到短信验证码" outside the flow starts troubleshooting', () => {
+    const conversation = atVerification();
+    conversation.send({ type: 'user.chooseMethod', method: 'sms' });
+    expect(conversation.send('user.switchMethod').said).toEqual(['verify.askMethod']);
+    const standalone = new FlowConversation();
+    expect(standalone.send({ type: 'user.verificationHelp', method: 'sms' }).said).toEqual(['verify.tip.signal']);
+    expect(standalone.state).toBe('verifying.troubleshooting');
   });
 
   it('"收不到验证码" while being guided is treated as a failure report', () => {
