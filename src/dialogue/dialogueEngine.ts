@@ -62,6 +62,8 @@ export interface DialogueOptions {
   parser?: Partial<ParserOptions>;
   logger?: Logger;
   now?: () => Date;
+  /** Called after every completed turn (metrics, webhook), with its duration in seconds. */
+  onTurn?: (result: TurnResult, seconds: number) => void;
 }
 
 /** "unbinding.confirmUnbind.verifying.guidingMethod": the root state followed by each active child's. */
@@ -85,6 +87,7 @@ export class DialogueEngine {
   private readonly logger: Logger;
   private readonly now: () => Date;
   private readonly queues = new Map<string, Promise<unknown>>();
+  private readonly onTurn: DialogueOptions['onTurn'];
 
   constructor(options: DialogueOptions) {
     this.parser = new MessageParser(options.content, options.parser);
@@ -92,6 +95,7 @@ export class DialogueEngine {
     this.store = options.store;
     this.logger = options.logger ?? { warn: (message, details) => console.warn(message, details ?? '') };
     this.now = options.now ?? (() => new Date());
+    this.onTurn = options.onTurn;
   }
 
   /** The greeting a new conversation opens with. */
@@ -159,6 +163,7 @@ export class DialogueEngine {
   }
 
   private async runTurn(conversationId: string, text: string, displayText: string | undefined): Promise<TurnResult> {
+    const started = performance.now();
     const stored = await this.store.load(conversationId);
     // "还有余额" typed is the "还有余额" button: its meaning here is the button's, not a guess.
     const typedButton = stored?.lastQuickReplies?.find((button) => this.parser.sameWords(button.title, text));
@@ -231,6 +236,7 @@ export class DialogueEngine {
     const result: TurnResult = { replies, intent, state, event: event.type };
     if (step > 0 && snapshot.value === 'unbinding') result.progress = { step, total: totalSteps };
     if (handoff) result.handoff = handoff;
+    this.onTurn?.(result, (performance.now() - started) / 1000);
     return result;
   }
 

@@ -16,9 +16,16 @@ try {
   process.exit(2);
 }
 const store = openStore(process.env.DATABASE_URL);
-const running = createServer({ content, store, allowedOrigins: parseAllowedOrigins(process.env.ALLOWED_ORIGINS) });
+const running = createServer({
+  content,
+  store,
+  allowedOrigins: parseAllowedOrigins(process.env.ALLOWED_ORIGINS),
+  adminToken: process.env.ADMIN_TOKEN || undefined,
+  handoffWebhookUrl: process.env.HANDOFF_WEBHOOK_URL || undefined,
+});
 running.server.listen(port, () => {
   console.log(`chatbot listening on http://localhost:${port} (database ${process.env.DATABASE_URL ?? 'sqlite:./data/chatbot.db'})`);
+  console.log(process.env.ADMIN_TOKEN ? `dashboard at http://localhost:${port}/admin` : 'dashboard off (set ADMIN_TOKEN to turn it on)');
 });
 
 let stopping = false;

@@ -1,14 +1,15 @@
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
 import { z } from 'zod';
-import type { ConversationStore, TranscriptEntry } from '../dialogue/conversationStore.js';
+import type { TranscriptEntry } from '../dialogue/conversationStore.js';
 import { DialogueInputError, maxMessageLength, type DialogueEngine, type TurnResult } from '../dialogue/dialogueEngine.js';
-import { checkAccess, newConversationIdentity, type IdentityStore } from '../storage/identityStore.js';
+import { checkAccess, newConversationIdentity } from '../storage/identityStore.js';
+import type { ServerStore } from '../storage/openStore.js';
 import { HttpError } from './httpErrors.js';
 import { openApiDocument } from './openApiDocument.js';
 
 export interface RestApiOptions {
   engine: DialogueEngine;
-  store: ConversationStore & IdentityStore;
+  store: ServerStore;
   /** `ui.*` texts for the widget. */
   uiTexts: Record<string, string>;
 }
@@ -17,6 +18,7 @@ const messageBody = z
   .object({ text: z.unknown(), displayText: z.string().max(maxMessageLength).optional() })
   .strict();
 const parseBody = z.object({ text: z.unknown() }).strict();
+const ratingBody = z.object({ helpful: z.boolean() }).strict();
 
 const inputErrorStatus: Record<DialogueInputError['code'], number> = { empty_text: 400, text_not_string: 400, text_too_long: 413 };
 
@@ -98,6 +100,14 @@ export function restApi({ engine, store, uiTexts }: RestApiOptions): Router {
       if (error instanceof DialogueInputError) throw new HttpError(inputErrorStatus[error.code], error.code, error.message);
       throw error;
     }
+  });
+
+  router.post('/conversations/:id/rating', requireJson, json, async (req, res) => {
+    const id = await authorize(req);
+    const parsed = ratingBody.safeParse(req.body);
+    if (!parsed.success) throw new HttpError(400, 'invalid_body', 'send {"helpful": true} or {"helpful": false}');
+    await store.rate(id, parsed.data.helpful, new Date().toISOString());
+    res.status(204).end();
   });
 
   router.post('/parse', requireJson, json, (req, res) => {

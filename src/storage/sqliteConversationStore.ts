@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import type { ConversationState, ConversationStore, HandoffTicket, StoredTurn, TranscriptEntry, TurnRecord } from '../dialogue/conversationStore.js';
+import type { AnalyticsRows, AnalyticsSource } from '../analytics/supportAnalytics.js';
 import type { ConversationIdentity, IdentityStore } from './identityStore.js';
 
 /**
@@ -85,6 +86,18 @@ interface ConversationRow {
   last_quick_replies: string | null;
 }
 
+interface TurnRow {
+  conversation_id: string;
+  at: string;
+  text: string;
+  from_payload: number;
+  intent: string;
+  confidence: number;
+  state_after: string;
+  step: number;
+  said: string;
+}
+
 interface TicketRow {
   id: number;
   conversation_id: string;
@@ -122,7 +135,14 @@ interface TranscriptRow {
  * Conversations, transcripts and handoff tickets in one embedded SQLite file (WAL mode).
  * better-sqlite3 is synchronous; each turn is one short transaction.
  */
-export class SqliteConversationStore implements ConversationStore, IdentityStore {
+/** A webhook delivery waiting in the outbox. */
+export interface PendingDelivery {
+  id: number;
+  ticketId: number;
+  attempts: number;
+}
+
+export class SqliteConversationStore implements ConversationStore, IdentityStore, AnalyticsSource {
   readonly db: Database.Database;
   private readonly statements;
 
@@ -156,6 +176,28 @@ export class SqliteConversationStore implements ConversationStore, IdentityStore
       ),
       insertOutbox: this.db.prepare('INSERT INTO webhook_outbox (ticket_id, next_attempt_at) VALUES (?, ?)'),
       insertRating: this.db.prepare('INSERT INTO ratings (conversation_id, at, helpful) VALUES (?, ?, ?)'),
+      conversationsBetween: this.db.prepare<[string, string], { id: string; created_at: string }>(
+        'SELECT id, created_at FROM conversations WHERE created_at >= ? AND created_at < ? ORDER BY created_at',
+      ),
+      turnsOfConversationsBetween: this.db.prepare<[string, string], TurnRow>(
+        `SELECT t.conversation_id, t.at, t.text, t.from_payload, t.intent, t.confidence, t.state_after, t.step, t.said
+           FROM turns t JOIN conversations c ON c.id = t.conversation_id
+          WHERE c.created_at >= ? AND c.created_at < ? ORDER BY t.at`,
+      ),
+      ticketsOfConversationsBetween: this.db.prepare<[string, string], { conversation_id: string; reason: string; created_at: string }>(
+        `SELECT h.conversation_id, h.reason, h.created_at FROM handoff_tickets h JOIN conversations c ON c.id = h.conversation_id
+          WHERE c.created_at >= ? AND c.created_at < ?`,
+      ),
+      ratingsOfConversationsBetween: this.db.prepare<[string, string], { conversation_id: string; at: string; helpful: number }>(
+        `SELECT r.conversation_id, r.at, r.helpful FROM ratings r JOIN conversations c ON c.id = r.conversation_id
+          WHERE c.created_at >= ? AND c.created_at < ?`,
+      ),
+      dueDeliveries: this.db.prepare<[string, number], { id: number; ticket_id: number; attempts: number }>(
+        'SELECT id, ticket_id, attempts FROM webhook_outbox WHERE delivered_at IS NULL AND next_attempt_at <= ? ORDER BY id LIMIT ?',
+      ),
+      markDelivered: this.db.prepare('UPDATE webhook_outbox SET delivered_at = ?, attempts = attempts + 1, last_error = NULL WHERE id = ?'),
+      markFailed: this.db.prepare('UPDATE webhook_outbox SET attempts = attempts + 1, next_attempt_at = ?, last_error = ? WHERE id = ?'),
+      undelivered: this.db.prepare<[], { count: number }>('SELECT COUNT(*) AS count FROM webhook_outbox WHERE delivered_at IS NULL'),
     };
   }
 
@@ -260,6 +302,47 @@ export class SqliteConversationStore implements ConversationStore, IdentityStore
 
   async tickets(): Promise<HandoffTicket[]> {
     return this.statements.tickets.all().map(ticketFromRow);
+  }
+
+  async analyticsRows(fromIso: string, toIso: string): Promise<AnalyticsRows> {
+    return {
+      conversations: this.statements.conversationsBetween.all(fromIso, toIso).map((row) => ({ id: row.id, createdAt: row.created_at })),
+      turns: this.statements.turnsOfConversationsBetween.all(fromIso, toIso).map((row) => ({
+        conversationId: row.conversation_id,
+        at: row.at,
+        text: row.text,
+        fromPayload: row.from_payload === 1,
+        intent: row.intent,
+        confidence: row.confidence,
+        stateAfter: row.state_after,
+        step: row.step,
+        said: JSON.parse(row.said) as string[],
+      })),
+      tickets: this.statements.ticketsOfConversationsBetween.all(fromIso, toIso).map((row) => ({ conversationId: row.conversation_id, reason: row.reason, createdAt: row.created_at })),
+      ratings: this.statements.ratingsOfConversationsBetween.all(fromIso, toIso).map((row) => ({ conversationId: row.conversation_id, at: row.at, helpful: row.helpful === 1 })),
+    };
+  }
+
+  async ticket(id: number): Promise<HandoffTicket | undefined> {
+    const row = this.statements.ticket.get(id);
+    return row && ticketFromRow(row);
+  }
+
+  /** Deliveries whose next attempt is due, oldest first. */
+  dueDeliveries(nowIso: string, limit = 20): PendingDelivery[] {
+    return this.statements.dueDeliveries.all(nowIso, limit).map((row) => ({ id: row.id, ticketId: row.ticket_id, attempts: row.attempts }));
+  }
+
+  markDelivered(id: number, atIso: string): void {
+    this.statements.markDelivered.run(atIso, id);
+  }
+
+  markFailed(id: number, nextAttemptIso: string, error: string): void {
+    this.statements.markFailed.run(nextAttemptIso, error.slice(0, 500), id);
+  }
+
+  undeliveredCount(): number {
+    return this.statements.undelivered.get()!.count;
   }
 
   close(): void {

@@ -87,7 +87,7 @@ describe('the chat widget in a real browser (375 px phone)', () => {
     // The server restarts on the same port and database: the widget reconnects and the flow continues.
     const { databaseFile, port } = server;
     await server.stop();
-    server = await startTestServer(databaseFile, port);
+    server = await startTestServer({ databaseFile, port });
     await type(page, '好了');
     await expectProgress(page, 4);
 

@@ -4,7 +4,7 @@ import { startTestServer, type TestServer } from '../support/testServer.js';
 
 let server: TestServer;
 beforeAll(async () => {
-  server = await startTestServer(undefined, 0, ['https://shop.example']);
+  server = await startTestServer({ allowedOrigins: ['https://shop.example'] });
 });
 afterAll(async () => {
   await server.stop();

@@ -69,7 +69,7 @@ describe('restart and resume', () => {
     for (const text of ['/unbind_wallet', '/deny', '/affirm', '/affirm']) await sendMessage(first.baseUrl, conversation, { text });
     await first.stop();
 
-    const second = await startTestServer(first.databaseFile);
+    const second = await startTestServer({ databaseFile: first.databaseFile });
     try {
       const response = await sendMessage(second.baseUrl, conversation, { text: '好了' });
       const body = (await response.json()) as { progress: { step: number }; replies: { text: string }[] };

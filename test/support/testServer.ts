@@ -21,7 +21,17 @@ export interface TestServer {
 }
 
 /** A real server on a free port over a real SQLite file, as production runs it. */
-export async function startTestServer(databaseFile?: string, port = 0, allowedOrigins?: string[]): Promise<TestServer> {
+export interface TestServerOptions {
+  /** Reuse a database (a restart); a new temp file otherwise. */
+  databaseFile?: string;
+  port?: number;
+  allowedOrigins?: string[];
+  adminToken?: string;
+  handoffWebhookUrl?: string;
+  webhookOptions?: { pollMs?: number; baseDelayMs?: number; maxDelayMs?: number };
+}
+
+export async function startTestServer({ databaseFile, port = 0, allowedOrigins, adminToken, handoffWebhookUrl, webhookOptions }: TestServerOptions = {}): Promise<TestServer> {
   content ??= loadContent();
   const dir = databaseFile ? path.dirname(databaseFile) : mkdtempSync(path.join(tmpdir(), 'bot-server-'));
   const file = databaseFile ?? path.join(dir, 'chatbot.db');
@@ -32,6 +42,9 @@ export async function startTestServer(databaseFile?: string, port = 0, allowedOr
     store,
     logger: { warn: (message) => errors.push(message), error: (message) => errors.push(message) },
     ...(allowedOrigins ? { allowedOrigins } : {}),
+    adminToken,
+    handoffWebhookUrl,
+    ...(webhookOptions ? { webhookOptions } : {}),
   });
   await new Promise<void>((resolve) => running.server.listen(port, '127.0.0.1', resolve));
   const { port: boundPort } = running.server.address() as AddressInfo;

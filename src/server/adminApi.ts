@@ -1,0 +1,80 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+import express, { type NextFunction, type Request, type Response, type Router } from 'express';
+import { computeAnalytics, dayRange, unansweredJsonl } from '../analytics/supportAnalytics.js';
+import type { TextNormalizer } from '../nlu/index.js';
+import type { ServerStore } from '../storage/openStore.js';
+import { HttpError } from './httpErrors.js';
+
+export interface AdminApiOptions {
+  adminToken: string;
+  store: ServerStore;
+  normalizer: TextNormalizer;
+  now?: () => Date;
+}
+
+const digest = (value: string) => createHash('sha256').update(value).digest();
+const isDay = (value: unknown): value is string => typeof value === 'string' && /^\d{4}-\d{2}-\d{2}$/.test(value) && !Number.isNaN(Date.parse(value));
+
+/** The support team's API: analytics, unanswered questions, tickets. Every call needs ADMIN_TOKEN. */
+export function adminApi({ adminToken, store, normalizer, now = () => new Date() }: AdminApiOptions): Router {
+  const router = express.Router();
+  const expected = digest(adminToken);
+
+  router.use((req: Request, _res: Response, next: NextFunction) => {
+    const token = /^Bearer\s+(\S+)$/i.exec(req.get('authorization') ?? '')?.[1];
+    if (!token) throw new HttpError(401, 'missing_token', 'send the admin token as "Authorization: Bearer <ADMIN_TOKEN>"');
+    // Hashing first gives equal lengths, so the comparison takes the same time whatever was sent.
+    if (!timingSafeEqual(digest(token), expected)) throw new HttpError(403, 'wrong_token', 'this is not the admin token');
+    next();
+  });
+
+  const rangeOf = (req: Request) => {
+    const today = now().toISOString().slice(0, 10);
+    const monthAgo = new Date(now().getTime() - 29 * 86_400_000).toISOString().slice(0, 10);
+    const from = req.query.from ?? monthAgo;
+    const to = req.query.to ?? today;
+    if (!isDay(from) || !isDay(to)) throw new HttpError(400, 'invalid_range', 'from and to are dates like 2026-11-27');
+    if (from > to) throw new HttpError(400, 'invalid_range', 'from is after to');
+    return { from, to };
+  };
+
+  const analytics = async (req: Request) => {
+    const range = rangeOf(req);
+    const { fromIso, toIso } = dayRange(range.from, range.to);
+    return computeAnalytics(await store.analyticsRows(fromIso, toIso), range, normalizer);
+  };
+
+  router.get('/analytics', async (req, res) => {
+    res.json(await analytics(req));
+  });
+
+  router.get('/unanswered.jsonl', async (req, res) => {
+    const result = await analytics(req);
+    res.type('application/x-ndjson');
+    res.attachment(`unanswered-${result.range.from}-${result.range.to}.jsonl`);
+    res.send(unansweredJsonl(result));
+  });
+
+  router.get('/tickets', async (req, res) => {
+    const status = req.query.status ?? 'open';
+    if (status !== 'open' && status !== 'closed' && status !== 'all') throw new HttpError(400, 'invalid_status', 'status is open, closed or all');
+    const tickets = (await store.tickets()).filter((ticket) => status === 'all' || ticket.status === status).reverse();
+    const withTranscripts = await Promise.all(
+      tickets.map(async (ticket) => ({ ...ticket, transcript: (await store.transcript(ticket.conversationId)).map(({ role, text, at }) => ({ role, text, at })) })),
+    );
+    res.json({ tickets: withTranscripts });
+  });
+
+  router.post('/tickets/:id/close', async (req, res) => {
+    const id = Number(req.params.id);
+    if (!Number.isInteger(id) || id < 1) throw new HttpError(400, 'invalid_ticket', 'ticket ids are whole numbers');
+    const ticket = await store.closeTicket(id, now().toISOString());
+    if (!ticket) throw new HttpError(404, 'ticket_not_found', `no ticket ${id}`);
+    res.json({ ticket });
+  });
+
+  router.use((req, _res) => {
+    throw new HttpError(404, 'not_found', `no route ${req.method} ${req.baseUrl}${req.path}`);
+  });
+  return router;
+}

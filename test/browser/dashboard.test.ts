@@ -1,0 +1,59 @@
+import path from 'node:path';
+import { chromium, type Browser } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { seedConversations } from '../support/seedConversations.js';
+import { startTestServer, type TestServer } from '../support/testServer.js';
+
+const adminToken = 'dashboard-test-token-42';
+let server: TestServer;
+let browser: Browser;
+
+beforeAll(async () => {
+  server = await startTestServer({ adminToken });
+  await seedConversations(server.baseUrl);
+  browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+    headless: true,
+    args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-quic'],
+  });
+}, 60_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await server?.stop();
+  server?.cleanup();
+});
+
+describe('the support dashboard in a real browser', () => {
+  it('after signing in, shows deflection, the funnel, unanswered questions and tickets, and closes a ticket', async () => {
+    const page = await browser.newPage({ viewport: { width: 1280, height: 1700 } });
+    const errors: string[] = [];
+    page.on('pageerror', (error) => errors.push(error.message));
+    await page.goto(`${server.baseUrl}/admin`);
+    await page.getByTestId('admin-token').fill(adminToken);
+    await page.getByTestId('admin-token').press('Enter');
+
+    await expect.poll(() => page.getByTestId('admin-cards').innerText(), { timeout: 10_000 }).toContain('75.0%');
+    await expect.poll(() => page.getByTestId('admin-unanswered').innerText()).toContain('asdfghjkl');
+    expect(await page.getByTestId('admin-funnel').locator('canvas').count()).toBe(1);
+    await expect.poll(() => page.getByTestId('admin-ticket').count()).toBe(1);
+    await page.screenshot({ path: path.resolve('test-results/dashboard.png'), fullPage: true });
+
+    await page.getByTestId('admin-close').click();
+    await expect.poll(() => page.getByTestId('admin-ticket').getAttribute('data-status')).toBe('closed');
+    expect(await page.getByTestId('admin-close').isVisible()).toBe(false);
+    expect((await server.store.tickets())[0]!.status).toBe('closed');
+    expect(errors).toEqual([]);
+    await page.close();
+  }, 60_000);
+
+  it('asks again for the token when it is wrong', async () => {
+    const page = await browser.newPage();
+    await page.goto(`${server.baseUrl}/admin`);
+    await page.getByTestId('admin-token').fill('wrong-token');
+    await page.getByTestId('admin-token').press('Enter');
+    await expect.poll(() => page.getByTestId('admin-login').isVisible()).toBe(true);
+    expect(await page.getByTestId('admin-cards').isVisible()).toBe(false);
+    await page.close();
+  }, 30_000);
+});
