@@ -33,7 +33,7 @@ export type ConversationEvent = UserEvent | SayEvent | ProgressEvent | FlowDone;
 export type ConversationEmitted = SayEvent | { type: 'bot.handoff'; reason: HandoffReason; step: number };
 
 /** Control words only mean something inside a flow; these get the same answer outside one. */
-const flowControls = ['user.back', 'user.cancel', 'user.stepHelp'] as const;
+const flowControls = ['user.back', 'user.stepHelp'] as const;
 
 const outcomeIs = (outcome: FlowOutcome['outcome']) => ({ event }: { event: ConversationEvent }) =>
   (event.type === 'xstate.done.actor.unbindWallet' || event.type === 'xstate.done.actor.verification') && event.output.outcome === outcome;
@@ -90,6 +90,7 @@ export const conversationMachine = setup({
     fallbackExhausted: ({ context }) => context.fallbackStreak >= 2,
     /** The last turn asked "要不要帮你转接人工客服？" (the second misunderstanding in a row). */
     humanOffered: ({ context }) => context.fallbackStreak >= 2,
+    beforeSteps: ({ context }) => context.step === 0,
     outcomeCompleted: outcomeIs('completed'),
     outcomePassed: outcomeIs('passed'),
     outcomeHandoff: outcomeIs('handoff'),
@@ -117,8 +118,8 @@ export const conversationMachine = setup({
         'user.chooseMethod': { target: 'verifying', actions: 'resetFallbacks' },
         'user.switchMethod': { target: 'verifying', actions: 'resetFallbacks' },
         'user.human': { target: 'handedOff', actions: ['resetFallbacks', 'rememberUserRequest'] },
-        'user.shareSecret': { actions: { type: 'say', params: { key: 'anythingElse' } } },
-        'nlu.ambiguous': { actions: 'clarify' },
+        'user.shareSecret': { actions: ['resetFallbacks', { type: 'say', params: { key: 'anythingElse' } }] },
+        'nlu.ambiguous': { actions: ['resetFallbacks', 'clarify'] },
         'nlu.fallback': [
           { guard: 'fallbackExhausted', target: 'handedOff', actions: 'rememberRepeatedFallback' },
           { guard: 'fallbackRepeated', actions: ['countFallback', { type: 'say', params: { key: 'fallback.offerHuman' } }] },
@@ -130,6 +131,11 @@ export const conversationMachine = setup({
           { actions: ['resetFallbacks', { type: 'say', params: { key: 'noFlowActive' } }] },
         ],
         'user.deny': [
+          { guard: 'humanOffered', actions: ['resetFallbacks', { type: 'say', params: { key: 'anythingElse' } }] },
+          { actions: ['resetFallbacks', { type: 'say', params: { key: 'noFlowActive' } }] },
+        ],
+        // "不用了" to "要不要帮你转接人工客服？" declines the human; it cancels nothing.
+        'user.cancel': [
           { guard: 'humanOffered', actions: ['resetFallbacks', { type: 'say', params: { key: 'anythingElse' } }] },
           { actions: ['resetFallbacks', { type: 'say', params: { key: 'noFlowActive' } }] },
         ],
@@ -152,9 +158,9 @@ export const conversationMachine = setup({
           { actions: ['resetFallbacks', 'forwardToFlow'] },
         ],
         'user.deny': [{ guard: 'humanOffered', actions: ['resetFallbacks', 'resumeFlow'] }, { actions: ['resetFallbacks', 'forwardToFlow'] }],
+        'user.cancel': [{ guard: 'humanOffered', actions: ['resetFallbacks', 'resumeFlow'] }, { actions: ['resetFallbacks', 'forwardToFlow'] }],
         'user.back': { actions: ['resetFallbacks', 'forwardToFlow'] },
         'user.repeat': { actions: ['resetFallbacks', 'forwardToFlow'] },
-        'user.cancel': { actions: ['resetFallbacks', 'forwardToFlow'] },
         'user.restart': { actions: ['resetFallbacks', 'forwardToFlow'] },
         'user.stepHelp': { actions: ['resetFallbacks', 'forwardToFlow'] },
         'user.verificationHelp': { actions: ['resetFallbacks', 'forwardToFlow'] },
@@ -162,17 +168,22 @@ export const conversationMachine = setup({
         'user.switchMethod': { actions: ['resetFallbacks', 'forwardToFlow'] },
         'user.human': { actions: ['resetFallbacks', 'forwardToFlow'] },
         // Digressions: answer, then pick the flow up at the same step.
-        'user.ask': { actions: ['answerFaq', 'resumeFlow'] },
-        'user.greet': { actions: [{ type: 'say', params: { key: 'greet.inFlow' } }, 'resumeFlow'] },
-        'user.thanks': { actions: [{ type: 'say', params: { key: 'thanks.inFlow' } }, 'resumeFlow'] },
+        'user.ask': { actions: ['resetFallbacks', 'answerFaq', 'resumeFlow'] },
+        'user.greet': { actions: ['resetFallbacks', { type: 'say', params: { key: 'greet.inFlow' } }, 'resumeFlow'] },
+        'user.thanks': { actions: ['resetFallbacks', { type: 'say', params: { key: 'thanks.inFlow' } }, 'resumeFlow'] },
         'user.goodbye': { actions: { type: 'sayWithStep', params: { key: 'goodbye.inFlow' } } },
-        'user.shareSecret': { actions: 'resumeFlow' },
+        'user.shareSecret': { actions: ['resetFallbacks', 'resumeFlow'] },
         // Asking to unbind again must not silently throw away the progress made so far.
-        'user.unbind': { actions: { type: 'sayWithStep', params: { key: 'unbind.alreadyInProgress' } } },
-        'nlu.ambiguous': { actions: 'clarify' },
+        'user.unbind': [
+          { guard: 'beforeSteps', actions: ['resetFallbacks', { type: 'say', params: { key: 'unbind.alreadyInProgress.beforeSteps' } }, 'resumeFlow'] },
+          { actions: ['resetFallbacks', { type: 'sayWithStep', params: { key: 'unbind.alreadyInProgress' } }] },
+        ],
+        'nlu.ambiguous': { actions: ['resetFallbacks', 'clarify'] },
         'nlu.fallback': [
           { guard: 'fallbackExhausted', target: 'handedOff', actions: 'rememberRepeatedFallback' },
           { guard: 'fallbackRepeated', actions: ['countFallback', { type: 'say', params: { key: 'fallback.offerHuman' } }] },
+          // Before step 1 there is no step to point at: repeat the question that is open.
+          { guard: 'beforeSteps', actions: ['countFallback', { type: 'say', params: { key: 'fallback.inFlow.beforeSteps' } }, 'resumeFlow'] },
           { actions: ['countFallback', { type: 'sayWithStep', params: { key: 'fallback.inFlow' } }] },
         ],
       },
@@ -199,22 +210,22 @@ export const conversationMachine = setup({
           { actions: ['resetFallbacks', 'forwardToFlow'] },
         ],
         'user.deny': [{ guard: 'humanOffered', actions: ['resetFallbacks', 'resumeFlow'] }, { actions: ['resetFallbacks', 'forwardToFlow'] }],
+        'user.cancel': [{ guard: 'humanOffered', actions: ['resetFallbacks', 'resumeFlow'] }, { actions: ['resetFallbacks', 'forwardToFlow'] }],
         'user.back': { actions: ['resetFallbacks', 'forwardToFlow'] },
         'user.repeat': { actions: ['resetFallbacks', 'forwardToFlow'] },
-        'user.cancel': { actions: ['resetFallbacks', 'forwardToFlow'] },
         'user.restart': { actions: ['resetFallbacks', 'forwardToFlow'] },
         'user.stepHelp': { actions: ['resetFallbacks', 'forwardToFlow'] },
         'user.verificationHelp': { actions: ['resetFallbacks', 'forwardToFlow'] },
         'user.chooseMethod': { actions: ['resetFallbacks', 'forwardToFlow'] },
         'user.switchMethod': { actions: ['resetFallbacks', 'forwardToFlow'] },
         'user.human': { actions: ['resetFallbacks', 'forwardToFlow'] },
-        'user.ask': { actions: ['answerFaq', 'resumeFlow'] },
-        'user.greet': { actions: [{ type: 'say', params: { key: 'greet.inFlow' } }, 'resumeFlow'] },
-        'user.thanks': { actions: [{ type: 'say', params: { key: 'thanks.inFlow' } }, 'resumeFlow'] },
+        'user.ask': { actions: ['resetFallbacks', 'answerFaq', 'resumeFlow'] },
+        'user.greet': { actions: ['resetFallbacks', { type: 'say', params: { key: 'greet.inFlow' } }, 'resumeFlow'] },
+        'user.thanks': { actions: ['resetFallbacks', { type: 'say', params: { key: 'thanks.inFlow' } }, 'resumeFlow'] },
         'user.goodbye': { target: 'idle', actions: { type: 'say', params: { key: 'goodbye' } } },
-        'user.shareSecret': { actions: 'resumeFlow' },
+        'user.shareSecret': { actions: ['resetFallbacks', 'resumeFlow'] },
         'user.unbind': 'unbinding',
-        'nlu.ambiguous': { actions: 'clarify' },
+        'nlu.ambiguous': { actions: ['resetFallbacks', 'clarify'] },
         'nlu.fallback': [
           { guard: 'fallbackExhausted', target: 'handedOff', actions: 'rememberRepeatedFallback' },
           { guard: 'fallbackRepeated', actions: ['countFallback', { type: 'say', params: { key: 'fallback.offerHuman' } }] },

@@ -112,7 +112,11 @@ export const unbindWalletMachine = setup({
           invoke: {
             id: 'verification',
             src: 'verification',
-            input: {},
+            // From the confirmation, "收不到短信验证码" reopens verification at that method's tips.
+            input: ({ event }) =>
+              event.type === 'user.verificationHelp' || event.type === 'user.chooseMethod'
+                ? { method: event.method, reportedProblem: event.type === 'user.verificationHelp' && event.method !== undefined }
+                : {},
             onDone: [
               { guard: { type: 'verification', params: 'passed' }, target: 'confirming' },
               { guard: { type: 'verification', params: 'skipped' }, target: 'confirming' },

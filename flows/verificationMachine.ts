@@ -52,6 +52,7 @@ export const verificationMachine = setup({
     methodKnown: ({ context }) => context.method !== undefined,
     problemWithKnownMethod: ({ context }) => context.method !== undefined && context.reportedProblem,
     namesMethod: ({ event }) => methodOf(event) !== undefined,
+    namesOtherMethod: ({ context, event }) => methodOf(event) !== undefined && methodOf(event) !== context.method,
     hasMoreTips: ({ context }) => context.tipIndex + 1 < troubleshootingTips[context.method ?? 'sms'].length,
   },
 }).createMachine({
@@ -95,8 +96,9 @@ export const verificationMachine = setup({
       on: {
         'user.affirm': 'passed',
         'user.deny': 'troubleshooting',
-        // "收不到验证码" / "指纹不行" while being guided is a failure report, not a new question.
-        'user.verificationHelp': 'troubleshooting',
+        // "收不到验证码" / "指纹不行" while being guided is a failure report, not a new question;
+        // naming another method ("其实是刷脸，失败了") switches to that method's troubleshooting.
+        'user.verificationHelp': [{ guard: 'namesOtherMethod', target: 'troubleshooting', actions: 'rememberMethod' }, { target: 'troubleshooting' }],
         'user.stepHelp': 'troubleshooting',
         'user.back': 'choosingMethod',
         'user.repeat': { target: 'guidingMethod', reenter: true },
@@ -109,8 +111,12 @@ export const verificationMachine = setup({
       on: {
         'user.affirm': 'passed',
         'user.deny': [{ guard: 'hasMoreTips', target: 'troubleshooting', reenter: true, actions: 'nextTip' }, { target: 'offeringHuman' }],
-        // "还是没收到" is the same as "still not working".
-        'user.verificationHelp': [{ guard: 'hasMoreTips', target: 'troubleshooting', reenter: true, actions: 'nextTip' }, { target: 'offeringHuman' }],
+        // "还是没收到" is the same as "still not working"; a problem with another method starts its tips.
+        'user.verificationHelp': [
+          { guard: 'namesOtherMethod', target: 'troubleshooting', reenter: true, actions: 'rememberMethod' },
+          { guard: 'hasMoreTips', target: 'troubleshooting', reenter: true, actions: 'nextTip' },
+          { target: 'offeringHuman' },
+        ],
         'user.stepHelp': { target: 'troubleshooting', reenter: true },
         'user.back': 'guidingMethod',
         'user.repeat': { target: 'troubleshooting', reenter: true },
@@ -124,8 +130,10 @@ export const verificationMachine = setup({
       on: {
         'user.affirm': 'handedOff',
         'user.deny': { target: 'choosingMethod', actions: say('verify.declinedHuman') },
+        // "不用了" here declines the human; it does not stop the unbinding.
+        'user.cancel': { target: 'choosingMethod', actions: say('verify.declinedHuman') },
         'user.repeat': { target: 'guidingMethod', actions: assign({ tipIndex: 0 }) },
-        'user.verificationHelp': 'choosingMethod',
+        'user.verificationHelp': [{ guard: 'namesMethod', target: 'troubleshooting', actions: 'rememberMethod' }, { target: 'choosingMethod' }],
         'user.stepHelp': 'choosingMethod',
         'user.back': 'troubleshooting',
         'flow.resume': { target: 'offeringHuman', reenter: true },

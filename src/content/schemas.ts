@@ -37,6 +37,7 @@ export const lexiconSchema = z
       })
       .strict(),
     verificationProblemCues: z.array(z.string().min(1)),
+    declineHuman: z.object({ cues: z.array(z.string().min(1)), target: z.string().min(1) }).strict(),
     passwordCues: z.array(z.string().min(1)).min(1),
     passwordConnectors: z.array(z.string().min(1)),
     numberUnits: z.array(z.string().min(1)),

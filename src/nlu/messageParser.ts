@@ -78,6 +78,8 @@ export class MessageParser {
   private readonly methodWords: [VerificationMethod, string][];
   private readonly outOfScopeMarkers: string[];
   private readonly problemCues: string[];
+  private readonly declineCues: string[];
+  private readonly humanWord: string;
   private readonly intentNames: Set<string>;
   /** Normalised training sentence → its intent: a sentence the team wrote down is answered as written. */
   private readonly knownSentences = new Map<string, string>();
@@ -101,6 +103,8 @@ export class MessageParser {
     for (const { text, intent } of examples) this.knownSentences.set(text, intent);
     this.outOfScopeMarkers = content.lexicon.outOfScopeMarkers.map((marker) => this.normalizer.normalize(marker));
     this.problemCues = content.lexicon.verificationProblemCues.map((cue) => this.normalizer.normalize(cue));
+    this.declineCues = content.lexicon.declineHuman.cues.map((cue) => this.normalizer.normalize(cue));
+    this.humanWord = this.normalizer.normalize(content.lexicon.declineHuman.target);
     this.methodWords = Object.entries(content.lexicon.verificationMethods)
       .flatMap(([method, words]) => words.map((word): [VerificationMethod, string] => [method as VerificationMethod, this.normalizer.normalize(word)]))
       .sort((a, b) => b[1].length - a[1].length);
@@ -137,7 +141,9 @@ export class MessageParser {
       !namesOtherProduct &&
       top.confidence >= this.options.fallbackThreshold &&
       (top.confidence === 1 || this.classifier.coverage(normalized) >= this.options.minCoverage);
-    const intent = understood ? top : { name: fallbackIntent, confidence: top.name === fallbackIntent ? top.confidence : 1 - top.confidence };
+    let intent = understood ? top : { name: fallbackIntent, confidence: top.name === fallbackIntent ? top.confidence : 1 - top.confidence };
+    // Character n-grams cannot see negation: "不用转人工" shares everything with "转人工".
+    if (intent.name === 'contact_human' && this.declinesHuman(normalized)) intent = { name: 'deny', confidence: intent.confidence };
     const ambiguousBetween: [string, string] | undefined =
       understood &&
       runnerUp &&
@@ -202,6 +208,15 @@ export class MessageParser {
       onlySecret: false,
       fromPayload: true,
     };
+  }
+
+  /** A decline cue right before the human ("不用转人工", "不需要人工客服"), not anywhere ("不要机器人，要人工"). */
+  private declinesHuman(normalized: string): boolean {
+    const human = normalized.indexOf(this.humanWord);
+    return human > 0 && this.declineCues.some((cue) => {
+      const at = normalized.lastIndexOf(cue, human);
+      return at >= 0 && human - (at + cue.length) <= 2;
+    });
   }
 
   private findMethod(normalized: string): VerificationMethod | undefined {

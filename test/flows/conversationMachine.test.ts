@@ -37,10 +37,28 @@ describe('conversationMachine: routing, fallback and handoff', () => {
     expect(decline.state).toBe('unbinding.openMe');
   });
 
-  it('before step 1 a fallback asks the balance question again, without a step number', () => {
+  it('before step 1 a fallback repeats the open question, without a step number', () => {
     const conversation = new FlowConversation();
     conversation.send('user.unbind');
-    expect(conversation.send('nlu.fallback').said).toEqual(['fallback.inFlow.beforeSteps']);
+    expect(conversation.send('nlu.fallback').said).toEqual(['fallback.inFlow.beforeSteps', 'unbind.askBalance']);
+    conversation.sendAll('user.deny');
+    const advice = new FlowConversation();
+    advice.sendAll('user.unbind', 'user.affirm');
+    expect(advice.send('nlu.fallback').said).toEqual(['fallback.inFlow.beforeSteps', 'unbind.balanceAdvice']);
+  });
+
+  it('a digression resets the run of misunderstandings, so the next one does not hand off', () => {
+    const conversation = atStep(2);
+    conversation.sendAll('nlu.fallback', 'nlu.fallback', { type: 'user.ask', topic: 'rebind' });
+    expect(conversation.send('user.affirm').said).toEqual(['unbind.step3']);
+    expect(conversation.send('nlu.fallback').handoff).toBeUndefined();
+  });
+
+  it('"不用了" (cancel) to the offer of a human declines it and stops nothing', () => {
+    const conversation = atStep(2);
+    conversation.sendAll('nlu.fallback', 'nlu.fallback');
+    expect(conversation.send('user.cancel').said).toEqual(['unbind.resume', 'unbind.step2']);
+    expect(conversation.state).toBe('unbinding.openMe');
   });
 
   it('an understood message in between resets the fallback count', () => {
