@@ -57,6 +57,10 @@
     'ui.widget.sketch.walletItem': 'Wallet',
     'ui.widget.sketch.unbind': 'Unbind',
     'ui.widget.sketch.confirm': 'OK',
+    'ui.widget.rating.question': 'Was this helpful?',
+    'ui.widget.rating.helpful': 'Yes',
+    'ui.widget.rating.notHelpful': 'No',
+    'ui.widget.rating.thanks': 'Thanks for your feedback!',
   };
 
   const state = {
@@ -67,6 +71,8 @@
     renderedEntries: 0, // transcript entries on screen, to append only what a resync finds missing
     quickReplies: [],
     progressKey: '',
+    ratingOffer: null, // the rating row still waiting for a tap; older ones go when the next answer comes
+    ratingCount: 0, // makes the ids of rating rows unique
     socket: null,
     socketReady: false,
     socketRejected: false, // hello refused: this conversation goes over REST only
@@ -292,6 +298,7 @@
     stopWaitingForSocketReply();
     ui.log.replaceChildren();
     state.renderedEntries = 0;
+    state.ratingOffer = null;
     setQuickReplies([]);
     setProgress(null);
     notices.clear();
@@ -334,7 +341,8 @@
       if (generation !== state.generation) return;
       showTyping(false);
       clearNotice('connection');
-      renderReplies(data.replies, data.progress);
+      const lastReply = renderReplies(data.replies, data.progress);
+      if (data.askRating === true && lastReply) offerRating(lastReply);
     } catch (error) {
       if (generation !== state.generation) return;
       showTyping(false);
@@ -446,7 +454,11 @@
       case 'message':
         stopWaitingForSocketReply();
         showTyping(false);
-        appendMessage('bot', asText(frame.text));
+        {
+          const row = appendMessage('bot', asText(frame.text));
+          // Only the last frame of a turn says whether to ask; the earlier ones say false.
+          if (frame.askRating === true) offerRating(row);
+        }
         setQuickReplies(quickRepliesOf(frame));
         if ('progress' in frame) setProgress(frame.progress);
         break;
@@ -509,19 +521,24 @@
 
   // ---------------------------------------------------------------- rendering
 
+  /** Shows a turn's replies; returns the row of the last one (null if none), for the rating. */
   function renderReplies(replies, progress) {
     const list = Array.isArray(replies) ? replies : [];
+    let lastRow = null;
     for (const reply of list) {
       if (!reply || typeof reply.text !== 'string') continue;
-      appendMessage('bot', reply.text);
+      lastRow = appendMessage('bot', reply.text);
       setQuickReplies(quickRepliesOf(reply));
     }
     if (progress !== undefined) setProgress(progress);
+    return lastRow;
   }
 
+  // History after a reload is shown without rating rows: the offer belonged to that moment.
   function renderTranscript(data) {
     ui.log.replaceChildren();
     state.renderedEntries = 0;
+    state.ratingOffer = null;
     appendEntries(Array.isArray(data.transcript) ? data.transcript : [], 0);
     setProgress(data.progress ?? null);
   }
@@ -546,6 +563,7 @@
   }
 
   function appendMessage(role, text) {
+    if (role === 'bot') withdrawRatingOffer();
     const row = el('div', { class: `wub-row wub-row--${role}` }, [
       el('span', { class: 'wub-visually-hidden', text: t(role === 'user' ? 'ui.widget.userSays' : 'ui.widget.botSays') }),
       el('div', { class: `wub-msg wub-msg--${role}`, 'data-testid': 'wub-message', 'data-role': role }, [text]),
@@ -554,6 +572,77 @@
     state.renderedEntries++;
     scrollToEnd();
     return row;
+  }
+
+  // ---------------------------------------------------------------- rating
+
+  /** Puts the one-tap "was this helpful?" row right under a bot message. */
+  function offerRating(messageRow) {
+    withdrawRatingOffer();
+    const generation = state.generation;
+    const questionId = `wub-rating-question-${++state.ratingCount}`;
+    const question = el('span', { id: questionId, class: 'wub-rating-question', text: t('ui.widget.rating.question') });
+    const helpful = el('button', {
+      type: 'button',
+      class: 'wub-rate',
+      'data-testid': 'wub-rate-helpful',
+      text: t('ui.widget.rating.helpful'),
+    });
+    const notHelpful = el('button', {
+      type: 'button',
+      class: 'wub-rate',
+      'data-testid': 'wub-rate-not-helpful',
+      text: t('ui.widget.rating.notHelpful'),
+    });
+    const buttons = el('div', { class: 'wub-rating-buttons', role: 'group', 'aria-labelledby': questionId }, [helpful, notHelpful]);
+    // Present (and empty) from the start, so screen readers announce the thanks when it is filled in.
+    const thanks = el('span', { class: 'wub-rating-thanks', role: 'status', 'aria-live': 'polite', 'data-testid': 'wub-rating-thanks' });
+    const row = el('div', { class: 'wub-rating', 'data-testid': 'wub-rating' }, [question, buttons, thanks]);
+
+    let sending = false;
+    let failed = false;
+    const rate = async (isHelpful, event) => {
+      if (sending || state.ratingOffer !== row || generation !== state.generation || !state.conversation) return;
+      sending = true;
+      row.setAttribute('aria-busy', 'true');
+      const { id, token } = state.conversation;
+      try {
+        await request('POST', conversationPath(id, '/rating'), { body: { helpful: isHelpful }, token });
+      } catch (error) {
+        sending = false;
+        row.removeAttribute('aria-busy');
+        if (generation !== state.generation || state.ratingOffer !== row) return;
+        failed = true;
+        showFailure(error); // the buttons stay, so the user can tap again
+        return;
+      }
+      if (failed) {
+        clearNotice('error');
+        clearNotice('connection');
+      }
+      if (generation !== state.generation || !row.isConnected) return;
+      if (state.ratingOffer === row) state.ratingOffer = null;
+      // The focused button is about to go; keyboard users continue in the input, as after a quick reply.
+      const hadFocus = row.contains(document.activeElement);
+      question.remove();
+      buttons.remove();
+      row.removeAttribute('aria-busy');
+      row.classList.add('wub-rating--done');
+      thanks.textContent = t('ui.widget.rating.thanks');
+      if (hadFocus && (event.detail === 0 || !coarsePointer())) ui.input.focus({ preventScroll: true });
+    };
+    helpful.addEventListener('click', (event) => rate(true, event));
+    notHelpful.addEventListener('click', (event) => rate(false, event));
+
+    messageRow.after(row);
+    state.ratingOffer = row;
+    scrollToEnd();
+  }
+
+  /** A newer answer makes an unanswered rating row stale: remove it. */
+  function withdrawRatingOffer() {
+    if (state.ratingOffer) state.ratingOffer.remove();
+    state.ratingOffer = null;
   }
 
   function setQuickReplies(replies) {

@@ -165,10 +165,17 @@ export function createBotkitWebChannel(server: Server, engine: DialogueEngine, i
     try {
       const displayText = (message.incoming_message.channelData as { displayText?: string } | undefined)?.displayText;
       const result = await engine.handleMessage(conversationId, message.text ?? '', displayText);
-      for (const reply of result.replies) {
+      for (const [index, reply] of result.replies.entries()) {
+        const last = index === result.replies.length - 1;
         await bot.reply(message, {
           text: reply.text,
-          channelData: { quick_replies: reply.quickReplies ?? [], progress: result.progress ?? null, state: result.state, intent: result.intent },
+          channelData: {
+            quick_replies: reply.quickReplies ?? [],
+            progress: result.progress ?? null,
+            state: result.state,
+            intent: result.intent,
+            askRating: last && result.askRating,
+          },
         });
       }
     } catch (error) {

@@ -50,6 +50,8 @@ export interface TurnResult {
   handoff?: { reason: HandoffReason; step: number };
   /** The flow event this message became (`user.affirm`, `nlu.fallback` …), for QA coverage. */
   event: string;
+  /** The bot gave an answer or finished the unbinding: offer the one-tap "helpful?" rating. */
+  askRating: boolean;
 }
 
 export interface Logger {
@@ -233,7 +235,8 @@ export class DialogueEngine {
       ...(handoff ? { ticket: { conversationId, reason: handoff.reason, step: handoff.step, state, createdAt: at } } : {}),
     });
 
-    const result: TurnResult = { replies, intent, state, event: event.type };
+    const answered = said.some(({ key }) => key.startsWith('faq.') || key === 'unbind.completed' || key === 'verify.standalonePassed');
+    const result: TurnResult = { replies, intent, state, event: event.type, askRating: answered };
     if (step > 0 && snapshot.value === 'unbinding') result.progress = { step, total: totalSteps };
     if (handoff) result.handoff = handoff;
     this.onTurn?.(result, (performance.now() - started) / 1000);

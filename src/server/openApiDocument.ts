@@ -39,6 +39,7 @@ export const openApiDocument = {
           progress: { $ref: '#/components/schemas/Progress' },
           handoff: { type: ['object', 'null'], description: 'Set on the turn the conversation was handed to a human', properties: { reason: { type: 'string' }, step: { type: 'integer' } } },
           event: { type: 'string', description: 'The dialogue event the message became, e.g. user.affirm (for QA coverage)' },
+          askRating: { type: 'boolean', description: 'The bot answered or finished: offer the helpful / not helpful rating' },
         },
       },
     },
@@ -106,6 +107,15 @@ export const openApiDocument = {
           413: errorResponse(`Text over ${maxMessageLength} characters or body over 16 KB`),
           415: errorResponse('Not application/json'),
         },
+      },
+    },
+    '/api/conversations/{id}/rating': {
+      post: {
+        summary: 'Rate the bot’s answer: helpful or not (one tap in the widget)',
+        security: bearer,
+        parameters: [idParameter],
+        requestBody: { required: true, content: { 'application/json': { schema: { type: 'object', required: ['helpful'], additionalProperties: false, properties: { helpful: { type: 'boolean' } } } } } },
+        responses: { 204: { description: 'Recorded' }, 400: errorResponse('Not {"helpful": boolean}'), 401: errorResponse('No token'), 403: errorResponse('Wrong token'), 404: errorResponse('No such conversation') },
       },
     },
     '/api/parse': {

@@ -52,6 +52,7 @@ export function turnResponse(result: TurnResult) {
     progress: result.progress ?? null,
     handoff: result.handoff ?? null,
     event: result.event,
+    askRating: result.askRating,
   };
 }
 

@@ -135,4 +135,22 @@ describe('the chat widget in a real browser (375 px phone)', () => {
     expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(375);
     await page.context().close();
   }, 60_000);
+
+  it('asks whether an answer helped, and stores the one-tap rating', async () => {
+    const { page } = await openPhonePage();
+    await expect.poll(() => log(page).innerText()).toContain('微信钱包解绑助手');
+    expect(await page.getByTestId('wub-rating').count()).toBe(0);
+
+    await type(page, '解绑后记录还在吗');
+    await page.getByTestId('wub-rating').waitFor({ state: 'visible', timeout: 10_000 });
+    expect(await page.getByTestId('wub-rating').innerText()).toContain('这个回答有帮助吗？');
+    await page.getByTestId('wub-rate-helpful').click();
+    await expect.poll(() => page.getByTestId('wub-rating').innerText()).toContain('谢谢你的反馈！');
+    expect(await page.getByTestId('wub-rating').locator('button').count()).toBe(0);
+
+    const rows = await server.store.analyticsRows('2000-01-01T00:00:00.000Z', '2100-01-01T00:00:00.000Z');
+    expect(rows.ratings.some((rating) => rating.helpful)).toBe(true);
+    expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(375);
+    await page.context().close();
+  }, 60_000);
 });
