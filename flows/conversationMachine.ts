@@ -35,6 +35,31 @@ export type ConversationEmitted = SayEvent | { type: 'bot.handoff'; reason: Hand
 /** Control words only mean something inside a flow; these get the same answer outside one. */
 const flowControls = ['user.back', 'user.stepHelp'] as const;
 
+/**
+ * What `unbinding` and `verifying` do alike while a child flow runs: controls go to the flow, an
+ * answer to the offer of a human is handled here, and digressions are answered before the flow
+ * picks up where it was.
+ */
+const forward = { actions: ['resetFallbacks', 'forwardToFlow'] } as const;
+const insideAFlow = {
+  'user.affirm': [{ guard: 'humanOffered', target: 'handedOff', actions: 'rememberRepeatedFallback' }, forward],
+  'user.deny': [{ guard: 'humanOffered', actions: ['resetFallbacks', 'resumeFlow'] }, forward],
+  'user.cancel': [{ guard: 'humanOffered', actions: ['resetFallbacks', 'resumeFlow'] }, forward],
+  'user.back': forward,
+  'user.repeat': forward,
+  'user.restart': forward,
+  'user.stepHelp': forward,
+  'user.verificationHelp': forward,
+  'user.chooseMethod': forward,
+  'user.switchMethod': forward,
+  'user.human': forward,
+  'user.ask': { actions: ['resetFallbacks', 'answerFaq', 'resumeFlow'] },
+  'user.greet': { actions: ['resetFallbacks', { type: 'say', params: { key: 'greet.inFlow' } }, 'resumeFlow'] },
+  'user.thanks': { actions: ['resetFallbacks', { type: 'say', params: { key: 'thanks.inFlow' } }, 'resumeFlow'] },
+  'user.shareSecret': { actions: ['resetFallbacks', 'resumeFlow'] },
+  'nlu.ambiguous': { actions: ['resetFallbacks', 'clarify'] },
+} as const;
+
 const outcomeIs = (outcome: FlowOutcome['outcome']) => ({ event }: { event: ConversationEvent }) =>
   (event.type === 'xstate.done.actor.unbindWallet' || event.type === 'xstate.done.actor.verification') && event.output.outcome === outcome;
 
@@ -153,32 +178,13 @@ export const conversationMachine = setup({
         ],
       },
       on: {
-        'user.affirm': [
-          { guard: 'humanOffered', target: 'handedOff', actions: 'rememberRepeatedFallback' },
-          { actions: ['resetFallbacks', 'forwardToFlow'] },
-        ],
-        'user.deny': [{ guard: 'humanOffered', actions: ['resetFallbacks', 'resumeFlow'] }, { actions: ['resetFallbacks', 'forwardToFlow'] }],
-        'user.cancel': [{ guard: 'humanOffered', actions: ['resetFallbacks', 'resumeFlow'] }, { actions: ['resetFallbacks', 'forwardToFlow'] }],
-        'user.back': { actions: ['resetFallbacks', 'forwardToFlow'] },
-        'user.repeat': { actions: ['resetFallbacks', 'forwardToFlow'] },
-        'user.restart': { actions: ['resetFallbacks', 'forwardToFlow'] },
-        'user.stepHelp': { actions: ['resetFallbacks', 'forwardToFlow'] },
-        'user.verificationHelp': { actions: ['resetFallbacks', 'forwardToFlow'] },
-        'user.chooseMethod': { actions: ['resetFallbacks', 'forwardToFlow'] },
-        'user.switchMethod': { actions: ['resetFallbacks', 'forwardToFlow'] },
-        'user.human': { actions: ['resetFallbacks', 'forwardToFlow'] },
-        // Digressions: answer, then pick the flow up at the same step.
-        'user.ask': { actions: ['resetFallbacks', 'answerFaq', 'resumeFlow'] },
-        'user.greet': { actions: ['resetFallbacks', { type: 'say', params: { key: 'greet.inFlow' } }, 'resumeFlow'] },
-        'user.thanks': { actions: ['resetFallbacks', { type: 'say', params: { key: 'thanks.inFlow' } }, 'resumeFlow'] },
+        ...insideAFlow,
         'user.goodbye': { actions: { type: 'sayWithStep', params: { key: 'goodbye.inFlow' } } },
-        'user.shareSecret': { actions: ['resetFallbacks', 'resumeFlow'] },
         // Asking to unbind again must not silently throw away the progress made so far.
         'user.unbind': [
           { guard: 'beforeSteps', actions: ['resetFallbacks', { type: 'say', params: { key: 'unbind.alreadyInProgress.beforeSteps' } }, 'resumeFlow'] },
           { actions: ['resetFallbacks', { type: 'sayWithStep', params: { key: 'unbind.alreadyInProgress' } }] },
         ],
-        'nlu.ambiguous': { actions: ['resetFallbacks', 'clarify'] },
         'nlu.fallback': [
           { guard: 'fallbackExhausted', target: 'handedOff', actions: 'rememberRepeatedFallback' },
           { guard: 'fallbackRepeated', actions: ['countFallback', { type: 'say', params: { key: 'fallback.offerHuman' } }] },
@@ -205,27 +211,9 @@ export const conversationMachine = setup({
         ],
       },
       on: {
-        'user.affirm': [
-          { guard: 'humanOffered', target: 'handedOff', actions: 'rememberRepeatedFallback' },
-          { actions: ['resetFallbacks', 'forwardToFlow'] },
-        ],
-        'user.deny': [{ guard: 'humanOffered', actions: ['resetFallbacks', 'resumeFlow'] }, { actions: ['resetFallbacks', 'forwardToFlow'] }],
-        'user.cancel': [{ guard: 'humanOffered', actions: ['resetFallbacks', 'resumeFlow'] }, { actions: ['resetFallbacks', 'forwardToFlow'] }],
-        'user.back': { actions: ['resetFallbacks', 'forwardToFlow'] },
-        'user.repeat': { actions: ['resetFallbacks', 'forwardToFlow'] },
-        'user.restart': { actions: ['resetFallbacks', 'forwardToFlow'] },
-        'user.stepHelp': { actions: ['resetFallbacks', 'forwardToFlow'] },
-        'user.verificationHelp': { actions: ['resetFallbacks', 'forwardToFlow'] },
-        'user.chooseMethod': { actions: ['resetFallbacks', 'forwardToFlow'] },
-        'user.switchMethod': { actions: ['resetFallbacks', 'forwardToFlow'] },
-        'user.human': { actions: ['resetFallbacks', 'forwardToFlow'] },
-        'user.ask': { actions: ['resetFallbacks', 'answerFaq', 'resumeFlow'] },
-        'user.greet': { actions: ['resetFallbacks', { type: 'say', params: { key: 'greet.inFlow' } }, 'resumeFlow'] },
-        'user.thanks': { actions: ['resetFallbacks', { type: 'say', params: { key: 'thanks.inFlow' } }, 'resumeFlow'] },
+        ...insideAFlow,
         'user.goodbye': { target: 'idle', actions: { type: 'say', params: { key: 'goodbye' } } },
-        'user.shareSecret': { actions: ['resetFallbacks', 'resumeFlow'] },
         'user.unbind': 'unbinding',
-        'nlu.ambiguous': { actions: ['resetFallbacks', 'clarify'] },
         'nlu.fallback': [
           { guard: 'fallbackExhausted', target: 'handedOff', actions: 'rememberRepeatedFallback' },
           { guard: 'fallbackRepeated', actions: ['countFallback', { type: 'say', params: { key: 'fallback.offerHuman' } }] },

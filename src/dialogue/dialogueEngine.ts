@@ -54,6 +54,21 @@ export interface TurnResult {
   askRating: boolean;
 }
 
+/** A turn as clients receive it (REST, the QA runner): absent optionals become explicit nulls. */
+export function turnForClients(result: TurnResult) {
+  return {
+    replies: result.replies,
+    intent: result.intent,
+    state: result.state,
+    progress: result.progress ?? null,
+    handoff: result.handoff ?? null,
+    event: result.event,
+    askRating: result.askRating,
+  };
+}
+
+export type ClientTurn = ReturnType<typeof turnForClients>;
+
 export interface Logger {
   warn(message: string, details?: Record<string, unknown>): void;
 }

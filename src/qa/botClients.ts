@@ -1,17 +1,10 @@
 import type { Content } from '../content/loadContent.js';
 import { MemoryConversationStore } from '../dialogue/conversationStore.js';
-import { DialogueEngine } from '../dialogue/dialogueEngine.js';
+import { DialogueEngine, turnForClients, type ClientTurn } from '../dialogue/dialogueEngine.js';
 import type { Reply } from '../dialogue/replyRenderer.js';
 
-/** One bot turn as the runner sees it, in-process or over REST. */
-export interface BotTurn {
-  replies: Reply[];
-  intent: { name: string; confidence: number };
-  state: string;
-  progress: { step: number; total: number } | null;
-  handoff: { reason: string; step: number } | null;
-  event: string;
-}
+/** One bot turn as the runner sees it, in-process or over REST: the REST response's shape. */
+export type BotTurn = ClientTurn;
 
 export interface BotSession {
   /** The greeting the conversation opened with. */
@@ -41,17 +34,7 @@ export class InProcessBotClient implements BotClient {
     const greeting = await this.engine.startConversation(id);
     return {
       greeting,
-      send: async (text, displayText) => {
-        const result = await this.engine.handleMessage(id, text, displayText);
-        return {
-          replies: result.replies,
-          intent: result.intent,
-          state: result.state,
-          progress: result.progress ?? null,
-          handoff: result.handoff ?? null,
-          event: result.event,
-        };
-      },
+      send: async (text, displayText) => turnForClients(await this.engine.handleMessage(id, text, displayText)),
     };
   }
 }

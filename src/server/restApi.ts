@@ -1,7 +1,7 @@
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
 import { z } from 'zod';
 import type { TranscriptEntry } from '../dialogue/conversationStore.js';
-import { DialogueInputError, maxMessageLength, type DialogueEngine, type TurnResult } from '../dialogue/dialogueEngine.js';
+import { DialogueInputError, maxMessageLength, turnForClients, type DialogueEngine } from '../dialogue/dialogueEngine.js';
 import { checkAccess, newConversationIdentity } from '../storage/identityStore.js';
 import type { ServerStore } from '../storage/openStore.js';
 import { HttpError } from './httpErrors.js';
@@ -44,18 +44,6 @@ function validBody<T>(schema: z.ZodType<T>, body: unknown): T {
   throw new HttpError(400, 'invalid_body', message);
 }
 
-export function turnResponse(result: TurnResult) {
-  return {
-    replies: result.replies,
-    intent: result.intent,
-    state: result.state,
-    progress: result.progress ?? null,
-    handoff: result.handoff ?? null,
-    event: result.event,
-    askRating: result.askRating,
-  };
-}
-
 /** The REST contract QA tools and outside clients rely on; described in openApiDocument. */
 export function restApi({ engine, store, uiTexts }: RestApiOptions): Router {
   const router = express.Router();
@@ -96,7 +84,7 @@ export function restApi({ engine, store, uiTexts }: RestApiOptions): Router {
     const body = validBody(messageBody, req.body);
     try {
       const result = await engine.handleMessage(id, body.text, body.displayText);
-      res.json(turnResponse(result));
+      res.json(turnForClients(result));
     } catch (error) {
       if (error instanceof DialogueInputError) throw new HttpError(inputErrorStatus[error.code], error.code, error.message);
       throw error;
