@@ -38,6 +38,12 @@ export class IntentClassifier {
   /** feature → index in natural's feature vectors */
   private readonly vocabulary = new Map<string, number>();
   readonly labels: string[] = [];
+  /**
+   * log P(feature | class) for every class and feature, row-major by class, and each class's
+   * log prior: read from natural's counts once after training so a message costs only lookups.
+   */
+  private logProbabilities = new Float64Array(0);
+  private logPriors = new Float64Array(0);
 
   constructor(
     private readonly features: FeatureExtractor,
@@ -61,7 +67,18 @@ export class IntentClassifier {
       this.bayes.classifier.addExample(observation, intent);
       if (!this.labels.includes(intent)) this.labels.push(intent);
     }
+    this.tabulate();
     return this;
+  }
+
+  private tabulate(): void {
+    const model = this.bayes.classifier;
+    const size = this.vocabulary.size;
+    this.logProbabilities = new Float64Array(this.labels.length * size);
+    this.logPriors = new Float64Array(this.labels.map((label) => Math.log(model.classTotals[label]! / model.totalExamples)));
+    this.labels.forEach((label, row) => {
+      for (let index = 0; index < size; index++) this.logProbabilities[row * size + index] = Math.log(this.probability(label, index));
+    });
   }
 
   /** P(feature | class) from natural's counts: seen n times → (n + s) / (N + 1), never seen → s / (N + 1). */
@@ -71,20 +88,19 @@ export class IntentClassifier {
   }
 
   /** Share of the message's features seen anywhere in training: low for text unlike anything we know. */
-  coverage(normalized: string): number {
-    const tokens = this.features.extract(normalized);
+  coverage(tokens: readonly string[]): number {
     if (tokens.length === 0) return 0;
     return tokens.filter((token) => this.vocabulary.has(token)).length / tokens.length;
   }
 
-  /** Every intent with a confidence, best first; confidences sum to 1. */
-  rank(normalized: string): RankedIntent[] {
-    const model = this.bayes.classifier;
+  /** Every intent with a confidence, best first; confidences sum to 1. `tokens` come from the same FeatureExtractor. */
+  rank(tokens: readonly string[]): RankedIntent[] {
     // Features never seen in training carry no evidence for any class, as in natural's dense vectors.
-    const indexes = this.features.extract(normalized).flatMap((token) => this.vocabulary.get(token) ?? []);
-    const scores = this.labels.map((label) => {
-      let logScore = Math.log(model.classTotals[label]! / model.totalExamples);
-      for (const index of indexes) logScore += Math.log(this.probability(label, index));
+    const indexes = tokens.flatMap((token) => this.vocabulary.get(token) ?? []);
+    const size = this.vocabulary.size;
+    const scores = this.labels.map((label, row) => {
+      let logScore = this.logPriors[row]!;
+      for (const index of indexes) logScore += this.logProbabilities[row * size + index]!;
       return { name: label, logScore };
     });
     const best = Math.max(...scores.map((score) => score.logScore));

@@ -73,6 +73,7 @@ export class MessageParser {
   readonly options: ParserOptions;
   private readonly normalizer: TextNormalizer;
   private readonly redactor: SecretRedactor;
+  private readonly features: FeatureExtractor;
   private readonly classifier: IntentClassifier;
   private readonly matcher: ExampleMatcher;
   private readonly methodWords: [VerificationMethod, string][];
@@ -91,6 +92,7 @@ export class MessageParser {
     this.intentNames = new Set(content.intents.map((intent) => intent.name));
     const domainWords = Object.keys(content.lexicon.synonyms);
     const features = new FeatureExtractor(this.options.featureSet, domainWords);
+    this.features = features;
     this.classifier = new IntentClassifier(features, {
       temperature: this.options.temperature,
       smoothing: this.options.smoothing,
@@ -131,7 +133,8 @@ export class MessageParser {
     const withoutSecrets = secrets.length ? this.redactor.strip(redactedText) : redactedText;
     const normalized = this.normalizer.normalize(withoutSecrets);
     const onlySecret = secrets.length > 0 && !/[\p{L}]/u.test(normalized);
-    const ranking = this.rank(normalized, context);
+    const tokens = this.features.extract(normalized);
+    const ranking = this.rank(normalized, tokens, context);
     const top = ranking[0]!;
     const runnerUp = ranking[1];
     // Classifiers score what a message shares with the domain, not what it adds; "支付宝解绑银行卡"
@@ -140,7 +143,7 @@ export class MessageParser {
     const understood =
       !namesOtherProduct &&
       top.confidence >= this.options.fallbackThreshold &&
-      (top.confidence === 1 || this.classifier.coverage(normalized) >= this.options.minCoverage);
+      (top.confidence === 1 || this.classifier.coverage(tokens) >= this.options.minCoverage);
     let intent = understood ? top : { name: fallbackIntent, confidence: top.name === fallbackIntent ? top.confidence : 1 - top.confidence };
     // Character n-grams cannot see negation: "不用转人工" shares everything with "转人工".
     if (intent.name === 'contact_human' && this.declinesHuman(normalized)) intent = { name: 'deny', confidence: intent.confidence };
@@ -167,12 +170,12 @@ export class MessageParser {
     };
   }
 
-  private rank(normalized: string, context: ParseContext): RankedIntent[] {
+  private rank(normalized: string, tokens: readonly string[], context: ParseContext): RankedIntent[] {
     const known = this.knownSentences.get(normalized);
     if (known) return [{ name: known, confidence: 1 }, ...this.classifier.labels.filter((label) => label !== known).map((name) => ({ name, confidence: 0 }))];
     const { exampleWeight, exampleSharpness, expectedBoost } = this.options;
-    const bayes = new Map(this.classifier.rank(normalized).map(({ name, confidence }) => [name, confidence]));
-    const nearest = this.matcher.closest(normalized);
+    const bayes = new Map(this.classifier.rank(tokens).map(({ name, confidence }) => [name, confidence]));
+    const nearest = this.matcher.closest(tokens);
     const nearestWeights = new Map(nearest.map(({ name, confidence }) => [name, Math.exp(exampleSharpness * confidence)]));
     const nearestSum = [...nearestWeights.values()].reduce((sum, weight) => sum + weight, 0);
     const expected = new Set(context.expectedIntents ?? []);
