@@ -112,11 +112,22 @@ export class MessageParser {
       .sort((a, b) => b[1].length - a[1].length);
   }
 
-  /** Whether two texts say the same words, ignoring width, case, script, spaces and punctuation. */
-  sameWords(a: string, b: string): boolean {
-    const words = (text: string) => this.normalizer.normalize(text).replace(/[\s\p{P}\p{S}]/gu, '');
-    const left = words(a);
-    return left.length > 0 && left === words(b);
+  /** Whether a button title and a typed text say the same words, ignoring width, case, script, spaces and punctuation. */
+  sameWords(title: string, text: string): boolean {
+    // Button titles repeat every turn: their words are kept (bounded). User text never is, since it may hold a secret.
+    let left = this.titleWords.get(title);
+    if (left === undefined) {
+      left = this.words(title);
+      if (this.titleWords.size >= 2000) this.titleWords.clear();
+      this.titleWords.set(title, left);
+    }
+    return left.length > 0 && left === this.words(text);
+  }
+
+  private readonly titleWords = new Map<string, string>();
+
+  private words(text: string): string {
+    return this.normalizer.normalize(text).replace(/[\s\p{P}\p{S}]/gu, '');
   }
 
   /** The text with its secrets replaced by labels, for anything that is stored or logged. */
