@@ -3,14 +3,14 @@ import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { XMLParser } from 'fast-xml-parser';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { loadContent } from '../../src/content/loadContent.js';
 import { allStates } from '../../src/dialogue/flowMap.js';
 import { InProcessBotClient, RestBotClient } from '../../src/qa/botClients.js';
 import { runConversations } from '../../src/qa/conversationRunner.js';
 import { ScriptError, ScriptLoader } from '../../src/qa/conversationScript.js';
 import { coverage, formatResults, junitXml } from '../../src/qa/reports.js';
-import { startTestServer, type TestServer } from '../support/testServer.js';
+import { serveDuringTests } from '../support/testServer.js';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'converse-'));
 const write = (name: string, text: string) => {
@@ -150,14 +150,7 @@ describe('scripted conversation runner', () => {
 });
 
 describe('against a running server (--url)', () => {
-  let server: TestServer;
-  beforeAll(async () => {
-    server = await startTestServer();
-  });
-  afterAll(async () => {
-    await server.stop();
-    server.cleanup();
-  });
+  const server = serveDuringTests();
 
   it('runs the same scripts through the REST API', async () => {
     const results = await runConversations(new RestBotClient(server.baseUrl), new ScriptLoader(dir).load([passing, botium]));

@@ -1,18 +1,11 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { seedConversations } from '../support/seedConversations.js';
-import { startTestServer, type TestServer } from '../support/testServer.js';
+import { serveDuringTests } from '../support/testServer.js';
 
 const adminToken = 'test-admin-token-0123456789';
 
 describe('admin routes are off without ADMIN_TOKEN', () => {
-  let server: TestServer;
-  beforeAll(async () => {
-    server = await startTestServer();
-  });
-  afterAll(async () => {
-    await server.stop();
-    server.cleanup();
-  });
+  const server = serveDuringTests();
 
   it.each(['/admin', '/admin/', '/api/admin/analytics', '/api/admin/tickets'])('%s answers 404, not an open dashboard', async (path) => {
     const response = await fetch(server.baseUrl + path, { headers: { authorization: `Bearer ${adminToken}` } });
@@ -22,18 +15,13 @@ describe('admin routes are off without ADMIN_TOKEN', () => {
 });
 
 describe('admin API with ADMIN_TOKEN', () => {
-  let server: TestServer;
+  const server = serveDuringTests({ adminToken });
   let seeded: Awaited<ReturnType<typeof seedConversations>>;
   const admin = (path: string, init: RequestInit = {}) =>
     fetch(server.baseUrl + path, { ...init, headers: { authorization: `Bearer ${adminToken}`, ...(init.body ? { 'content-type': 'application/json' } : {}) } });
 
   beforeAll(async () => {
-    server = await startTestServer({ adminToken });
     seeded = await seedConversations(server.baseUrl);
-  });
-  afterAll(async () => {
-    await server.stop();
-    server.cleanup();
   });
 
   it('refuses a missing token with 401 and a wrong one with 403', async () => {

@@ -1,14 +1,7 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createConversation, sendMessage, startTestServer, type TestServer } from '../support/testServer.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { createConversation, sendMessage, serveDuringTests } from '../support/testServer.js';
 
-let server: TestServer;
-beforeAll(async () => {
-  server = await startTestServer();
-});
-afterAll(async () => {
-  await server.stop();
-  server.cleanup();
-});
+const server = serveDuringTests();
 
 const get = (path: string, headers: Record<string, string> = {}) => fetch(`${server.baseUrl}${path}`, { headers });
 

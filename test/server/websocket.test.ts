@@ -1,15 +1,8 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { createConversation, startTestServer, type TestServer } from '../support/testServer.js';
+import { createConversation, serveDuringTests } from '../support/testServer.js';
 
-let server: TestServer;
-beforeAll(async () => {
-  server = await startTestServer();
-});
-afterAll(async () => {
-  await server.stop();
-  server.cleanup();
-});
+const server = serveDuringTests();
 
 interface Frame {
   type: string;

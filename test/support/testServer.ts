@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { afterAll, beforeAll } from 'vitest';
 import { loadContent, type Content } from '../../src/content/loadContent.js';
 import { createServer } from '../../src/server/createServer.js';
 import { openStore, type ServerStore } from '../../src/storage/openStore.js';
@@ -66,6 +67,27 @@ export async function startTestServer({ databaseFile, port = 0, allowedOrigins, 
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * A server for the enclosing file or describe block: started before its tests, stopped and
+ * removed after. The returned object reads through to that server once it runs.
+ */
+export function serveDuringTests(options: TestServerOptions = {}): TestServer {
+  let running: TestServer | undefined;
+  beforeAll(async () => {
+    running = await startTestServer(options);
+  });
+  afterAll(async () => {
+    await running?.stop();
+    running?.cleanup();
+  });
+  return new Proxy({} as TestServer, {
+    get: (_target, key) => {
+      if (!running) throw new Error('the test server is used before it started (outside a test?)');
+      return running[key as keyof TestServer];
+    },
+  });
 }
 
 export interface Conversation {
