@@ -330,16 +330,14 @@ async function main(): Promise<void> {
     log('whose state is not the one the script expects; CPU s/c/o = % of one core used by the server / the load generator (autocannon,');
     log('this process) / everything else on the machine, during the run.');
     const rampText = (result: ScriptedLoadResult) => (result.rampSeconds === null ? `>${settings.maxRampSeconds} (${result.servedAtWindowStart} served)` : result.rampSeconds.toFixed(1));
+    // The columns both REST tables share: ramp, rate, and latency percentiles.
+    const loadCells = (run: ScriptedLoadResult) => [rampText(run), int(run.perSecond), ms(run.latency.p50), ms(run.latency.p90), ms(run.latency.p99)];
     log(
       table(
         ['conversations', 'ramp s', 'msg/s', 'p50', 'p90', 'p99', 'errors', 'non-2xx', 'off-script', 'RSS MB', 'heap MB', 'CPU s/c/o %'],
         restLevels.map(({ connections, bot: run }) => [
           String(connections),
-          rampText(run),
-          int(run.perSecond),
-          ms(run.latency.p50),
-          ms(run.latency.p90),
-          ms(run.latency.p99),
+          ...loadCells(run),
           String(run.errors),
           String(run.non2xx),
           String(run.offScript),
@@ -356,11 +354,7 @@ async function main(): Promise<void> {
         ['connections', 'ramp s', 'req/s', 'p50', 'p90', 'p99', 'errors+non-2xx', 'RSS MB', 'CPU s/c/o %', 'msg/s ratio', 'p50 ratio'],
         restLevels.map(({ connections, bare: run, throughputRatio, p50Ratio }) => [
           String(connections),
-          rampText(run),
-          int(run.perSecond),
-          ms(run.latency.p50),
-          ms(run.latency.p90),
-          ms(run.latency.p99),
+          ...loadCells(run),
           String(run.errors + run.non2xx),
           mb(run.rssMb),
           cpuText(run.cpu),
