@@ -89,10 +89,12 @@ process.on('SIGINT', () => void stop());
 async function startBot(databaseFile: string): Promise<{ server: Server; close(): Promise<void> }> {
   // Imported here, not at the top: the bare route's process must not carry the bot's modules and data.
   const importing = performance.now();
-  const [{ loadContent }, { createServer }, { openStore }] = await Promise.all([
+  const [{ loadContent }, { createServer }, { openStore }, { createLogger }, { noRateLimits }] = await Promise.all([
     import('../src/content/loadContent.js'),
     import('../src/server/createServer.js'),
     import('../src/storage/openStore.js'),
+    import('../src/server/logging.js'),
+    import('../src/server/rateLimiter.js'),
   ]);
   const loading = performance.now();
   const content = loadContent();
@@ -101,7 +103,17 @@ async function startBot(databaseFile: string): Promise<{ server: Server; close()
   const bot = createServer({
     content,
     store,
-    logger: { warn: (message) => note('warn', message), error: (message) => note('error', message) },
+    // Load from one loopback address is what the limits exist to stop; here it is the point.
+    rateLimits: noRateLimits,
+    log: createLogger(
+      {
+        write: (line: string) => {
+          const { level, msg } = JSON.parse(line) as { level: number; msg: string };
+          note(level >= 50 ? 'error' : 'warn', msg);
+        },
+      },
+      'warn',
+    ),
   });
   phases = { beforeImportsMs: importing, importsMs: loading - importing, contentMs: creating - loading, createServerMs: performance.now() - creating };
   return {

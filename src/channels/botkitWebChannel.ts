@@ -1,17 +1,21 @@
 import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
+import { randomUUID } from 'node:crypto';
 import { ActivityTypes, TurnContext, type Activity, type ResourceResponse } from 'botbuilder';
 import { WebAdapter } from 'botbuilder-adapter-web';
 import { Botkit, type BotkitMessage, type BotWorker } from 'botkit';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import { z } from 'zod';
-import { DialogueInputError, maxMessageLength, type DialogueEngine } from '../dialogue/dialogueEngine.js';
+import type { Logger } from 'pino';
+import { DialogueInputError, type DialogueEngine } from '../dialogue/dialogueEngine.js';
+import { RateLimitedError, spendOrThrow, type RateLimiter } from '../server/rateLimiter.js';
+import { turnLogLine } from '../server/logging.js';
 import { checkAccess, type IdentityStore } from '../storage/identityStore.js';
 
 type TurnLogic = (context: TurnContext) => Promise<void>;
 
 const helloFrame = z.object({ type: z.literal('hello'), conversation: z.string().min(1).max(100), token: z.string().min(1).max(200) }).strict();
-const messageFrame = z.object({ type: z.literal('message'), text: z.string(), displayText: z.string().max(maxMessageLength).optional() }).strict();
+const messageFrame = z.object({ type: z.literal('message'), text: z.string(), displayText: z.string().optional() }).strict();
 
 /** Largest websocket frame accepted; a message is at most 1000 characters, so 16 KB is ample. */
 const maxFrameBytes = 16 * 1024;
@@ -20,6 +24,17 @@ const heartbeatMs = 30_000;
 interface AuthenticatedSocket extends WebSocket {
   conversationId?: string;
   isAlive?: boolean;
+  address?: string;
+}
+
+/** Abuse limits the websocket shares with the REST API (one allowance per address, per conversation). */
+export interface SocketLimits {
+  addressLimiter: RateLimiter;
+  conversationLimiter: RateLimiter;
+  /** Open sockets one address may hold; 0 = no cap. */
+  socketsPerAddress: number;
+  /** The client address of an upgrade request (honours TRUST_PROXY as express does). */
+  addressOf: (request: IncomingMessage) => string;
 }
 
 /**
@@ -33,11 +48,13 @@ export class AuthenticatedWebAdapter extends WebAdapter {
   private readonly sockets = new Map<string, Set<AuthenticatedSocket>>();
   private socketServer: WebSocketServer | undefined;
   private heartbeat: NodeJS.Timeout | undefined;
+  private readonly socketsByAddress = new Map<string, number>();
 
   constructor(
     private readonly server: Server,
     private readonly identities: IdentityStore,
-    private readonly allowedOrigins: readonly string[] = ['*'],
+    private readonly allowedOrigins: readonly string[],
+    private readonly limits: SocketLimits,
     private readonly path = '/ws',
   ) {
     super({ noServer: true });
@@ -56,7 +73,19 @@ export class AuthenticatedWebAdapter extends WebAdapter {
         socket.end('HTTP/1.1 403 Forbidden\r\nConnection: close\r\n\r\n');
         return;
       }
-      wss.handleUpgrade(request, socket, head, (ws) => this.accept(ws as AuthenticatedSocket, logic));
+      const address = this.limits.addressOf(request);
+      const open = this.socketsByAddress.get(address) ?? 0;
+      const decision = this.limits.addressLimiter.take(address);
+      if (!decision.allowed || (this.limits.socketsPerAddress > 0 && open >= this.limits.socketsPerAddress)) {
+        const retryAfter = decision.allowed ? 30 : decision.retryAfterSeconds;
+        socket.end(`HTTP/1.1 429 Too Many Requests\r\nRetry-After: ${retryAfter}\r\nConnection: close\r\n\r\n`);
+        return;
+      }
+      this.socketsByAddress.set(address, open + 1);
+      wss.handleUpgrade(request, socket, head, (ws) => {
+        (ws as AuthenticatedSocket).address = address;
+        this.accept(ws as AuthenticatedSocket, logic);
+      });
     });
     this.heartbeat = setInterval(() => {
       for (const ws of wss.clients as Set<AuthenticatedSocket>) {
@@ -75,14 +104,30 @@ export class AuthenticatedWebAdapter extends WebAdapter {
     ws.on('pong', () => (ws.isAlive = true));
     ws.on('error', () => ws.terminate());
     ws.on('close', () => {
-      if (ws.conversationId) this.sockets.get(ws.conversationId)?.delete(ws);
+      const peers = ws.conversationId ? this.sockets.get(ws.conversationId) : undefined;
+      peers?.delete(ws);
+      if (peers?.size === 0) this.sockets.delete(ws.conversationId!);
+      const address = ws.address ?? '';
+      const open = (this.socketsByAddress.get(address) ?? 1) - 1;
+      if (open > 0) this.socketsByAddress.set(address, open);
+      else this.socketsByAddress.delete(address);
     });
+    // Frames are handled in the order they arrive: a message sent right behind its hello must not
+    // be read before the hello has bound the socket.
+    let previous = Promise.resolve();
     ws.on('message', (data: RawData, isBinary: boolean) => {
-      void this.receive(ws, data, isBinary, logic).catch(() => send(ws, { type: 'error', code: 'internal_error', message: 'this message could not be processed' }));
+      previous = previous
+        .then(() => this.receive(ws, data, isBinary, logic))
+        .catch(() => send(ws, { type: 'error', code: 'internal_error', message: 'this message could not be processed' }));
     });
   }
 
   private async receive(ws: AuthenticatedSocket, data: RawData, isBinary: boolean, logic: TurnLogic): Promise<void> {
+    try {
+      spendOrThrow(this.limits.addressLimiter, ws.address!, 'address');
+    } catch (error) {
+      return sendRateLimited(ws, error as RateLimitedError);
+    }
     if (isBinary) return send(ws, { type: 'error', code: 'binary_frame', message: 'send JSON text frames' });
     let frame: unknown;
     try {
@@ -103,6 +148,11 @@ export class AuthenticatedWebAdapter extends WebAdapter {
     }
     const message = messageFrame.safeParse(frame);
     if (!message.success) return send(ws, { type: 'error', code: 'invalid_frame', message: 'expected {"type":"message","text":"…"}' });
+    try {
+      spendOrThrow(this.limits.conversationLimiter, ws.conversationId, 'conversation');
+    } catch (error) {
+      return sendRateLimited(ws, error as RateLimitedError);
+    }
     const activity: Partial<Activity> = {
       type: ActivityTypes.Message,
       timestamp: new Date(),
@@ -141,6 +191,10 @@ function send(ws: WebSocket, frame: object): void {
   if (ws.readyState === ws.OPEN) ws.send(JSON.stringify(frame));
 }
 
+function sendRateLimited(ws: WebSocket, error: RateLimitedError): void {
+  send(ws, { type: 'error', code: 'rate_limited', message: error.message, retryAfter: error.retryAfterSeconds });
+}
+
 function refuse(ws: WebSocket, code: string, message: string): void {
   send(ws, { type: 'error', code, message });
   ws.close(4401, code);
@@ -156,15 +210,28 @@ export interface BotkitWebChannel {
  * The widget's channel: Botkit receives each websocket message, the dialogue engine takes the turn,
  * and the replies go back through `bot.reply` with a typing indicator first.
  */
-export function createBotkitWebChannel(server: Server, engine: DialogueEngine, identities: IdentityStore, allowedOrigins: readonly string[] = ['*']): BotkitWebChannel {
-  const adapter = new AuthenticatedWebAdapter(server, identities, allowedOrigins);
+export interface BotkitWebChannelOptions extends SocketLimits {
+  server: Server;
+  engine: DialogueEngine;
+  identities: IdentityStore;
+  allowedOrigins: readonly string[];
+  log: Logger;
+}
+
+export function createBotkitWebChannel({ server, engine, identities, allowedOrigins, log, ...limits }: BotkitWebChannelOptions): BotkitWebChannel {
+  const adapter = new AuthenticatedWebAdapter(server, identities, allowedOrigins, limits);
   const controller = new Botkit({ adapter, disable_webserver: true, disable_console: true });
   controller.on('message', async (bot: BotWorker, message: BotkitMessage) => {
     const conversationId = message.channel ?? message.user;
+    // One id per frame, like a REST request's: error replies carry it so support can find the log line.
+    const requestId = randomUUID();
+    const turnLog = log.child({ requestId });
+    const started = performance.now();
     await bot.reply(message, { type: 'typing' });
     try {
       const displayText = (message.incoming_message.channelData as { displayText?: string } | undefined)?.displayText;
       const result = await engine.handleMessage(conversationId, message.text ?? '', displayText);
+      turnLog.info(turnLogLine(conversationId, 'websocket', result, performance.now() - started), 'turn');
       for (const [index, reply] of result.replies.entries()) {
         const last = index === result.replies.length - 1;
         await bot.reply(message, {
@@ -180,11 +247,11 @@ export function createBotkitWebChannel(server: Server, engine: DialogueEngine, i
       }
     } catch (error) {
       const isInput = error instanceof DialogueInputError;
+      if (!isInput) turnLog.error({ err: error, conversationId, channel: 'websocket' }, 'turn failed');
       await bot.reply(message, {
         type: 'error',
-        channelData: { code: isInput ? error.code : 'turn_failed', message: isInput ? error.message : 'this message could not be processed; please try again' },
+        channelData: { code: isInput ? error.code : 'turn_failed', message: isInput ? error.message : 'this message could not be processed; please try again', requestId },
       });
-      if (!isInput) throw error;
     }
   });
   return {

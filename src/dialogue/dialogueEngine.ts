@@ -11,7 +11,29 @@ import { ReplyRenderer, type Reply } from './replyRenderer.js';
 /** Longest message accepted, in characters; longer text is refused rather than cut. */
 export const maxMessageLength = 1000;
 
-export type DialogueErrorCode = 'empty_text' | 'text_not_string' | 'text_too_long';
+export type DialogueErrorCode = 'empty_text' | 'text_not_string' | 'text_too_long' | 'control_characters' | 'invalid_unicode';
+
+/** C0 and C1 control characters other than tab and line breaks: nothing a person types or pastes means them. */
+const controlCharacters = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]/;
+
+const loneSurrogate = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+/**
+ * The checks every channel applies to a message before it reaches the parser: a string, not
+ * blank, at most `maxMessageLength` characters (emoji count as one), well-formed Unicode (no lone
+ * surrogate halves, which cannot be stored or shown), no control characters.
+ */
+export function checkMessageText(text: unknown, field = 'text'): string {
+  if (typeof text !== 'string') throw new DialogueInputError('text_not_string', `"${field}" must be a string`);
+  if (!text.trim()) throw new DialogueInputError('empty_text', `"${field}" must not be empty`);
+  if (loneSurrogate.test(text)) throw new DialogueInputError('invalid_unicode', `"${field}" contains an unpaired surrogate (invalid Unicode)`);
+  // Count code points only when the UTF-16 length could be over the limit.
+  if (text.length > maxMessageLength && [...text].length > maxMessageLength) {
+    throw new DialogueInputError('text_too_long', `"${field}" is longer than ${maxMessageLength} characters`);
+  }
+  if (controlCharacters.test(text)) throw new DialogueInputError('control_characters', `"${field}" contains control characters`);
+  return text;
+}
 
 /** A message the bot refuses before it reaches a flow; the conversation is left untouched. */
 export class DialogueInputError extends Error {
@@ -142,7 +164,8 @@ export class DialogueEngine {
     // Validate before queueing so bad input costs nothing and never touches the conversation.
     let message: string;
     try {
-      message = this.validate(text);
+      message = checkMessageText(text);
+      if (displayText) checkMessageText(displayText, 'displayText');
     } catch (error) {
       return Promise.reject(error);
     }
@@ -168,15 +191,6 @@ export class DialogueEngine {
 
   transcript(conversationId: string): Promise<TranscriptEntry[]> {
     return this.store.transcript(conversationId);
-  }
-
-  private validate(text: unknown): string {
-    if (typeof text !== 'string') throw new DialogueInputError('text_not_string', '"text" must be a string');
-    if (!text.trim()) throw new DialogueInputError('empty_text', '"text" must not be empty');
-    if ([...text].length > maxMessageLength) {
-      throw new DialogueInputError('text_too_long', `"text" is longer than ${maxMessageLength} characters`);
-    }
-    return text;
   }
 
   private async runTurn(conversationId: string, text: string, displayText: string | undefined): Promise<TurnResult> {

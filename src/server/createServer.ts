@@ -1,11 +1,12 @@
-import { createServer as createHttpServer, type Server } from 'node:http';
+import { createServer as createHttpServer, type IncomingMessage, type Server } from 'node:http';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import express from 'express';
+import helmet from 'helmet';
 import { createBotkitWebChannel } from '../channels/botkitWebChannel.js';
 import type { Content } from '../content/loadContent.js';
-import { DialogueEngine, type Logger } from '../dialogue/dialogueEngine.js';
+import { DialogueEngine } from '../dialogue/dialogueEngine.js';
 import type { ServerStore } from '../storage/openStore.js';
 import { TextNormalizer } from '../nlu/index.js';
 import { HandoffWebhook } from '../support/handoffWebhook.js';
@@ -13,6 +14,8 @@ import { adminApi } from './adminApi.js';
 import { corsForEmbedding, parseAllowedOrigins } from './corsForEmbedding.js';
 import { BotMetrics } from './metrics.js';
 import { errorHandler, sendError } from './httpErrors.js';
+import { createLogger, requestLogging, type Logger } from './logging.js';
+import { RateLimiter, rateLimitSettingsFromEnv, spendOrThrow, type RateLimitSettings } from './rateLimiter.js';
 import { restApi } from './restApi.js';
 
 const publicDir = fileURLToPath(new URL('../../public', import.meta.url));
@@ -22,7 +25,12 @@ const chartJs = path.join(path.dirname(createRequire(import.meta.url).resolve('c
 export interface ServerOptions {
   content: Content;
   store: ServerStore;
-  logger?: Logger & { error(message: string, details?: unknown): void };
+  /** Structured logs (pino); default JSON lines on stdout at LOG_LEVEL. */
+  log?: Logger;
+  /** Per-address and per-conversation limits; default from the environment (see rateLimiter.ts). */
+  rateLimits?: RateLimitSettings;
+  /** Express's `trust proxy` (TRUST_PROXY): set it behind a reverse proxy so limits see client addresses. */
+  trustProxy?: string | number | boolean;
   /** Origins whose pages may embed the widget (ALLOWED_ORIGINS); default every origin. */
   allowedOrigins?: readonly string[];
   /** ADMIN_TOKEN: without it the dashboard and admin API are off (404), not open. */
@@ -43,7 +51,9 @@ export interface RunningServer {
 export function createServer({
   content,
   store,
-  logger = consoleLogger,
+  log = createLogger(),
+  rateLimits = rateLimitSettingsFromEnv(),
+  trustProxy = false,
   allowedOrigins = parseAllowedOrigins(undefined),
   adminToken,
   handoffWebhookUrl,
@@ -51,12 +61,12 @@ export function createServer({
 }: ServerOptions): RunningServer {
   const metrics = new BotMetrics();
   const webhook = handoffWebhookUrl
-    ? new HandoffWebhook({ url: handoffWebhookUrl, store, ...webhookOptions, log: (message, details) => logger.warn(message, details) })
+    ? new HandoffWebhook({ url: handoffWebhookUrl, store, ...webhookOptions, log: (message, details) => log.warn(details ?? {}, message) })
     : undefined;
   const engine = new DialogueEngine({
     content,
     store,
-    logger,
+    logger: { warn: (message, details) => log.warn(details ?? {}, message) },
     onTurn: (result, seconds) => {
       metrics.recordTurn(result, seconds);
       if (result.handoff) webhook?.kick();
@@ -64,8 +74,18 @@ export function createServer({
   });
   const uiTexts = Object.fromEntries([...content.responses].filter(([key]) => key.startsWith('ui.')).map(([key, response]) => [key, response.text]));
 
+  const addressLimiter = new RateLimiter(rateLimits.perAddress);
+  const conversationLimiter = new RateLimiter(rateLimits.perConversation);
+
   const app = express();
   app.disable('x-powered-by');
+  app.set('trust proxy', trustProxy);
+  app.use(requestLogging(log));
+  app.use(securityHeaders());
+  app.use(['/api', '/admin'], (req, _res, next) => {
+    spendOrThrow(addressLimiter, req.ip ?? 'unknown', 'address');
+    next();
+  });
   app.get('/healthz', (_req, res) => {
     if (store.healthy()) res.json({ status: 'ok' });
     else sendError(res, 503, 'database_unavailable', 'the database does not answer');
@@ -79,13 +99,21 @@ export function createServer({
   } else {
     app.use(['/admin', '/api/admin'], (_req, res) => sendError(res, 404, 'admin_disabled', 'the dashboard is off: set ADMIN_TOKEN to turn it on'));
   }
-  app.use('/api', corsForEmbedding(allowedOrigins), restApi({ engine, store, uiTexts }));
+  app.use('/api', corsForEmbedding(allowedOrigins), restApi({ engine, store, uiTexts, conversationLimiter }));
   app.use(express.static(publicDir, { index: 'index.html', maxAge: '5m' }));
   app.use((req, res) => sendError(res, 404, 'not_found', `no route ${req.method} ${req.path}`));
-  app.use(errorHandler((message, error) => logger.error(message, error)));
+  app.use(errorHandler(log));
 
-  const server = createHttpServer(app);
-  const channel = createBotkitWebChannel(server, engine, store, allowedOrigins);
+  const server = createHttpServer(
+    {
+      // A client that trickles its headers or body (slowloris) is cut off instead of holding a socket.
+      headersTimeout: 10_000,
+      requestTimeout: 20_000,
+      keepAliveTimeout: 5_000,
+    },
+    app,
+  );
+  const channel = createBotkitWebChannel({ server, engine, identities: store, allowedOrigins, log, addressLimiter, conversationLimiter, socketsPerAddress: rateLimits.socketsPerAddress, addressOf: (request) => clientAddress(request, app.get('trust proxy fn') as TrustProxy) });
   webhook?.start();
   return {
     server,
@@ -101,9 +129,45 @@ export function createServer({
   };
 }
 
-const consoleLogger = {
-  warn: (message: string, details?: Record<string, unknown>) => console.warn(message, details ?? ''),
-  error: (message: string, details?: unknown) => console.error(message, details ?? ''),
-};
+type TrustProxy = (address: string, hop: number) => boolean;
+
+/**
+ * The client address express would give as `req.ip`, for requests express never sees (websocket
+ * upgrades): walk X-Forwarded-For from the nearest hop while the hop is a trusted proxy.
+ */
+function clientAddress(request: IncomingMessage, trust: TrustProxy): string {
+  const forwarded = String(request.headers['x-forwarded-for'] ?? '').split(',').map((hop) => hop.trim()).filter(Boolean).reverse();
+  const hops = [request.socket.remoteAddress ?? 'unknown', ...forwarded];
+  let hop = 0;
+  while (hop < hops.length - 1 && trust(hops[hop]!, hop)) hop++;
+  return hops[hop]!;
+}
+
+/**
+ * Helmet's headers with a policy the demo page, the widget and the dashboard run under: scripts,
+ * styles, fonts and images from this origin only (no inline script or style anywhere), API calls
+ * and the websocket to this origin. The widget's files may be loaded by other origins' pages
+ * (CORP cross-origin): which of those pages may then talk to the bot is ALLOWED_ORIGINS' job.
+ */
+function securityHeaders() {
+  return helmet({
+    contentSecurityPolicy: {
+      useDefaults: false,
+      directives: {
+        defaultSrc: ["'self'"],
+        scriptSrc: ["'self'"],
+        styleSrc: ["'self'"],
+        imgSrc: ["'self'", 'data:'],
+        fontSrc: ["'self'"],
+        connectSrc: ["'self'"],
+        objectSrc: ["'none'"],
+        baseUri: ["'self'"],
+        formAction: ["'self'"],
+        frameAncestors: ["'self'"],
+      },
+    },
+    crossOriginResourcePolicy: { policy: 'cross-origin' },
+  });
+}
 
 export { publicDir };

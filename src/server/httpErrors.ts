@@ -1,4 +1,7 @@
 import type { ErrorRequestHandler, Response } from 'express';
+import type { Logger } from 'pino';
+import { requestLog } from './logging.js';
+import { RateLimitedError } from './rateLimiter.js';
 
 /** An error a client caused, answered as `{ "error": { "code", "message" } }` with its status. */
 export class HttpError extends Error {
@@ -19,22 +22,48 @@ export function sendError(res: Response, status: number, code: string, message: 
 interface BodyParserError extends Error {
   type?: string;
   status?: number;
+  limit?: number;
+}
+
+/**
+ * SQLite refusing to write (disk full, read-only, I/O error, locked too long, damaged file): the
+ * database's fault, not the client's, and usually passing. `cause` is followed for wrapped errors.
+ */
+export function isStorageFailure(error: unknown): boolean {
+  for (let current = error, depth = 0; current instanceof Error && depth < 5; current = current.cause, depth++) {
+    const code = (current as { code?: unknown }).code;
+    if (current.name === 'SqliteError' && typeof code === 'string' && /^SQLITE_(FULL|READONLY|IOERR|BUSY|LOCKED|CORRUPT|NOTADB|CANTOPEN|PERM)/.test(code)) return true;
+  }
+  return false;
 }
 
 /** Last in the chain: every error becomes a JSON body; only a bug is a 500, and it is logged. */
-export function errorHandler(log: (message: string, error: unknown) => void): ErrorRequestHandler {
+export function errorHandler(fallbackLog: Logger): ErrorRequestHandler {
   return (error: unknown, _req, res, _next) => {
+    const log = requestLog(res, fallbackLog);
     if (error instanceof HttpError) return sendError(res, error.status, error.code, error.message);
+    if (error instanceof RateLimitedError) {
+      res.set('Retry-After', String(error.retryAfterSeconds));
+      return sendError(res, 429, 'rate_limited', error.message);
+    }
+    if (isStorageFailure(error)) {
+      // Only this request fails; the user may resend, and nothing of the turn was half-saved (one transaction).
+      log.error({ err: error }, 'storage failure');
+      res.set('Retry-After', '5');
+      return sendError(res, 503, 'storage_unavailable', 'your message could not be saved just now; please send it again in a moment');
+    }
     const parserError = error as BodyParserError;
     if (parserError.type === 'entity.parse.failed') return sendError(res, 400, 'invalid_json', 'the request body is not valid JSON');
-    if (parserError.type === 'entity.too.large') return sendError(res, 413, 'body_too_large', 'the request body is larger than 16 KB');
+    if (parserError.type === 'entity.too.large') {
+      return sendError(res, 413, 'body_too_large', `the request body is larger than ${Math.round((parserError.limit ?? 16_384) / 1024)} KB`);
+    }
     if (parserError.type === 'encoding.unsupported' || parserError.type === 'charset.unsupported') {
       return sendError(res, 415, 'unsupported_encoding', 'send the body as UTF-8 JSON');
     }
     if (typeof parserError.status === 'number' && parserError.status >= 400 && parserError.status < 500) {
       return sendError(res, parserError.status, 'bad_request', parserError.message);
     }
-    log('request failed', error);
+    log.error({ err: error }, 'request failed');
     if (!res.headersSent) sendError(res, 500, 'internal_error', 'something went wrong on our side; please try again');
   };
 }

@@ -11,7 +11,9 @@ export const openApiDocument = {
   info: {
     title: 'WeChat wallet unbinding support bot',
     version: '1.0.0',
-    description: `Every error is {"error": {"code", "message"}}. Message text is at most ${maxMessageLength} characters; request bodies at most 16 KB.`,
+    description:
+      `Every error is {"error": {"code", "message"}}. Message text is at most ${maxMessageLength} characters of well-formed UTF-8 without control characters; request bodies at most 16 KB. ` +
+      'Requests per client address and messages per conversation are rate-limited: 429 with Retry-After (seconds). Every response carries X-Request-Id.',
   },
   components: {
     securitySchemes: { conversationToken: { type: 'http', scheme: 'bearer', description: 'The token returned when the conversation was created.' } },
@@ -100,12 +102,14 @@ export const openApiDocument = {
         },
         responses: {
           200: { description: 'The bot’s turn', content: { 'application/json': { schema: { $ref: '#/components/schemas/Turn' } } } },
-          400: errorResponse('Malformed JSON, missing/empty/non-string text, unknown field'),
+          400: errorResponse('Malformed JSON, body not UTF-8 (invalid_utf8), missing/empty/non-string text, unpaired surrogate (invalid_unicode), control characters, unknown field'),
           401: errorResponse('No token'),
           403: errorResponse('Token of another conversation'),
           404: errorResponse('No such conversation'),
           413: errorResponse(`Text over ${maxMessageLength} characters or body over 16 KB`),
           415: errorResponse('Not application/json'),
+          429: errorResponse('Too many messages in this conversation or requests from this address (rate_limited); see Retry-After'),
+          503: errorResponse('The database could not save the turn (storage_unavailable); nothing was saved, send it again after Retry-After'),
         },
       },
     },

@@ -1,10 +1,13 @@
+import { isUtf8 } from 'node:buffer';
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
 import { z } from 'zod';
 import type { TranscriptEntry } from '../dialogue/conversationStore.js';
-import { DialogueInputError, maxMessageLength, turnForClients, type DialogueEngine } from '../dialogue/dialogueEngine.js';
+import { checkMessageText, DialogueInputError, turnForClients, type DialogueEngine } from '../dialogue/dialogueEngine.js';
 import { checkAccess, newConversationIdentity } from '../storage/identityStore.js';
 import type { ServerStore } from '../storage/openStore.js';
 import { HttpError } from './httpErrors.js';
+import { requestLog, turnLogLine } from './logging.js';
+import { spendOrThrow, type RateLimiter } from './rateLimiter.js';
 import { openApiDocument } from './openApiDocument.js';
 
 export interface RestApiOptions {
@@ -12,15 +15,35 @@ export interface RestApiOptions {
   store: ServerStore;
   /** `ui.*` texts for the widget. */
   uiTexts: Record<string, string>;
+  /** Messages per conversation, shared with the websocket channel. */
+  conversationLimiter: RateLimiter;
 }
 
 const messageBody = z
-  .object({ text: z.unknown(), displayText: z.string().max(maxMessageLength).optional() })
+  .object({ text: z.unknown(), displayText: z.string().optional() })
   .strict();
 const parseBody = z.object({ text: z.unknown() }).strict();
 const ratingBody = z.object({ helpful: z.boolean() }).strict();
 
-const inputErrorStatus: Record<DialogueInputError['code'], number> = { empty_text: 400, text_not_string: 400, text_too_long: 413 };
+const inputErrorStatus: Record<DialogueInputError['code'], number> = {
+  empty_text: 400,
+  text_not_string: 400,
+  text_too_long: 413,
+  control_characters: 400,
+  invalid_unicode: 400,
+};
+
+function asHttpError(error: unknown): unknown {
+  return error instanceof DialogueInputError ? new HttpError(inputErrorStatus[error.code], error.code, error.message) : error;
+}
+
+/**
+ * JSON.parse would turn bytes that are not UTF-8 into U+FFFD silently; the sender should know
+ * their text arrived damaged instead.
+ */
+function refuseInvalidUtf8(_req: unknown, _res: unknown, body: Buffer): void {
+  if (!isUtf8(body)) throw new HttpError(400, 'invalid_utf8', 'the request body is not valid UTF-8');
+}
 
 /** JSON only: a form post or plain text gets 415 rather than an empty body. */
 function requireJson(req: Request, _res: Response, next: NextFunction): void {
@@ -45,9 +68,9 @@ function validBody<T>(schema: z.ZodType<T>, body: unknown): T {
 }
 
 /** The REST contract QA tools and outside clients rely on; described in openApiDocument. */
-export function restApi({ engine, store, uiTexts }: RestApiOptions): Router {
+export function restApi({ engine, store, uiTexts, conversationLimiter }: RestApiOptions): Router {
   const router = express.Router();
-  const json = express.json({ limit: '16kb', strict: false });
+  const json = express.json({ limit: '16kb', strict: false, verify: refuseInvalidUtf8 });
 
   async function authorize(req: Request): Promise<string> {
     const id = String(req.params.id);
@@ -82,12 +105,14 @@ export function restApi({ engine, store, uiTexts }: RestApiOptions): Router {
   router.post('/conversations/:id/messages', requireJson, json, async (req, res) => {
     const id = await authorize(req);
     const body = validBody(messageBody, req.body);
+    spendOrThrow(conversationLimiter, id, 'conversation');
+    const started = performance.now();
     try {
       const result = await engine.handleMessage(id, body.text, body.displayText);
+      requestLog(res).info(turnLogLine(id, 'rest', result, performance.now() - started), 'turn');
       res.json(turnForClients(result));
     } catch (error) {
-      if (error instanceof DialogueInputError) throw new HttpError(inputErrorStatus[error.code], error.code, error.message);
-      throw error;
+      throw asHttpError(error);
     }
   });
 
@@ -100,10 +125,12 @@ export function restApi({ engine, store, uiTexts }: RestApiOptions): Router {
   });
 
   router.post('/parse', requireJson, json, (req, res) => {
-    const { text } = validBody(parseBody, req.body);
-    if (typeof text !== 'string') throw new HttpError(400, 'text_not_string', '"text" must be a string');
-    if (!text.trim()) throw new HttpError(400, 'empty_text', '"text" must not be empty');
-    if ([...text].length > maxMessageLength) throw new HttpError(413, 'text_too_long', `"text" is longer than ${maxMessageLength} characters`);
+    let text: string;
+    try {
+      text = checkMessageText(validBody(parseBody, req.body).text);
+    } catch (error) {
+      throw asHttpError(error);
+    }
     const parse = engine.parser.parse(text);
     res.json({
       text: parse.redactedText,

@@ -225,8 +225,15 @@ export class SqliteConversationStore implements ConversationStore, IdentityStore
   async load(conversationId: string): Promise<ConversationState | undefined> {
     const row = this.statements.load.get(conversationId);
     if (!row?.snapshot || !row.flow_version) return undefined;
-    const state: ConversationState = { flowVersion: row.flow_version, snapshot: JSON.parse(row.snapshot) as unknown, script: row.script === 'traditional' ? 'traditional' : 'simplified' };
-    if (row.last_quick_replies) state.lastQuickReplies = JSON.parse(row.last_quick_replies) as NonNullable<ConversationState['lastQuickReplies']>;
+    // A damaged row is handed on as an unusable snapshot: the engine starts that conversation over
+    // with a note to the user instead of failing every turn of it from now on.
+    const state: ConversationState = { flowVersion: row.flow_version, snapshot: parseOrNull(row.snapshot), script: row.script === 'traditional' ? 'traditional' : 'simplified' };
+    const buttons = row.last_quick_replies ? parseOrNull(row.last_quick_replies) : null;
+    if (Array.isArray(buttons)) {
+      state.lastQuickReplies = buttons.filter(
+        (button): button is { title: string; payload: string } => typeof button?.title === 'string' && typeof button?.payload === 'string',
+      );
+    }
     return state;
   }
 
@@ -347,5 +354,13 @@ export class SqliteConversationStore implements ConversationStore, IdentityStore
 
   close(): void {
     if (this.db.open) this.db.close();
+  }
+}
+
+function parseOrNull(json: string): unknown {
+  try {
+    return JSON.parse(json) as unknown;
+  } catch {
+    return null;
   }
 }

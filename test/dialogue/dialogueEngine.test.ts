@@ -224,14 +224,52 @@ describe('bad input', () => {
   });
 });
 
+/** A store with the latency of a real database: every read and write waits a random few milliseconds. */
+class SlowStore extends MemoryConversationStore {
+  private pause = () => new Promise((resolve) => setTimeout(resolve, Math.random() * 4));
+  override async load(conversationId: string) {
+    await this.pause();
+    return super.load(conversationId);
+  }
+  override async saveTurn(...args: Parameters<MemoryConversationStore['saveTurn']>) {
+    await this.pause();
+    return super.saveTurn(...args);
+  }
+}
+
 describe('concurrency', () => {
-  it('runs turns of one conversation one after another, so none is lost', async () => {
-    const engine = newEngine();
+  it('runs 50 concurrent messages of one conversation one after another: all 50 kept in order, each turn starting where the last ended', async () => {
+    const store = new SlowStore();
+    const engine = newEngine(store);
     await engine.handleMessage('busy', '/unbind_wallet');
     await engine.handleMessage('busy', '/deny');
-    const results = await Promise.all(Array.from({ length: 5 }, () => engine.handleMessage('busy', '/affirm')));
-    expect(results.map((result) => result.progress?.step)).toEqual([2, 3, 4, 5, 6]);
-    const userLines = (await engine.transcript('busy')).filter((entry) => entry.role === 'user');
-    expect(userLines).toHaveLength(7);
+    await engine.handleMessage('busy', '/affirm');
+    const labels = Array.from({ length: 50 }, (_, index) => `#${index + 1}`);
+    // Forward and back in turn: a turn run on a stale snapshot would break the chain of states.
+    const results = await Promise.all(labels.map((label, index) => engine.handleMessage('busy', index % 2 ? '/go_back' : '/affirm', label)));
+    const userLines = (await engine.transcript('busy')).filter((entry) => entry.role === 'user').slice(3);
+    expect(userLines.map((entry) => entry.text)).toEqual(labels);
+    const records = store.records.filter((record) => record.conversationId === 'busy');
+    expect(records).toHaveLength(53);
+    for (let index = 1; index < records.length; index++) expect(records[index]!.stateBefore).toBe(records[index - 1]!.stateAfter);
+    expect(results.map((result) => result.progress?.step)).toEqual(labels.map((_, index) => (index % 2 ? 2 : 3)));
+  });
+
+  it('runs different conversations side by side', async () => {
+    const store = new SlowStore();
+    const engine = newEngine(store);
+    let inFlight = 0;
+    let mostAtOnce = 0;
+    const load = store.load.bind(store);
+    store.load = async (id) => {
+      mostAtOnce = Math.max(mostAtOnce, ++inFlight);
+      try {
+        return await load(id);
+      } finally {
+        inFlight--;
+      }
+    };
+    await Promise.all(Array.from({ length: 10 }, (_, index) => engine.handleMessage(`side-${index}`, '/unbind_wallet')));
+    expect(mostAtOnce).toBeGreaterThan(1);
   });
 });

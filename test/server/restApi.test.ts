@@ -117,6 +117,11 @@ describe('bad input gets a clear 4xx JSON error and the server keeps serving', (
     ['an unknown field', { text: 'hi', admin: true }, {}, 400, 'invalid_body'],
     ['text over 1000 characters', { text: '长'.repeat(1001) }, {}, 413, 'text_too_long'],
     ['a body over 16 KB', { text: 'a'.repeat(20_000) }, {}, 413, 'body_too_large'],
+    ['100 000 emoji', { text: '😀'.repeat(100_000) }, {}, 413, 'body_too_large'],
+    ['1001 emoji (each counts as one character)', { text: '😀'.repeat(1001) }, {}, 413, 'text_too_long'],
+    ['control characters', { text: '你好\u0000\u0007' }, {}, 400, 'control_characters'],
+    ['a lone surrogate (escaped in valid JSON)', '{"text":"\\ud800 解绑"}', {}, 400, 'invalid_unicode'],
+    ['a displayText with control characters', { text: '/affirm', displayText: 'ok\u001b[31m' }, {}, 400, 'control_characters'],
     ['the wrong content type', 'text=hi', { 'content-type': 'application/x-www-form-urlencoded' }, 415, 'unsupported_media_type'],
   ] as const)('%s', async (_name, body, headers, status, code) => {
     const response = await sendMessage(server.baseUrl, conversation, body, headers);
@@ -128,6 +133,22 @@ describe('bad input gets a clear 4xx JSON error and the server keeps serving', (
     // Still serving, and the conversation took no turn.
     const ok = await sendMessage(server.baseUrl, conversation, { text: '你好' });
     expect(ok.status).toBe(200);
+  });
+
+  it('refuses a body that is not valid UTF-8 instead of storing replacement characters', async () => {
+    const bytes = Buffer.concat([Buffer.from('{"text":"'), Buffer.from([0xe8, 0xa7, 0xff, 0xfe]), Buffer.from('"}')]);
+    const response = await fetch(`${server.baseUrl}/api/conversations/${conversation.id}/messages`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${conversation.token}` },
+      body: bytes,
+    });
+    expect(response.status).toBe(400);
+    expect(((await response.json()) as { error: { code: string } }).error.code).toBe('invalid_utf8');
+  });
+
+  it('accepts 1000 emoji, tabs and line breaks: a person can send those', async () => {
+    expect((await sendMessage(server.baseUrl, conversation, { text: '😀'.repeat(1000) })).status).toBe(200);
+    expect((await sendMessage(server.baseUrl, conversation, { text: '怎么\t解绑\r\n钱包' })).status).toBe(200);
   });
 
   it('never answered any of them with a 5xx', () => {
@@ -142,14 +163,41 @@ describe('bad input gets a clear 4xx JSON error and the server keeps serving', (
 });
 
 describe('concurrency', () => {
-  it('processes concurrent messages on one conversation one after the other, with no lost state', async () => {
+  it('runs 50 concurrent messages on one conversation one after another: all 50 in the transcript, each once, every turn starting where the one before ended', async () => {
     const conversation = await createConversation(server.baseUrl);
     await sendMessage(server.baseUrl, conversation, { text: '/unbind_wallet' });
     await sendMessage(server.baseUrl, conversation, { text: '/deny' });
-    const responses = await Promise.all(Array.from({ length: 5 }, () => sendMessage(server.baseUrl, conversation, { text: '/affirm' })));
-    const steps = await Promise.all(responses.map(async (response) => ((await response.json()) as { progress: { step: number } }).progress.step));
-    expect(steps.sort()).toEqual([2, 3, 4, 5, 6]);
-    const transcript = (await (await get(`/api/conversations/${conversation.id}`, { authorization: `Bearer ${conversation.token}` })).json()) as { transcript: { role: string }[] };
-    expect(transcript.transcript.filter((entry) => entry.role === 'user')).toHaveLength(7);
+    await sendMessage(server.baseUrl, conversation, { text: '/affirm' });
+    await sendMessage(server.baseUrl, conversation, { text: '/affirm' });
+    // Forward and back in turn: nearly every turn changes the step, so a turn run on a stale
+    // snapshot (two at once) would break the chain of states below.
+    const messages = Array.from({ length: 50 }, (_, index) => ({ text: index % 2 ? '/go_back' : '/affirm', displayText: `#${index + 1}` }));
+    const responses = await Promise.all(messages.map((body) => sendMessage(server.baseUrl, conversation, body)));
+    expect(responses.map((response) => response.status)).toEqual(messages.map(() => 200));
+    const repliesByMessage = new Map<string, string[]>();
+    for (const [index, response] of responses.entries()) {
+      const turn = (await response.json()) as { replies: { text: string }[] };
+      repliesByMessage.set(messages[index]!.displayText, turn.replies.map((reply) => reply.text));
+    }
+
+    const { transcript } = (await (await get(`/api/conversations/${conversation.id}`, { authorization: `Bearer ${conversation.token}` })).json()) as {
+      transcript: { role: string; text: string }[];
+    };
+    const concurrentLines = transcript.slice(transcript.findIndex((entry) => entry.text === '#1' || /^#\d+$/.test(entry.text)));
+    const userLines = concurrentLines.filter((entry) => entry.role === 'user').map((entry) => entry.text);
+    expect([...userLines].sort()).toEqual(messages.map((message) => message.displayText).sort());
+    // The bot lines after each user line are exactly the replies that message's request received.
+    for (const [index, entry] of concurrentLines.entries()) {
+      if (entry.role !== 'user') continue;
+      const following = concurrentLines.slice(index + 1);
+      const botLines = following.slice(0, following.findIndex((next) => next.role === 'user') === -1 ? undefined : following.findIndex((next) => next.role === 'user'));
+      expect(botLines.map((line) => line.text)).toEqual(repliesByMessage.get(entry.text));
+    }
+    const turns = server.store.db
+      .prepare('SELECT state_before AS before, state_after AS after FROM turns WHERE conversation_id = ? ORDER BY rowid')
+      .all(conversation.id) as { before: string; after: string }[];
+    expect(turns).toHaveLength(4 + 50);
+    for (let index = 1; index < turns.length; index++) expect(turns[index]!.before).toBe(turns[index - 1]!.after);
+    expect(new Set(turns.slice(4).map((turn) => turn.after)).size).toBeGreaterThan(1);
   });
 });

@@ -105,9 +105,32 @@ describe('Botkit websocket channel', () => {
     client.ws.send(JSON.stringify({ type: 'message', text: '   ' }));
     const [, emptyError] = await client.next(2);
     expect(emptyError!.code).toBe('empty_text');
+    client.ws.send('{"type":"message","text":"\\udc00解绑"}');
+    expect((await client.next(2))[1]!.code).toBe('invalid_unicode');
+    client.ws.send(JSON.stringify({ type: 'message', text: '解绑\u0000' }));
+    expect((await client.next(2))[1]!.code).toBe('control_characters');
     client.ws.send(JSON.stringify({ type: 'message', text: '你好' }));
     const [, greeting] = await client.next(2);
     expect(greeting!.type).toBe('message');
     client.ws.close();
+  });
+
+  it('closes a socket that sends a frame over 16 KB (100 000 emoji) with 1009, and one with invalid UTF-8 with 1007', async () => {
+    const conversation = await createConversation(server.baseUrl);
+    const huge = await connect();
+    huge.ws.send(JSON.stringify({ type: 'hello', conversation: conversation.id, token: conversation.token }));
+    await huge.next(1);
+    huge.ws.send(JSON.stringify({ type: 'message', text: '😀'.repeat(100_000) }));
+    expect(await huge.closed).toBe(1009);
+
+    const garbled = await connect();
+    garbled.ws.send(Buffer.from([0x7b, 0xff, 0xfe, 0x7d]), { binary: false });
+    expect(await garbled.closed).toBe(1007);
+
+    // Neither took the server or the conversation down.
+    const after = await connect();
+    after.ws.send(JSON.stringify({ type: 'hello', conversation: conversation.id, token: conversation.token }));
+    expect(await after.next(1)).toEqual([{ type: 'ready' }]);
+    after.ws.close();
   });
 });

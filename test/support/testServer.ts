@@ -5,6 +5,8 @@ import path from 'node:path';
 import { afterAll, beforeAll } from 'vitest';
 import { loadContent, type Content } from '../../src/content/loadContent.js';
 import { createServer } from '../../src/server/createServer.js';
+import { createLogger } from '../../src/server/logging.js';
+import { noRateLimits, type RateLimitSettings } from '../../src/server/rateLimiter.js';
 import { openStore, type ServerStore } from '../../src/storage/openStore.js';
 
 let content: Content | undefined;
@@ -15,7 +17,10 @@ export interface TestServer {
   port: number;
   store: ServerStore;
   databaseFile: string;
+  /** Messages of warn and error log lines. */
   errors: string[];
+  /** Every log line the server wrote, raw JSON. */
+  logLines: string[];
   /** Stops the server and closes the database (the file stays until `cleanup`). */
   stop(): Promise<void>;
   cleanup(): void;
@@ -30,18 +35,32 @@ export interface TestServerOptions {
   adminToken?: string;
   handoffWebhookUrl?: string;
   webhookOptions?: { pollMs?: number; baseDelayMs?: number; maxDelayMs?: number };
+  /** Off unless given: tests of other behaviour send faster than people do. */
+  rateLimits?: RateLimitSettings;
 }
 
-export async function startTestServer({ databaseFile, port = 0, allowedOrigins, adminToken, handoffWebhookUrl, webhookOptions }: TestServerOptions = {}): Promise<TestServer> {
+export async function startTestServer({ databaseFile, port = 0, allowedOrigins, adminToken, handoffWebhookUrl, webhookOptions, rateLimits = noRateLimits }: TestServerOptions = {}): Promise<TestServer> {
   content ??= loadContent();
   const dir = databaseFile ? path.dirname(databaseFile) : mkdtempSync(path.join(tmpdir(), 'bot-server-'));
   const file = databaseFile ?? path.join(dir, 'chatbot.db');
   const store = openStore(`sqlite:${file}`);
   const errors: string[] = [];
+  const logLines: string[] = [];
+  const log = createLogger(
+    {
+      write(line: string) {
+        logLines.push(line);
+        const { level, msg } = JSON.parse(line) as { level: number; msg: string };
+        if (level >= 40) errors.push(msg);
+      },
+    },
+    'info',
+  );
   const running = createServer({
     content,
     store,
-    logger: { warn: (message) => errors.push(message), error: (message) => errors.push(message) },
+    log,
+    rateLimits,
     ...(allowedOrigins ? { allowedOrigins } : {}),
     adminToken,
     handoffWebhookUrl,
@@ -57,6 +76,7 @@ export async function startTestServer({ databaseFile, port = 0, allowedOrigins, 
     store,
     databaseFile: file,
     errors,
+    logLines,
     async stop() {
       if (stopped) return;
       stopped = true;

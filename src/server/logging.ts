@@ -1,0 +1,69 @@
+import { randomUUID } from 'node:crypto';
+import type { RequestHandler, Response } from 'express';
+import { pino, type DestinationStream, type Logger } from 'pino';
+import type { TurnResult } from '../dialogue/dialogueEngine.js';
+
+export type { Logger };
+
+/**
+ * One JSON line per event on stdout (LOG_LEVEL, default info). Nothing users type is logged: turn
+ * lines carry the intent and state, never the text, so a secret cannot leak into the logs even
+ * where redaction would miss it. Header and token fields are censored in case an error carries them.
+ */
+export function createLogger(destination?: DestinationStream, level = process.env.LOG_LEVEL ?? 'info'): Logger {
+  const options = {
+    level,
+    base: { service: 'wallet-unbind-bot' },
+    redact: { paths: ['token', '*.token', 'authorization', '*.authorization', 'headers.authorization', 'req.headers.authorization'], censor: '[redacted]' },
+  };
+  return destination ? pino(options, destination) : pino(options);
+}
+
+/** A request id a client or proxy may pass on; anything else is replaced by our own. */
+const requestIdPattern = /^[A-Za-z0-9._:-]{1,64}$/;
+
+/**
+ * Gives every request an id (echoed as X-Request-Id) and a child logger carrying it, and logs one
+ * line when the response is done. Support can quote the id from a user's error to find the turn.
+ */
+export function requestLogging(log: Logger): RequestHandler {
+  return (req, res, next) => {
+    const offered = req.get('x-request-id');
+    const requestId = offered && requestIdPattern.test(offered) ? offered : randomUUID();
+    const child = log.child({ requestId });
+    res.locals.log = child;
+    res.locals.requestId = requestId;
+    res.set('X-Request-Id', requestId);
+    const started = performance.now();
+    res.on('finish', () => {
+      const line = { method: req.method, path: req.path, status: res.statusCode, ms: Number((performance.now() - started).toFixed(1)) };
+      if (res.statusCode >= 500) child.error(line, 'request');
+      else child.info(line, 'request');
+    });
+    next();
+  };
+}
+
+/** The request's logger (with its id), or the given one outside a request. */
+export function requestLog(res: Response, fallback?: Logger): Logger {
+  const log = res.locals.log as Logger | undefined;
+  if (log) return log;
+  if (fallback) return fallback;
+  throw new Error('requestLogging must run before handlers that log');
+}
+
+/** What a turn did, for the logs: enough to follow a conversation, nothing the user typed. */
+export function turnLogLine(conversationId: string, channel: 'rest' | 'websocket', result: TurnResult, ms: number) {
+  return {
+    conversationId,
+    channel,
+    intent: result.intent.name,
+    confidence: result.intent.confidence,
+    event: result.event,
+    state: result.state,
+    ...(result.progress ? { step: result.progress.step } : {}),
+    ...(result.handoff ? { handoff: result.handoff.reason } : {}),
+    replies: result.replies.length,
+    ms: Number(ms.toFixed(1)),
+  };
+}
