@@ -29,6 +29,8 @@ export type FromServer =
       warnings: number;
       errors: number;
       firstProblem: string | undefined;
+      /** process.getActiveResourcesInfo(): sockets, timers, files the process holds open, by kind. */
+      activeResources: Record<string, number>;
     };
 
 /** Where the bot's start-up goes, in ms: importing its modules, loading the content files, createServer (NLU training). */
@@ -79,10 +81,16 @@ process.on('message', (message: ToServer) => {
     const heapAfterGcBytes = process.memoryUsage().heapUsed;
     // Read after the GC, so a report's own GC is not counted in the next run's CPU.
     const cpu = process.cpuUsage();
-    send({ type: 'usage', rssBytes: memory.rss, heapUsedBytes: memory.heapUsed, heapAfterGcBytes, cpuMicros: cpu.user + cpu.system, uptimeMs: performance.now(), warnings, errors, firstProblem });
+    send({ type: 'usage', rssBytes: memory.rss, heapUsedBytes: memory.heapUsed, heapAfterGcBytes, cpuMicros: cpu.user + cpu.system, uptimeMs: performance.now(), warnings, errors, firstProblem, activeResources: countByKind(process.getActiveResourcesInfo()) });
   } else if (message.type === 'stop') void stop();
 });
 process.on('disconnect', () => void stop());
+
+function countByKind(kinds: string[]): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const kind of kinds) counts[kind] = (counts[kind] ?? 0) + 1;
+  return counts;
+}
 process.on('SIGTERM', () => void stop());
 process.on('SIGINT', () => void stop());
 

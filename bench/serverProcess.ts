@@ -46,6 +46,8 @@ export interface ServerUsage {
   warnings: number;
   errors: number;
   firstProblem: string | undefined;
+  /** Open handles (sockets, timers, files) by kind. */
+  activeResources: Record<string, number>;
 }
 
 export interface BenchServer {
@@ -123,6 +125,7 @@ export async function startBenchServer(kind: 'bot' | 'bare', file: string, nodeA
             warnings: message.warnings,
             errors: message.errors,
             firstProblem: message.firstProblem,
+            activeResources: message.activeResources,
           });
         };
         child.on('message', onMessage);
