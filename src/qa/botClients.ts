@@ -53,21 +53,34 @@ export class RestBotClient implements BotClient {
     };
   }
 
+  /**
+   * A 429 means the message was not taken: wait as long as the server asks and send it again, so a
+   * suite run against a rate-limited server is slower, not red.
+   */
   private async request(method: string, path: string, body: unknown, token?: string): Promise<unknown> {
     const url = new URL(path, this.target.endsWith('/') ? this.target : `${this.target}/`);
-    let response: Response;
-    try {
-      response = await fetch(url, {
-        method,
-        headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
-        body: JSON.stringify(body),
-        signal: AbortSignal.timeout(15_000),
-      });
-    } catch (error) {
-      throw new Error(`${method} ${url.href} failed: ${(error as Error).message}`);
+    for (let attempt = 1; ; attempt++) {
+      let response: Response;
+      try {
+        response = await fetch(url, {
+          method,
+          headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+          body: JSON.stringify(body),
+          signal: AbortSignal.timeout(15_000),
+        });
+      } catch (error) {
+        throw new Error(`${method} ${url.href} failed: ${(error as Error).message}`);
+      }
+      const payload = (await response.json().catch(() => ({}))) as { error?: { code: string; message: string } };
+      if (response.status === 429 && attempt < maxRateLimitedAttempts) {
+        const seconds = Math.min(60, Math.max(1, Number(response.headers.get('retry-after')) || 1));
+        await new Promise((resolve) => setTimeout(resolve, seconds * 1000));
+        continue;
+      }
+      if (!response.ok) throw new Error(`${method} ${url.pathname} answered ${response.status}: ${payload.error?.message ?? 'no error body'}`);
+      return payload;
     }
-    const payload = (await response.json().catch(() => ({}))) as { error?: { code: string; message: string } };
-    if (!response.ok) throw new Error(`${method} ${url.pathname} answered ${response.status}: ${payload.error?.message ?? 'no error body'}`);
-    return payload;
   }
 }
+
+const maxRateLimitedAttempts = 10;

@@ -149,6 +149,18 @@ describe('scripted conversation runner', () => {
   });
 });
 
+describe('against a rate-limited server', () => {
+  const server = serveDuringTests({ rateLimits: { perAddress: { perMinute: 0, burst: 0 }, perConversation: { perMinute: 120, burst: 1 }, socketsPerAddress: 0 } });
+
+  it('waits out each 429 as Retry-After says and still passes', async () => {
+    const started = performance.now();
+    const results = await runConversations(new RestBotClient(server.baseUrl), new ScriptLoader(dir).load([passing]));
+    expect(results.map((result) => result.passed)).toEqual([true, true, true]);
+    // Some messages were refused and sent again after the server's Retry-After (1 s here).
+    expect(performance.now() - started).toBeGreaterThan(1000);
+  }, 60_000);
+});
+
 describe('against a running server (--url)', () => {
   const server = serveDuringTests();
 
