@@ -44,6 +44,7 @@
     'ui.widget.reconnecting': 'Connection lost, reconnecting…',
     'ui.widget.connectionLost': 'Cannot reach the server. Check your connection and try again.',
     'ui.widget.error': 'Something went wrong. Please try again later.',
+    'ui.widget.error.origin_not_allowed': 'The assistant is not available on this page right now.',
     'ui.widget.noReply': 'No reply yet. Please send your message again.',
     'ui.widget.expired': 'Your earlier conversation has expired; a new one has started.',
     'ui.widget.progress': 'Step {step} of {total}',
@@ -81,7 +82,10 @@
     reconnectTimer: 0,
     awaitingSocketReply: false,
     socketReplyTimer: 0,
+    // Messages sent over the socket whose turn has not answered yet, oldest first (see handleFrame).
+    socketPending: [],
     openRequested: OPEN_AT_LOAD,
+    originWarned: false,
   };
   const notices = new Map(); // kind → text; the newest one is shown
   const ui = {};
@@ -279,10 +283,43 @@
       renderReplies(data.replies, data.progress ?? null);
       connectSocket();
     } catch (error) {
-      if (generation === state.generation) showFailure(error);
+      if (generation !== state.generation) return;
+      if (error instanceof NetworkError && (await originRefused())) {
+        if (generation === state.generation) showOriginRefused();
+      } else {
+        showFailure(error);
+      }
     } finally {
       if (generation === state.generation && !state.awaitingSocketReply) showTyping(false);
     }
+  }
+
+  /**
+   * Whether a request that failed like a network error was this page being refused instead: the
+   * browser withholds the bot's answers from pages of origins its ALLOWED_ORIGINS does not list
+   * (CORS), and tells scripts no more than for a dropped connection. If the server still answers a
+   * no-cors request, it is reachable, and "check your connection" would send the user on a
+   * pointless hunt.
+   */
+  async function originRefused() {
+    if (new URL(BASE).origin === window.location.origin || navigator.onLine === false) return false;
+    try {
+      await fetch(`${BASE}/healthz`, { mode: 'no-cors', cache: 'no-store' });
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  function showOriginRefused() {
+    setNotice('connection', t('ui.widget.error.origin_not_allowed'));
+    if (state.originWarned) return;
+    state.originWarned = true;
+    // For the site's developer; the browser's own CORS error above names the request, not the setting.
+    console.warn(
+      `Wallet unbinding widget: ${BASE} does not let pages of ${window.location.origin} use it (CORS). ` +
+        `If this page should embed the widget, add ${window.location.origin} to the bot's ALLOWED_ORIGINS.`,
+    );
   }
 
   /** Drops the current conversation (on the "new conversation" button, or when the server no longer knows it). */
@@ -328,6 +365,7 @@
     if (socketIsReady()) {
       try {
         state.socket.send(JSON.stringify({ type: 'message', ...body }));
+        state.socketPending.push({ row: userMessage, text, displayText, previousQuickReplies, started: false });
         waitForSocketReply();
         return;
       } catch {
@@ -346,9 +384,7 @@
     } catch (error) {
       if (generation !== state.generation) return;
       showTyping(false);
-      userMessage.remove();
-      state.renderedEntries--;
-      restoreInput(text, displayText);
+      withdrawMessage(userMessage, text, displayText);
       if (isConversationGone(error)) {
         await startOver('ui.widget.expired');
         return;
@@ -356,6 +392,13 @@
       setQuickReplies(previousQuickReplies);
       showFailure(error);
     }
+  }
+
+  /** The server did not take this message: its bubble goes, and its text back into the input. */
+  function withdrawMessage(row, text, displayText) {
+    row.remove();
+    state.renderedEntries--;
+    restoreInput(text, displayText);
   }
 
   /** A message that could not be sent goes back where it came from, so the user can retry. */
@@ -396,6 +439,8 @@
       if (state.socket !== socket) return; // replaced or closed on purpose
       state.socket = null;
       state.socketReady = false;
+      // A new socket reports nothing about these; the reply timeout's resync finds what was taken.
+      state.socketPending = [];
       if (state.socketRejected) return;
       // Only a drop is news to the user; a server that never had a socket still answers over REST.
       if (state.socketEverReady) setNotice('reconnecting', t('ui.widget.reconnecting'));
@@ -420,6 +465,7 @@
     const socket = state.socket;
     state.socket = null;
     state.socketReady = false;
+    state.socketPending = [];
     clearTimeout(state.reconnectTimer);
     if (socket) {
       try {
@@ -449,9 +495,16 @@
         if (state.awaitingSocketReply) resyncTranscript();
         break;
       case 'typing':
+        // The server runs one message at a time, in order, and announces each turn with "typing".
+        {
+          const next = state.socketPending.find((pending) => !pending.started);
+          if (next) next.started = true;
+        }
         showTyping(true);
         break;
       case 'message':
+        // A reply means the started message was taken; only messages not started yet stay pending.
+        state.socketPending = state.socketPending.filter((pending) => !pending.started);
         stopWaitingForSocketReply();
         showTyping(false);
         {
@@ -471,11 +524,28 @@
         }
         stopWaitingForSocketReply();
         showTyping(false);
+        refuseSocketMessage(state.socketPending.shift());
         setNotice('error', errorText(asText(frame.code)));
         break;
       default:
         break;
     }
+  }
+
+  /**
+   * An error frame answers the oldest pending message: turns run in order and every taken message
+   * gets at least one reply first. Like a failed REST request, it means the server did not take it,
+   * whatever the code, so it comes back to the input to be resent: rate_limited, invalid_frame and
+   * the like are refused before the turn; the input checks (empty_text, text_too_long,
+   * control_characters, invalid_unicode) run before the conversation is touched; and turn_failed or
+   * internal_error leave the conversation as it was (a turn is saved in one transaction or not at
+   * all). Keeping the bubble would show a message the transcript does not have.
+   */
+  function refuseSocketMessage(pending) {
+    if (!pending) return; // e.g. another tab's message: only the notice applies here
+    withdrawMessage(pending.row, pending.text, pending.displayText);
+    // Offer the buttons again if nothing newer replaced them (a refused tap can be tapped again).
+    if (state.socketPending.length === 0 && state.quickReplies.length === 0) setQuickReplies(pending.previousQuickReplies);
   }
 
   function waitForSocketReply() {

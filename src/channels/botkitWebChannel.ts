@@ -9,6 +9,7 @@ import { z } from 'zod';
 import type { Logger } from 'pino';
 import { DialogueInputError, type DialogueEngine } from '../dialogue/dialogueEngine.js';
 import { RateLimitedError, spendOrThrow, type RateLimiter } from '../server/rateLimiter.js';
+import { isStorageFailure } from '../server/httpErrors.js';
 import { turnLogLine } from '../server/logging.js';
 import { checkAccess, type IdentityStore } from '../storage/identityStore.js';
 
@@ -228,29 +229,32 @@ export function createBotkitWebChannel({ server, engine, identities, allowedOrig
     const turnLog = log.child({ requestId });
     const started = performance.now();
     await bot.reply(message, { type: 'typing' });
+    let result;
     try {
       const displayText = (message.incoming_message.channelData as { displayText?: string } | undefined)?.displayText;
-      const result = await engine.handleMessage(conversationId, message.text ?? '', displayText);
-      turnLog.info(turnLogLine(conversationId, 'websocket', result, performance.now() - started), 'turn');
-      for (const [index, reply] of result.replies.entries()) {
-        const last = index === result.replies.length - 1;
-        await bot.reply(message, {
-          text: reply.text,
-          channelData: {
-            quick_replies: reply.quickReplies ?? [],
-            progress: result.progress ?? null,
-            state: result.state,
-            intent: result.intent,
-            askRating: last && result.askRating,
-          },
-        });
-      }
+      result = await engine.handleMessage(conversationId, message.text ?? '', displayText);
     } catch (error) {
+      // Only a turn that was not saved is reported as an error: the widget then gives the text back to resend.
       const isInput = error instanceof DialogueInputError;
-      if (!isInput) turnLog.error({ err: error, conversationId, channel: 'websocket' }, 'turn failed');
+      const storage = !isInput && isStorageFailure(error);
+      if (!isInput) turnLog.error({ err: error, conversationId, channel: 'websocket' }, storage ? 'storage failure' : 'turn failed');
+      const code = isInput ? error.code : storage ? 'storage_unavailable' : 'turn_failed';
+      const text = isInput ? error.message : storage ? 'your message could not be saved just now; please send it again in a moment' : 'this message could not be processed; please try again';
+      await bot.reply(message, { type: 'error', channelData: { code, message: text, requestId } });
+      return;
+    }
+    turnLog.info(turnLogLine(conversationId, 'websocket', result, performance.now() - started), 'turn');
+    for (const [index, reply] of result.replies.entries()) {
+      const last = index === result.replies.length - 1;
       await bot.reply(message, {
-        type: 'error',
-        channelData: { code: isInput ? error.code : 'turn_failed', message: isInput ? error.message : 'this message could not be processed; please try again', requestId },
+        text: reply.text,
+        channelData: {
+          quick_replies: reply.quickReplies ?? [],
+          progress: result.progress ?? null,
+          state: result.state,
+          intent: result.intent,
+          askRating: last && result.askRating,
+        },
       });
     }
   });

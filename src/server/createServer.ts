@@ -99,6 +99,11 @@ export function createServer({
   } else {
     app.use(['/admin', '/api/admin'], (_req, res) => sendError(res, 404, 'admin_disabled', 'the dashboard is off: set ADMIN_TOKEN to turn it on'));
   }
+  // The widget's labels are public: a page ALLOWED_ORIGINS refuses can still tell its users so in their language.
+  app.get('/api/ui', (_req, res, next) => {
+    res.set('Access-Control-Allow-Origin', '*');
+    next();
+  });
   app.use('/api', corsForEmbedding(allowedOrigins), restApi({ engine, store, uiTexts, conversationLimiter }));
   app.use(express.static(publicDir, { index: 'index.html', maxAge: '5m' }));
   app.use((req, res) => sendError(res, 404, 'not_found', `no route ${req.method} ${req.path}`));
