@@ -17,8 +17,8 @@ interface VerificationContext {
   reportedProblem: boolean;
 }
 
-/** The article's advice for each method, in the order worth trying. */
-const troubleshootingTips: Record<VerificationMethod, string[]> = {
+/** The article's advice for each method, in the order worth trying. Exported so start-up can check each id has a response. */
+export const troubleshootingTips: Record<VerificationMethod, string[]> = {
   sms: ['verify.tip.signal', 'verify.tip.phoneNumber'],
   biometric: ['verify.tip.restart', 'verify.tip.otherMethod'],
   securityQuestion: ['verify.tip.checkAnswer', 'verify.tip.otherMethod'],

@@ -1,8 +1,10 @@
-import { readFileSync, readdirSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { LineCounter, parseDocument, isNode, type Document } from 'yaml';
+import { LineCounter, parseDocument, isMap, isNode, isScalar, type Document } from 'yaml';
 import type { z } from 'zod';
+import { faqTopics } from '../../flows/events.js';
+import { locateInSource, responsesTheBotSays, sourceDisplayName } from './flowResponses.js';
 import {
   intentFileSchema,
   lexiconSchema,
@@ -51,6 +53,7 @@ interface ParsedFile<T> {
 }
 
 function readYaml<T>(file: string, schema: z.ZodType<T>, displayName: string): ParsedFile<T> {
+  if (!existsSync(file)) throw new ContentError(displayName, undefined, 'file is missing');
   const lineCounter = new LineCounter();
   const doc = parseDocument(readFileSync(file, 'utf8'), { lineCounter, uniqueKeys: true });
   const firstError = doc.errors[0];
@@ -71,13 +74,37 @@ function readYaml<T>(file: string, schema: z.ZodType<T>, displayName: string): P
 function lineOfPath(doc: Document, lineCounter: LineCounter, pathInFile: readonly PropertyKey[]): number | undefined {
   // Walk up the path until a node exists (a missing key has no node of its own).
   for (let depth = pathInFile.length; depth >= 0; depth--) {
-    const node = doc.getIn(pathInFile.slice(0, depth) as unknown[], true);
+    const here = pathInFile.slice(0, depth);
+    // A map entry is where its key is written: a block value starts on the line below it.
+    const parent = depth === 0 ? undefined : depth === 1 ? doc.contents : doc.getIn(here.slice(0, -1) as unknown[], true);
+    if (isMap(parent)) {
+      const pair = parent.items.find((item) => isScalar(item.key) && item.key.value === here.at(-1));
+      if (pair && isNode(pair.key) && pair.key.range) return lineCounter.linePos(pair.key.range[0]).line;
+    }
+    const node = doc.getIn(here as unknown[], true);
     if (isNode(node) && node.range) return lineCounter.linePos(node.range[0]).line;
   }
   return undefined;
 }
 
-function yamlFilesIn(dir: string): string[] {
+/** Response ids that end in an intent name (`faq.rebind`, `label.rebind`): the rest must be an intent. */
+const intentKeyedResponses = ['faq.', 'label.', 'ui.admin.intent.'] as const;
+
+/** The response file an id belongs in: the one whose ids share the most leading parts with it. */
+function responseFileFor(id: string, fileOfResponse: ReadonlyMap<string, string>): string | undefined {
+  const parts = id.split('.');
+  let best: { file: string; shared: number } | undefined;
+  for (const [other, file] of fileOfResponse) {
+    const otherParts = other.split('.');
+    let shared = 0;
+    while (shared < parts.length && parts[shared] === otherParts[shared]) shared++;
+    if (shared > (best?.shared ?? 0)) best = { file, shared };
+  }
+  return best?.file;
+}
+
+function yamlFilesIn(dir: string, displayName: string): string[] {
+  if (!existsSync(dir)) throw new ContentError(displayName, undefined, 'folder is missing');
   return readdirSync(dir)
     .filter((name) => name.endsWith('.yml') || name.endsWith('.yaml'))
     .sort()
@@ -92,11 +119,13 @@ export function loadContent(contentDir: string = defaultContentDir): Content {
   const display = (file: string) => path.relative(path.dirname(contentDir), file);
 
   const lexiconFile = path.join(contentDir, 'lexicon.yml');
+  const nluDir = path.join(contentDir, 'nlu');
+  const responsesDir = path.join(contentDir, 'responses');
   const lexicon = readYaml(lexiconFile, lexiconSchema, display(lexiconFile)).value;
 
   const intents: IntentFile[] = [];
   const exampleOwner = new Map<string, string>();
-  for (const file of yamlFilesIn(path.join(contentDir, 'nlu'))) {
+  for (const file of yamlFilesIn(nluDir, display(nluDir))) {
     const parsed = readYaml(file, intentFileSchema, display(file));
     const intent = parsed.value;
     if (path.basename(file, path.extname(file)) !== intent.name) {
@@ -117,24 +146,65 @@ export function loadContent(contentDir: string = defaultContentDir): Content {
   }
   for (const name of contractIntents) {
     if (!intents.some((intent) => intent.name === name)) {
-      throw new ContentError(display(path.join(contentDir, 'nlu')), undefined, `intent "${name}" is missing: it is part of the contract`);
+      throw new ContentError(display(nluDir), undefined, `intent "${name}" is missing: it is part of the contract`);
     }
   }
 
   const responses = new Map<string, Response>();
+  const fileOfResponse = new Map<string, string>();
   const knownIntents = new Set(intents.map((intent) => intent.name));
-  for (const file of yamlFilesIn(path.join(contentDir, 'responses'))) {
+  const verificationMethods = Object.keys(lexicon.verificationMethods);
+  for (const file of yamlFilesIn(responsesDir, display(responsesDir))) {
     const parsed = readYaml(file, responsesFileSchema, display(file));
     for (const [id, response] of Object.entries(parsed.value)) {
       if (responses.has(id)) throw new ContentError(display(file), parsed.lineOf([id]), `response "${id}" is defined twice`);
+      const prefix = intentKeyedResponses.find((candidate) => id.startsWith(candidate));
+      if (prefix) {
+        const intent = id.slice(prefix.length);
+        if (!knownIntents.has(intent)) {
+          throw new ContentError(display(file), parsed.lineOf([id]), `response "${id}" is for unknown intent "${intent}" (no ${intent}.yml in ${display(nluDir)})`);
+        }
+        // The flows route only their FAQ topics to faq.<topic>; any other such answer would never be said.
+        if (prefix === 'faq.' && !(faqTopics as readonly string[]).includes(intent)) {
+          throw new ContentError(display(file), parsed.lineOf([id]), `response "${id}" answers "${intent}", which is not an FAQ topic of the flows (faqTopics in flows/events.ts)`);
+        }
+      }
       response.quickReplies?.forEach((reply, index) => {
+        const where = parsed.lineOf([id, 'quickReplies', index, 'payload']);
         const intent = reply.payload.slice(1).replace(/\{.*$/, '');
         if (!knownIntents.has(intent)) {
-          throw new ContentError(display(file), parsed.lineOf([id, 'quickReplies', index, 'payload']), `quick reply "${reply.title}" names unknown intent "${intent}"`);
+          throw new ContentError(display(file), where, `quick reply "${reply.title}" names unknown intent "${intent}"`);
+        }
+        const json = reply.payload.slice(1 + intent.length);
+        if (json) {
+          // The parser drops what it cannot read, so a bad payload would quietly act as a bare /intent.
+          let method: unknown;
+          try {
+            method = (JSON.parse(json) as { method?: unknown }).method;
+          } catch {
+            throw new ContentError(display(file), where, `quick reply "${reply.title}" carries invalid JSON ${json}`);
+          }
+          if (method === undefined) throw new ContentError(display(file), where, `quick reply "${reply.title}" carries ${json} but no "method"`);
+          if (typeof method !== 'string' || !verificationMethods.includes(method)) {
+            throw new ContentError(display(file), where, `quick reply "${reply.title}" names unknown verification method ${JSON.stringify(method)} (known: ${verificationMethods.join(', ')})`);
+          }
         }
       });
       responses.set(id, response);
+      fileOfResponse.set(id, display(file));
     }
+  }
+
+  // Every id the flows can say must exist now, not when a user first reaches that turn.
+  for (const said of responsesTheBotSays({ intents: [...knownIntents], verificationMethods })) {
+    if (responses.has(said.key)) continue;
+    const { file, line } = locateInSource(said);
+    const home = responseFileFor(said.key, fileOfResponse) ?? `a file in ${display(responsesDir)}`;
+    throw new ContentError(
+      sourceDisplayName(file),
+      line,
+      `${said.speaker} says response "${said.key}"${said.via ? ` (${said.via})` : ''}, which no file in ${display(responsesDir)} defines: add it to ${home}`,
+    );
   }
   return { intents, responses, lexicon };
 }

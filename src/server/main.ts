@@ -1,44 +1,68 @@
 /**
- * npm start: the chatbot server. PORT (default 3000), DATABASE_URL (default sqlite:./data/chatbot.db).
+ * npm start: the chatbot server. PORT (default 3000), DATABASE_URL (default sqlite:./data/chatbot.db),
+ * CONTENT_DIR (default the repository's intents/: the nlu/, responses/ and lexicon.yml to serve).
+ * A mistake in the content stops start-up with `cannot start: <file>:<line>: …` and exit code 2.
  */
 import { isContentError, loadContent } from '../content/loadContent.js';
 import { openStore } from '../storage/openStore.js';
 import { parseAllowedOrigins } from './corsForEmbedding.js';
 import { createServer } from './createServer.js';
+import { createLogger } from './logging.js';
+import { rateLimitSettingsFromEnv } from './rateLimiter.js';
 
 const port = Number(process.env.PORT ?? 3000);
 let content;
 try {
-  content = loadContent();
+  content = loadContent(process.env.CONTENT_DIR || undefined);
 } catch (error) {
   if (!isContentError(error)) throw error;
   console.error(`cannot start: ${error.message}`);
   process.exit(2);
 }
+let rateLimits;
+try {
+  rateLimits = rateLimitSettingsFromEnv();
+} catch (error) {
+  console.error(`cannot start: ${(error as Error).message}`);
+  process.exit(2);
+}
+const log = createLogger();
 const store = openStore(process.env.DATABASE_URL);
 const running = createServer({
   content,
   store,
+  log,
+  rateLimits,
+  trustProxy: parseTrustProxy(process.env.TRUST_PROXY),
   allowedOrigins: parseAllowedOrigins(process.env.ALLOWED_ORIGINS),
   adminToken: process.env.ADMIN_TOKEN || undefined,
   handoffWebhookUrl: process.env.HANDOFF_WEBHOOK_URL || undefined,
 });
 running.server.listen(port, () => {
-  console.log(`chatbot listening on http://localhost:${port} (database ${process.env.DATABASE_URL ?? 'sqlite:./data/chatbot.db'})`);
-  console.log(process.env.ADMIN_TOKEN ? `dashboard at http://localhost:${port}/admin` : 'dashboard off (set ADMIN_TOKEN to turn it on)');
+  log.info({ port, database: process.env.DATABASE_URL ?? 'sqlite:./data/chatbot.db' }, `chatbot listening on http://localhost:${port}`);
+  log.info(process.env.ADMIN_TOKEN ? `dashboard at http://localhost:${port}/admin` : 'dashboard off (set ADMIN_TOKEN to turn it on)');
 });
 
 let stopping = false;
 async function stop(signal: string): Promise<void> {
   if (stopping) return;
   stopping = true;
-  console.log(`${signal}: finishing in-flight requests`);
+  log.info({ signal }, 'shutting down: finishing in-flight requests');
   // Bounded: a stuck client must not keep the process alive forever.
   const force = setTimeout(() => process.exit(1), 10_000);
   force.unref();
   await running.close();
   store.close();
+  log.info('stopped cleanly');
+  log.flush();
   process.exit(0);
 }
 process.on('SIGTERM', () => void stop('SIGTERM'));
 process.on('SIGINT', () => void stop('SIGINT'));
+
+/** TRUST_PROXY as express reads it: "true", a hop count, or addresses/subnets ("loopback, 10.0.0.0/8"). */
+function parseTrustProxy(value: string | undefined): string | number | boolean {
+  if (!value) return false;
+  if (value === 'true' || value === 'false') return value === 'true';
+  return /^\d+$/.test(value) ? Number(value) : value;
+}

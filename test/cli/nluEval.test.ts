@@ -6,7 +6,8 @@ import { describe, expect, it } from 'vitest';
 
 const run = (...args: string[]) => spawnSync('npx', ['tsx', 'src/cli/nluEval.ts', ...args], { encoding: 'utf8' });
 
-describe('npm run nlu:eval', () => {
+// Each test starts the CLI in a new process (tsx, content, training): seconds on a busy CI machine.
+describe('npm run nlu:eval', { timeout: 30_000 }, () => {
   const dir = mkdtempSync(path.join(tmpdir(), 'nlu-eval-'));
 
   it('scores any JSONL file and prints accuracy, macro-F1, per-intent scores and confusions', () => {

@@ -125,6 +125,43 @@ describe('a broken content directory', () => {
     expect(error.message).toContain('no_such_intent');
   });
 
+  // Responses that name an intent in their id: an FAQ answer, a choice label, a dashboard label.
+  it.each([
+    { file: 'faq.yml', id: 'faq.no_such_topic', says: 'unknown intent "no_such_topic"' },
+    { file: 'general.yml', id: 'label.no_such_intent', says: 'unknown intent "no_such_intent"' },
+    { file: 'ui.yml', id: 'ui.admin.intent.no_such_intent', says: 'unknown intent "no_such_intent"' },
+    // An intent the flows never route to faq.<topic>: its answer would never be said.
+    { file: 'faq.yml', id: 'faq.greet', says: 'not an FAQ topic' },
+  ])('reports $id, naming the file and the line of the id', ({ file, id, says }) => {
+    const dir = copyContent();
+    const responseFile = path.join(dir, 'responses', file);
+    append(responseFile, `${id}:\n  text: 测试\n`);
+    const idLine = fs.readFileSync(responseFile, 'utf8').split('\n').indexOf(`${id}:`) + 1;
+    const error = loadError(dir);
+    expect(error.message).toContain(`${path.join('intents', 'responses', file)}:${idLine}: `);
+    expect(error.message).toContain(`"${id}"`);
+    expect(error.message).toContain(says);
+  });
+
+  it.each([
+    { payload: `'/verification_help{"method":"pigeon"}'`, says: 'unknown verification method "pigeon"' },
+    { payload: `'/verification_help{method:sms}'`, says: 'invalid JSON' },
+  ])('reports a quick reply payload $payload the bot could not act on', ({ payload, says }) => {
+    const dir = copyContent();
+    const file = path.join(dir, 'responses', 'verification.yml');
+    append(file, `test.badPayload:\n  text: 测试\n  quickReplies:\n    - { title: 试试, payload: ${payload} }\n`);
+    const payloadLine = fs.readFileSync(file, 'utf8').split('\n').findIndex((line) => line.includes(payload)) + 1;
+    const error = loadError(dir);
+    expect(error.message).toContain(`${path.join('intents', 'responses', 'verification.yml')}:${payloadLine}: `);
+    expect(error.message).toContain(says);
+  });
+
+  it('reports a missing content file', () => {
+    const dir = copyContent();
+    fs.rmSync(path.join(dir, 'lexicon.yml'));
+    expect(loadError(dir).message).toBe(`${path.join('intents', 'lexicon.yml')}: file is missing`);
+  });
+
   it('reports a missing contract intent', () => {
     const dir = copyContent();
     fs.rmSync(path.join(dir, 'nlu', 'rebind.yml'));
