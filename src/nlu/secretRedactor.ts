@@ -39,18 +39,32 @@ export class SecretRedactor {
       // only when grouped, but "+86 138 0013 8000" should still read as a phone.
       { kind: 'phone', pattern: new RegExp(`${noDigitBefore}(?:\\+?86[ -]?)?1[3-9][0-9](?:[ -]?[0-9]{4}){2}${noDigitAfter}`, 'g') },
       { kind: 'bankCard', pattern: new RegExp(`${noDigitBefore}[0-9](?:[ -]?[0-9]){12,18}${noDigitAfter}`, 'g') },
-      { kind: 'verificationCode', pattern: new RegExp(`${noDigitBefore}(?<![¥\\uFFE5$][ ]?)(?<![.:/-])[0-9]{4,8}(?![0-9.:/-])(?!\\s*(?:${units}))`, 'giu') },
+      // Not a code: part of a time, date, version or price ("10:30:00", "2024-05-12", "1234.50",
+      // "¥1288"). A label before it ("验证码：482913") or a full stop after it ("是 482913。") is.
+      { kind: 'verificationCode', pattern: new RegExp(`${noDigitBefore}(?<![¥\\uFFE5$][ ]?)(?<![0-9][.:/-])[0-9]{4,8}(?![0-9])(?![.:/-][0-9])(?!\\s*(?:${units}))`, 'giu') },
     ];
   }
 
   redact(input: string): RedactionResult {
-    let text = foldWidth(input);
+    // Patterns match on width-folded text ("１２３４５６" is a code too), but what the user wrote
+    // outside a secret is kept as written: folding maps one UTF-16 unit to one, so positions agree.
+    let folded = foldWidth(input);
+    let text = input;
     const kinds: SecretKind[] = [];
     for (const { kind, pattern } of this.patterns) {
-      text = text.replace(pattern, (...match: string[]) => {
+      let nextFolded = '';
+      let nextText = '';
+      let from = 0;
+      for (const match of folded.matchAll(pattern)) {
         kinds.push(kind);
-        return kind === 'password' ? `${match[1]}${this.labels.password}` : this.labels[kind];
-      });
+        const kept = kind === 'password' ? match[1]!.length : 0;
+        const start = match.index;
+        nextFolded += folded.slice(from, start + kept) + this.labels[kind];
+        nextText += text.slice(from, start + kept) + this.labels[kind];
+        from = start + match[0].length;
+      }
+      folded = nextFolded + folded.slice(from);
+      text = nextText + text.slice(from);
     }
     return { text, kinds };
   }

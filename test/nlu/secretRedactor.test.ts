@@ -40,9 +40,15 @@ describe('SecretRedactor: what is redacted', () => {
     expect(redactor.redact('支付密码abc123')).toEqual({ text: '支付密码[密码]', kinds: ['password'] });
   });
 
-  it('lists every kind found in a message with several secrets', () => {
+  it.each(['验证码：482913', '好了:482913', '好了: 482913', '验证码是482913.', '验证码是４８２９１３．', '482913。'])('replaces a code after a label or before a full stop: %s', (typed) => {
+    const { text, kinds } = redactor.redact(typed);
+    expect(kinds).toEqual(['verificationCode']);
+    expect(text).not.toMatch(/482913|４８２９１３/);
+  });
+
+  it('lists every kind found in a message with several secrets, keeping the rest as typed', () => {
     const { text, kinds } = redactor.redact('卡号6222021234567890，手机13812345678，验证码654321');
-    expect(text).toBe('卡号[卡号],手机[手机号],验证码[验证码]');
+    expect(text).toBe('卡号[卡号]，手机[手机号]，验证码[验证码]');
     expect([...kinds].sort()).toEqual(['bankCard', 'phone', 'verificationCode']);
   });
 
@@ -68,6 +74,11 @@ describe('SecretRedactor: what is left alone', () => {
     '2025-05-12',
     '1999年绑的卡',
     '下午15:30',
+    '10:30:00',
+    '2024-05-12 到了',
+    '价格1234.50',
+    '版本8.0.1234',
+    '好了，下一步！',
     '支付密码忘了怎么办',
     '等了12分钟',
     '12',
