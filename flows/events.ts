@@ -3,7 +3,8 @@
  * `user.*` or `nlu.*` event; the machines answer with `bot.*` events naming response ids, never text.
  */
 
-export type VerificationMethod = 'sms' | 'biometric' | 'securityQuestion';
+export const verificationMethods = ['sms', 'biometric', 'securityQuestion'] as const;
+export type VerificationMethod = (typeof verificationMethods)[number];
 
 /** FAQ intents answered from the article, each with a response `faq.<topic>`. */
 export const faqTopics = [
@@ -59,7 +60,8 @@ export type SayEvent = { type: 'bot.say' } & SayParams;
 /** A child flow reporting which numbered step the user is on (0 when no step is shown). */
 export type ProgressEvent = { type: 'flow.progress'; step: number; total: number };
 
-export type HandoffReason = 'user_request' | 'verification_failed' | 'repeated_fallback' | 'unbind_failed';
+export const handoffReasons = ['user_request', 'verification_failed', 'repeated_fallback', 'unbind_failed'] as const;
+export type HandoffReason = (typeof handoffReasons)[number];
 export type HandoffEvent = { type: 'bot.handoff'; reason: HandoffReason; step: number };
 
 export type FlowOutcome =

@@ -1,4 +1,4 @@
-import { createActor, type AnyActorRef, type Snapshot } from 'xstate';
+import { createActor, type AnyActorRef, type AnyMachineSnapshot, type AnyStateNode, type Snapshot } from 'xstate';
 import { conversationMachine, type ConversationEmitted } from '../../flows/conversationMachine.js';
 import type { HandoffReason, SayEvent } from '../../flows/events.js';
 import type { Content } from '../content/loadContent.js';
@@ -6,6 +6,7 @@ import { MessageParser, type ParserOptions } from '../nlu/index.js';
 import type { ConversationState, ConversationStore, TranscriptEntry, TurnRecord } from './conversationStore.js';
 import { eventFromParse } from './eventFromParse.js';
 import { flowVersion } from './flowVersion.js';
+import { checkStoredContext } from './storedContexts.js';
 import { ReplyRenderer, type Reply } from './replyRenderer.js';
 
 /** Longest message accepted, in characters; longer text is refused rather than cut. */
@@ -303,6 +304,7 @@ export class DialogueEngine {
         }
         // Touch every child so a child snapshot that no longer fits fails here, not mid-turn.
         describeState(snapshot);
+        checkSnapshotFits(snapshot);
         return { actor, restarted: false };
       } catch (error) {
         this.logger.warn('stored conversation could not be restored; starting over', {
@@ -327,6 +329,32 @@ function expectedIntentsIn(stored: ConversationState | undefined): string[] {
 }
 
 type ConversationActor = ReturnType<typeof createActor<typeof conversationMachine>>;
+
+/**
+ * What xstate does not check when it restores a snapshot, and a turn would trip over: each machine's
+ * context is one that flow could have made, and every flow the active states invoke is there and is that flow.
+ * Without its flow a state forwards the user's event to nobody, and xstate sends a target-less
+ * `sendTo` back to the sender: the turn would loop forever.
+ */
+function checkSnapshotFits(snapshot: AnyMachineSnapshot): void {
+  checkStoredContext(snapshot.machine.id, snapshot.context);
+  const visit = (node: AnyStateNode, value: unknown): void => {
+    for (const { id, src } of node.invoke) {
+      const child = snapshot.children[id];
+      if (!child) throw new Error(`flow "${id}" of state "${node.path.join('.')}" is missing`);
+      if (child.src !== src) throw new Error(`flow "${id}" of state "${node.path.join('.')}" runs ${JSON.stringify(child.src)}`);
+      const childSnapshot: unknown = child.getSnapshot();
+      if (childSnapshot !== null && typeof childSnapshot === 'object' && 'machine' in childSnapshot) checkSnapshotFits(childSnapshot as AnyMachineSnapshot);
+    }
+    const inner: [string, unknown][] = typeof value === 'string' ? [[value, undefined]] : Object.entries((value ?? {}) as object);
+    for (const [key, innerValue] of inner) {
+      const next = node.states[key];
+      if (!next) throw new Error(`state "${key}" is not in flow "${node.machine.id}"`);
+      visit(next, innerValue);
+    }
+  };
+  visit(snapshot.machine.root, snapshot.value);
+}
 
 function isKnownState(value: unknown): boolean {
   return typeof value === 'string' && value in conversationMachine.root.states;
