@@ -179,12 +179,20 @@ export class AuthenticatedWebAdapter extends WebAdapter {
   }
 
   /** Closes every socket and stops the heartbeat. */
-  async close(): Promise<void> {
+  /**
+   * Closes every socket with 1001 and stops the heartbeat. A client that does not answer the close
+   * (a phone asleep) is cut off after `graceMs`, so one socket cannot hold up a shutdown.
+   */
+  async close(graceMs = 1000): Promise<void> {
     if (this.heartbeat) clearInterval(this.heartbeat);
     const wss = this.socketServer;
     if (!wss) return;
     for (const ws of wss.clients) ws.close(1001, 'server shutting down');
+    const cutOff = setTimeout(() => {
+      for (const ws of wss.clients) ws.terminate();
+    }, graceMs);
     await new Promise<void>((resolve) => wss.close(() => resolve()));
+    clearTimeout(cutOff);
   }
 }
 

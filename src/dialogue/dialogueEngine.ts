@@ -184,10 +184,16 @@ export class DialogueEngine {
     const stored = await this.store.load(conversationId);
     const { actor } = this.restore(conversationId, stored, () => undefined);
     const snapshot = actor.getSnapshot();
+    // Before stop: a stopped actor's children are gone, and with them the inner verification step.
+    const state = describeState(snapshot);
     actor.stop();
     const { step, totalSteps } = snapshot.context;
-    const state = describeState(snapshot);
     return step > 0 && snapshot.value === 'unbinding' ? { state, progress: { step, total: totalSteps } } : { state };
+  }
+
+  /** Resolves when every turn under way has finished (saved or failed): for a clean shutdown. */
+  async drain(): Promise<void> {
+    while (this.queues.size > 0) await Promise.allSettled([...this.queues.values()]);
   }
 
   transcript(conversationId: string): Promise<TranscriptEntry[]> {

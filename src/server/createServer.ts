@@ -43,7 +43,7 @@ export interface ServerOptions {
 export interface RunningServer {
   server: Server;
   engine: DialogueEngine;
-  /** Stops accepting, closes sockets, waits for in-flight requests; the store is the caller's to close. */
+  /** Stops accepting, closes sockets, waits for in-flight requests and turns; the store is the caller's to close. */
   close(): Promise<void>;
 }
 
@@ -86,8 +86,19 @@ export function createServer({
     spendOrThrow(addressLimiter, req.ip ?? 'unknown', 'address');
     next();
   });
+  let closing = false;
+  app.use((_req, res, next) => {
+    // While shutting down, no connection is kept alive: each closes once its answer is sent.
+    if (closing) res.set('Connection', 'close');
+    res.on('finish', () => {
+      if (closing) setImmediate(() => server.closeIdleConnections());
+    });
+    next();
+  });
   app.get('/healthz', (_req, res) => {
-    if (store.healthy()) res.json({ status: 'ok' });
+    // A load balancer stops sending new users here while the in-flight ones finish.
+    if (closing) sendError(res, 503, 'shutting_down', 'the server is shutting down');
+    else if (store.healthy()) res.json({ status: 'ok' });
     else sendError(res, 503, 'database_unavailable', 'the database does not answer');
   });
   app.get('/metrics', async (_req, res) => {
@@ -124,12 +135,13 @@ export function createServer({
     server,
     engine,
     async close() {
-      await webhook?.stop();
-      await channel.close();
-      await new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeIdleConnections();
-      });
+      closing = true;
+      // Stop accepting first; requests under way finish, idle keep-alive connections go now.
+      const httpClosed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeIdleConnections();
+      await Promise.all([webhook?.stop(), channel.close()]);
+      await httpClosed;
+      await engine.drain();
     },
   };
 }

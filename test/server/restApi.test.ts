@@ -46,6 +46,17 @@ describe('REST API', () => {
     expect(body.progress).toEqual({ step: 1, total: 7 });
   });
 
+  it('GET /api/conversations/{id} reports the same state as the last turn, down to the verification step', async () => {
+    const conversation = await createConversation(server.baseUrl);
+    let last: { state: string; progress: unknown } | undefined;
+    for (const text of ['/unbind_wallet', '/deny', ...Array.from({ length: 6 }, () => '/affirm'), '/verification_help{"method":"sms"}']) {
+      last = (await (await sendMessage(server.baseUrl, conversation, { text })).json()) as { state: string; progress: unknown };
+    }
+    expect(last!.state).toBe('unbinding.confirmUnbind.verifying.guidingMethod');
+    const body = (await (await get(`/api/conversations/${conversation.id}`, { authorization: `Bearer ${conversation.token}` })).json()) as { state: string; progress: unknown };
+    expect({ state: body.state, progress: body.progress }).toEqual({ state: last!.state, progress: last!.progress });
+  });
+
   it('POST /api/parse classifies without a conversation, like Rasa', async () => {
     const response = await fetch(`${server.baseUrl}/api/parse`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ text: '解绑后记录还在吗' }) });
     const body = (await response.json()) as { intent: { name: string; confidence: number }; ranking: { name: string }[] };

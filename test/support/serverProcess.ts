@@ -1,0 +1,118 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { createServer, type AddressInfo } from 'node:net';
+import { fileURLToPath } from 'node:url';
+
+const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
+
+/** Settings a test must not inherit from the shell that runs the suite. */
+const inheritedSettings = ['PORT', 'DATABASE_URL', 'ADMIN_TOKEN', 'HANDOFF_WEBHOOK_URL', 'ALLOWED_ORIGINS'];
+
+export interface ProcessExit {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+}
+
+/** `npm start` as production runs it: its own process, its own event loop, a real signal to stop it. */
+export interface ServerProcess {
+  child: ChildProcess;
+  port: number;
+  baseUrl: string;
+  wsUrl: string;
+  /** Settles when the process has exited, however that happened. */
+  exited: Promise<ProcessExit>;
+  /** Everything the process wrote to stdout and stderr so far, for failure messages. */
+  output(): string;
+  /** Resolves once the output matches; rejects if the process exits first. */
+  waitForOutput(pattern: RegExp): Promise<void>;
+}
+
+export interface ServerProcessOptions {
+  port: number;
+  databaseFile: string;
+  env?: Record<string, string>;
+  /** How long start-up (content load, NLU training, listen) may take on a slow CI machine. */
+  startupTimeoutMs?: number;
+}
+
+const running = new Set<ServerProcess>();
+
+/** A port nobody listens on right now (listen on 0 and let it go), bound the way main.ts binds. */
+export async function freePort(): Promise<number> {
+  const probe = createServer();
+  probe.listen(0);
+  await once(probe, 'listening');
+  const { port } = probe.address() as AddressInfo;
+  await new Promise<void>((resolve) => probe.close(() => resolve()));
+  return port;
+}
+
+/**
+ * Starts src/server/main.ts with `node --import tsx` (one process: the tsx CLI would put a parent
+ * in front of the server, and a signal to it is not a signal to the server), waits for its
+ * "listening" line and a healthy /healthz.
+ */
+export async function startServerProcess({ port, databaseFile, env = {}, startupTimeoutMs = 60_000 }: ServerProcessOptions): Promise<ServerProcess> {
+  const childEnv: NodeJS.ProcessEnv = { ...process.env };
+  for (const name of inheritedSettings) delete childEnv[name];
+  Object.assign(childEnv, { PORT: String(port), DATABASE_URL: `sqlite:${databaseFile}`, ...env });
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/server/main.ts'], { cwd: repoRoot, env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  const watchers = new Set<() => void>();
+  const collect = (chunk: Buffer) => {
+    output += chunk.toString();
+    for (const check of watchers) check();
+  };
+  child.stdout.on('data', collect);
+  child.stderr.on('data', collect);
+  const exited = new Promise<ProcessExit>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+  const server: ServerProcess = {
+    child,
+    port,
+    baseUrl: `http://127.0.0.1:${port}`,
+    wsUrl: `ws://127.0.0.1:${port}/ws`,
+    exited,
+    output: () => output,
+    waitForOutput(pattern) {
+      return new Promise<void>((resolve, reject) => {
+        const check = () => {
+          if (!pattern.test(output)) return;
+          watchers.delete(check);
+          resolve();
+        };
+        watchers.add(check);
+        check();
+        void exited.then((exit) => {
+          if (!watchers.has(check)) return;
+          watchers.delete(check);
+          reject(new Error(`server exited (${exit.code ?? exit.signal}) before printing ${pattern}; output:\n${output}`));
+        });
+      });
+    },
+  };
+  running.add(server);
+  void exited.then(() => running.delete(server));
+
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(() => reject(new Error(`server not listening after ${startupTimeoutMs} ms; output:\n${output}`)), startupTimeoutMs);
+  });
+  try {
+    await Promise.race([server.waitForOutput(/listening on http/), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+  const health = await fetch(`${server.baseUrl}/healthz`);
+  if (health.status !== 200) throw new Error(`/healthz answered ${health.status} after start-up; output:\n${output}`);
+  return server;
+}
+
+/** For afterAll: kills whatever a test left running (a failed assertion must not leak a server). */
+export async function stopServerProcesses(): Promise<void> {
+  await Promise.all(
+    [...running].map(async (server) => {
+      server.child.kill('SIGKILL');
+      await server.exited;
+    }),
+  );
+}
