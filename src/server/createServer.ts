@@ -31,6 +31,8 @@ export interface ServerOptions {
   rateLimits?: RateLimitSettings;
   /** Express's `trust proxy` (TRUST_PROXY): set it behind a reverse proxy so limits see client addresses. */
   trustProxy?: string | number | boolean;
+  /** How long a client may take to send its headers, and its whole request (slowloris). */
+  httpTimeouts?: { headersMs: number; requestMs: number };
   /** Origins whose pages may embed the widget (ALLOWED_ORIGINS); default every origin. */
   allowedOrigins?: readonly string[];
   /** ADMIN_TOKEN: without it the dashboard and admin API are off (404), not open. */
@@ -54,6 +56,7 @@ export function createServer({
   log = createLogger(),
   rateLimits = rateLimitSettingsFromEnv(),
   trustProxy = false,
+  httpTimeouts = { headersMs: 10_000, requestMs: 20_000 },
   allowedOrigins = parseAllowedOrigins(undefined),
   adminToken,
   handoffWebhookUrl,
@@ -122,9 +125,11 @@ export function createServer({
 
   const server = createHttpServer(
     {
-      // A client that trickles its headers or body (slowloris) is cut off instead of holding a socket.
-      headersTimeout: 10_000,
-      requestTimeout: 20_000,
+      // A client that trickles its headers or body (slowloris) is cut off instead of holding a
+      // socket; Node looks for such clients every connectionsCheckingInterval.
+      headersTimeout: httpTimeouts.headersMs,
+      requestTimeout: httpTimeouts.requestMs,
+      connectionsCheckingInterval: Math.min(2_000, httpTimeouts.headersMs),
       keepAliveTimeout: 5_000,
     },
     app,

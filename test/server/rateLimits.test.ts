@@ -91,3 +91,28 @@ describe('per-address limit and socket cap', () => {
     fourth.ws.close();
   });
 });
+
+describe('request timeouts', () => {
+  const server = serveDuringTests({ httpTimeouts: { headersMs: 1000, requestMs: 2000 } });
+
+  it('cuts off a client that trickles its headers (slowloris) with 408, and one that never finishes its body', async () => {
+    const { connect } = await import('node:net');
+    const trickle = (request: string) =>
+      new Promise<{ answer: string; ms: number }>((resolve) => {
+        const started = performance.now();
+        const socket = connect(server.port, '127.0.0.1', () => socket.write(request));
+        let answer = '';
+        socket.on('data', (chunk) => (answer += chunk.toString()));
+        socket.on('close', () => resolve({ answer, ms: performance.now() - started }));
+      });
+    const [headers, body] = await Promise.all([
+      trickle('GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: '),
+      trickle('POST /api/parse HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"te'),
+    ]);
+    expect(headers.answer).toMatch(/^HTTP\/1\.1 408/);
+    expect(body.answer).toMatch(/^HTTP\/1\.1 408/);
+    expect(headers.ms).toBeLessThan(10_000);
+    expect(body.ms).toBeLessThan(10_000);
+    expect((await fetch(`${server.baseUrl}/healthz`)).status).toBe(200);
+  }, 20_000);
+});

@@ -37,9 +37,10 @@ export interface TestServerOptions {
   webhookOptions?: { pollMs?: number; baseDelayMs?: number; maxDelayMs?: number };
   /** Off unless given: tests of other behaviour send faster than people do. */
   rateLimits?: RateLimitSettings;
+  httpTimeouts?: { headersMs: number; requestMs: number };
 }
 
-export async function startTestServer({ databaseFile, port = 0, allowedOrigins, adminToken, handoffWebhookUrl, webhookOptions, rateLimits = noRateLimits }: TestServerOptions = {}): Promise<TestServer> {
+export async function startTestServer({ databaseFile, port = 0, allowedOrigins, adminToken, handoffWebhookUrl, webhookOptions, rateLimits = noRateLimits, httpTimeouts }: TestServerOptions = {}): Promise<TestServer> {
   content ??= loadContent();
   const dir = databaseFile ? path.dirname(databaseFile) : mkdtempSync(path.join(tmpdir(), 'bot-server-'));
   const file = databaseFile ?? path.join(dir, 'chatbot.db');
@@ -61,6 +62,7 @@ export async function startTestServer({ databaseFile, port = 0, allowedOrigins, 
     store,
     log,
     rateLimits,
+    ...(httpTimeouts ? { httpTimeouts } : {}),
     ...(allowedOrigins ? { allowedOrigins } : {}),
     adminToken,
     handoffWebhookUrl,
