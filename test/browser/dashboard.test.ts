@@ -1,8 +1,9 @@
 import path from 'node:path';
-import { chromium, type Browser } from 'playwright-core';
+import { type Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { seedConversations } from '../support/seedConversations.js';
 import { startTestServer, type TestServer } from '../support/testServer.js';
+import { launchChromium } from '../support/browser.js';
 
 const adminToken = 'dashboard-test-token-42';
 let server: TestServer;
@@ -11,11 +12,7 @@ let browser: Browser;
 beforeAll(async () => {
   server = await startTestServer({ adminToken });
   await seedConversations(server.baseUrl);
-  browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-    headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-quic'],
-  });
+  browser = await launchChromium();
 }, 60_000);
 
 afterAll(async () => {

@@ -2,9 +2,10 @@ import { mkdirSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from '../support/testServer.js';
+import { launchChromium } from '../support/browser.js';
 
 /**
  * The widget on a shop's page: the page comes from one origin, widget.js and the bot's API from
@@ -45,11 +46,7 @@ beforeAll(async () => {
   });
   await new Promise<void>((resolve) => hostPages.listen(0, '127.0.0.1', resolve));
   hostOrigin = `http://127.0.0.1:${(hostPages.address() as AddressInfo).port}`;
-  browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-    headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-quic'],
-  });
+  browser = await launchChromium();
   mkdirSync(screenshotDir, { recursive: true });
 }, 60_000);
 

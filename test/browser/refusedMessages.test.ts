@@ -1,8 +1,9 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from '../support/testServer.js';
+import { launchChromium } from '../support/browser.js';
 
 /**
  * A message the server refuses over the websocket (too fast, or input it does not accept) is not
@@ -21,11 +22,7 @@ beforeAll(async () => {
     rateLimits: { perAddress: { perMinute: 0, burst: 0 }, perConversation: { perMinute: 2, burst: 2 }, socketsPerAddress: 0 },
   });
   uiTexts = ((await (await fetch(`${server.baseUrl}/api/ui`)).json()) as { texts: Record<string, string> }).texts;
-  browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-    headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-quic'],
-  });
+  browser = await launchChromium();
   mkdirSync(screenshotDir, { recursive: true });
 }, 60_000);
 

@@ -1,9 +1,10 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { seedConversations } from '../support/seedConversations.js';
 import { startTestServer, type TestServer } from '../support/testServer.js';
+import { launchChromium } from '../support/browser.js';
 
 /**
  * The server sends a strict Content-Security-Policy (no inline script or style, connections to
@@ -19,11 +20,7 @@ let browser: Browser;
 beforeAll(async () => {
   server = await startTestServer({ adminToken });
   await seedConversations(server.baseUrl);
-  browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-    headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-quic'],
-  });
+  browser = await launchChromium();
   mkdirSync(screenshotDir, { recursive: true });
 }, 60_000);
 

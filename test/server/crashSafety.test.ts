@@ -4,23 +4,15 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadContent } from '../../src/content/loadContent.js';
+import type { QuickReplyOut, Reply } from '../../src/dialogue/replyRenderer.js';
 import { SecretRedactor } from '../../src/nlu/secretRedactor.js';
-import { freePort, startServerProcess, stopServerProcesses } from '../support/serverProcess.js';
+import { freePort, noRateLimits, startServerProcess, stopServerProcesses } from '../support/serverProcess.js';
 
 /** Conversations driven side by side, and how many turns in all are acknowledged before the kill. */
 const conversationCount = 30;
 const turnsBeforeKill = 400;
 
-const noRateLimits = { RATE_LIMIT_IP_PER_MINUTE: '0', RATE_LIMIT_CONVERSATION_PER_MINUTE: '0' };
-
-interface QuickReply {
-  title: string;
-  payload: string;
-}
-interface Reply {
-  text: string;
-  quickReplies?: QuickReply[];
-}
+type QuickReply = QuickReplyOut;
 type Progress = { step: number; total: number } | null;
 interface TurnBody {
   replies: Reply[];

@@ -7,22 +7,14 @@ import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { loadContent } from '../../src/content/loadContent.js';
+import type { QuickReplyOut, Reply } from '../../src/dialogue/replyRenderer.js';
 import { SecretRedactor } from '../../src/nlu/secretRedactor.js';
-import { freePort, startServerProcess, stopServerProcesses, type ServerProcess } from '../support/serverProcess.js';
+import { freePort, noRateLimits, startServerProcess, stopServerProcesses, type ServerProcess } from '../support/serverProcess.js';
 
 /** A clean shutdown with nothing stuck takes well under this (main.ts forces an exit at 10 s). */
 const exitBoundMs = 5_000;
 
-const noRateLimits = { RATE_LIMIT_IP_PER_MINUTE: '0', RATE_LIMIT_CONVERSATION_PER_MINUTE: '0' };
-
-interface QuickReply {
-  title: string;
-  payload: string;
-}
-interface Reply {
-  text: string;
-  quickReplies?: QuickReply[];
-}
+type QuickReply = QuickReplyOut;
 interface TurnBody {
   replies: Reply[];
   state: string;

@@ -38,6 +38,9 @@ export interface ServerProcessOptions {
 const running = new Set<ServerProcess>();
 
 /** A port nobody listens on right now (listen on 0 and let it go), bound the way main.ts binds. */
+/** Load from one loopback address is the point of these tests, not abuse: limits off. */
+export const noRateLimits = { RATE_LIMIT_IP_PER_MINUTE: '0', RATE_LIMIT_CONVERSATION_PER_MINUTE: '0' };
+
 export async function freePort(): Promise<number> {
   const probe = createServer();
   probe.listen(0);
