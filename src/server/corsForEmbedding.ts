@@ -14,6 +14,7 @@ export function corsForEmbedding(allowed: readonly string[]): RequestHandler {
       res.set('Access-Control-Allow-Headers', 'Authorization, Content-Type');
       res.set('Access-Control-Allow-Methods', 'GET, POST');
       res.set('Access-Control-Max-Age', '600');
+      res.set('Access-Control-Expose-Headers', 'Retry-After, X-Request-Id');
     }
     res.vary('Origin');
     if (req.method === 'OPTIONS') {

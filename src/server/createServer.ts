@@ -85,10 +85,6 @@ export function createServer({
   app.set('trust proxy', trustProxy);
   app.use(requestLogging(log));
   app.use(securityHeaders());
-  app.use(['/api', '/admin'], (req, _res, next) => {
-    spendOrThrow(addressLimiter, req.ip ?? 'unknown', 'address');
-    next();
-  });
   let closing = false;
   app.use((_req, res, next) => {
     // While shutting down, no connection is kept alive: each closes once its answer is sent.
@@ -96,6 +92,19 @@ export function createServer({
     res.on('finish', () => {
       if (closing) setImmediate(() => server.closeIdleConnections());
     });
+    next();
+  });
+  // The widget's labels are public: a page ALLOWED_ORIGINS refuses can still tell its users so in their language.
+  app.get('/api/ui', (_req, res, next) => {
+    res.set('Access-Control-Allow-Origin', '*');
+    next();
+  });
+  // CORS before the limits: an embedding page must be able to read a 429, not see a CORS failure.
+  // The dashboard's API is for the dashboard's own origin only.
+  const cors = corsForEmbedding(allowedOrigins);
+  app.use('/api', (req, res, next) => (req.path.startsWith('/admin/') ? next() : cors(req, res, next)));
+  app.use(['/api', '/admin'], (req, _res, next) => {
+    spendOrThrow(addressLimiter, req.ip ?? 'unknown', 'address');
     next();
   });
   app.get('/healthz', (_req, res) => {
@@ -113,12 +122,7 @@ export function createServer({
   } else {
     app.use(['/admin', '/api/admin'], (_req, res) => sendError(res, 404, 'admin_disabled', 'the dashboard is off: set ADMIN_TOKEN to turn it on'));
   }
-  // The widget's labels are public: a page ALLOWED_ORIGINS refuses can still tell its users so in their language.
-  app.get('/api/ui', (_req, res, next) => {
-    res.set('Access-Control-Allow-Origin', '*');
-    next();
-  });
-  app.use('/api', corsForEmbedding(allowedOrigins), restApi({ engine, store, uiTexts, conversationLimiter }));
+  app.use('/api', restApi({ engine, store, uiTexts, conversationLimiter }));
   app.use(express.static(publicDir, { index: 'index.html', maxAge: '5m' }));
   app.use((req, res) => sendError(res, 404, 'not_found', `no route ${req.method} ${req.path}`));
   app.use(errorHandler(log));
@@ -134,7 +138,17 @@ export function createServer({
     },
     app,
   );
-  const channel = createBotkitWebChannel({ server, engine, identities: store, allowedOrigins, log, addressLimiter, conversationLimiter, socketsPerAddress: rateLimits.socketsPerAddress, addressOf: (request) => clientAddress(request, app.get('trust proxy fn') as TrustProxy) });
+  const channel = createBotkitWebChannel({
+    server,
+    engine,
+    identities: store,
+    allowedOrigins,
+    log,
+    addressLimiter,
+    conversationLimiter,
+    socketsPerAddress: rateLimits.socketsPerAddress,
+    addressOf: (request) => clientAddress(request, app.get('trust proxy fn') as TrustProxy),
+  });
   webhook?.start();
   return {
     server,
