@@ -35,8 +35,10 @@ export function requestLogging(log: Logger): RequestHandler {
     res.locals.requestId = requestId;
     res.set('X-Request-Id', requestId);
     const started = performance.now();
+    // Read now: routers rewrite req.url while the request passes through them.
+    const requestPath = req.path;
     res.on('finish', () => {
-      const line = { method: req.method, path: req.path, status: res.statusCode, ms: Number((performance.now() - started).toFixed(1)) };
+      const line = { method: req.method, path: requestPath, status: res.statusCode, ms: Number((performance.now() - started).toFixed(1)) };
       if (res.statusCode >= 500) child.error(line, 'request');
       else child.info(line, 'request');
     });

@@ -17,7 +17,7 @@ describe('structured logs', () => {
     expect(turn).toMatchObject({ conversationId: conversation.id, channel: 'rest', intent: 'unbind_wallet', state: 'unbinding.checkingBalance' });
     expect(typeof turn!.ms).toBe('number');
     expect(JSON.stringify(turn)).not.toContain('解绑钱包');
-    expect(ofRequest.find((line) => line.msg === 'request')).toMatchObject({ method: 'POST', status: 200 });
+    expect(ofRequest.find((line) => line.msg === 'request')).toMatchObject({ method: 'POST', path: `/api/conversations/${conversation.id}/messages`, status: 200 });
   });
 
   it('keeps a request id a proxy passed on, and replaces one that is not a plain token', async () => {
