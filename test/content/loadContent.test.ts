@@ -1,8 +1,8 @@
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { ContentError, contractIntents, defaultContentDir, isContentError, loadContent, type Content } from '../../src/content/loadContent.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { contractIntents, loadContent, type Content } from '../../src/content/loadContent.js';
+import { append, lineContaining, loadError, useContentCopies } from '../support/brokenContent.js';
 
 const domainIntents = [
   'unbind_wallet', 'verification_help', 'records_after_unbind', 'balance_before_unbind', 'bind_multiple',
@@ -47,28 +47,8 @@ describe('the project content', () => {
 });
 
 describe('a broken content directory', () => {
-  const tempDirs: string[] = [];
-  afterEach(() => {
-    for (const dir of tempDirs.splice(0)) fs.rmSync(dir, { recursive: true, force: true });
-  });
-
   /** A private copy of intents/ to break; loadContent names files relative to its parent, as intents/…. */
-  const copyContent = (): string => {
-    const root = fs.mkdtempSync(path.join(os.tmpdir(), 'content-'));
-    tempDirs.push(root);
-    const dir = path.join(root, 'intents');
-    fs.cpSync(defaultContentDir, dir, { recursive: true });
-    return dir;
-  };
-  const loadError = (dir: string): ContentError => {
-    try {
-      loadContent(dir);
-    } catch (error) {
-      if (isContentError(error)) return error;
-      throw error;
-    }
-    throw new Error('expected loadContent to fail');
-  };
+  const copyContent = useContentCopies();
   /** Inserts a line as the first item of a file's `examples:` list; returns its 1-based line number. */
   const insertExample = (file: string, example: string): number => {
     const lines = fs.readFileSync(file, 'utf8').split('\n');
@@ -77,10 +57,6 @@ describe('a broken content directory', () => {
     lines.splice(at + 1, 0, `  - ${JSON.stringify(example)}`);
     fs.writeFileSync(file, lines.join('\n'));
     return at + 2;
-  };
-  const append = (file: string, text: string) => {
-    const before = fs.readFileSync(file, 'utf8');
-    fs.writeFileSync(file, `${before}${before.endsWith('\n') ? '' : '\n'}${text}`);
   };
 
   it('is accepted when nothing is broken', () => {
@@ -119,7 +95,7 @@ describe('a broken content directory', () => {
     const dir = copyContent();
     const file = path.join(dir, 'responses', 'general.yml');
     append(file, 'test.unknownIntent:\n  text: 测试\n  quickReplies:\n    - { title: 去看看, payload: /no_such_intent }\n');
-    const payloadLine = fs.readFileSync(file, 'utf8').split('\n').findIndex((line) => line.includes('/no_such_intent')) + 1;
+    const payloadLine = lineContaining(file, '/no_such_intent');
     const error = loadError(dir);
     expect(error.message).toContain(`${path.join('intents', 'responses', 'general.yml')}:${payloadLine}`);
     expect(error.message).toContain('no_such_intent');
@@ -150,7 +126,7 @@ describe('a broken content directory', () => {
     const dir = copyContent();
     const file = path.join(dir, 'responses', 'verification.yml');
     append(file, `test.badPayload:\n  text: 测试\n  quickReplies:\n    - { title: 试试, payload: ${payload} }\n`);
-    const payloadLine = fs.readFileSync(file, 'utf8').split('\n').findIndex((line) => line.includes(payload)) + 1;
+    const payloadLine = lineContaining(file, payload);
     const error = loadError(dir);
     expect(error.message).toContain(`${path.join('intents', 'responses', 'verification.yml')}:${payloadLine}: `);
     expect(error.message).toContain(says);
