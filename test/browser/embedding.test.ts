@@ -5,7 +5,7 @@ import path from 'node:path';
 import { type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from '../support/testServer.js';
-import { launchChromium } from '../support/browser.js';
+import { clickQuickReply, lastBotText, launchChromium, typeMessage, widgetLog } from '../support/browser.js';
 
 /**
  * The widget on a shop's page: the page comes from one origin, widget.js and the bot's API from
@@ -86,8 +86,6 @@ async function openShopPage(bot: TestServer): Promise<EmbeddingPage> {
   return watched;
 }
 
-const log = (page: Page) => page.getByTestId('wub-log');
-const lastBotText = (page: Page) => log(page).locator('[data-role="bot"]').last();
 const conversationCount = (bot: TestServer) => (bot.store.db.prepare('SELECT COUNT(*) AS count FROM conversations').get() as { count: number }).count;
 
 describe('the widget embedded on a page of another origin', () => {
@@ -105,7 +103,7 @@ describe('the widget embedded on a page of another origin', () => {
       const { page, pageErrors, consoleErrors, failedRequests, sockets } = await openShopPage(bot);
       expect(new URL(page.url()).origin).not.toBe(bot.baseUrl);
       // /api/ui (CORS GET) gave the Chinese labels; POST /api/conversations (preflighted) the greeting.
-      await expect.poll(() => log(page).innerText(), { timeout: 10_000 }).toContain('微信钱包解绑助手');
+      await expect.poll(() => widgetLog(page).innerText(), { timeout: 10_000 }).toContain('微信钱包解绑助手');
       expect(await page.getByTestId('wub-send').innerText()).toBe('发送');
       // widget.css came from the bot's origin and applies.
       expect(await page.getByTestId('wub-panel').evaluate((panel) => getComputedStyle(panel).position)).toBe('fixed');
@@ -113,10 +111,9 @@ describe('the widget embedded on a page of another origin', () => {
       await expect.poll(() => sockets.some((socket) => socket.received.some((frame) => frame.type === 'ready')), { timeout: 10_000 }).toBe(true);
       expect(sockets.map((socket) => socket.url)).toEqual([bot.wsUrl]);
 
-      await page.getByTestId('wub-quick-replies').getByRole('button', { name: '我要解绑钱包', exact: true }).click();
+      await clickQuickReply(page, '我要解绑钱包');
       await expect.poll(() => lastBotText(page).innerText()).toContain('余额');
-      await page.getByTestId('wub-input').fill('没有余额');
-      await page.getByTestId('wub-input').press('Enter');
+      await typeMessage(page, '没有余额');
       await expect.poll(() => page.getByTestId('wub-progress').innerText()).toContain('第 1 / 7 步');
       const socketReplies = sockets[0]!.received.filter((frame) => frame.type === 'message').map((frame) => frame.text);
       expect(socketReplies.some((text) => String(text).includes('余额'))).toBe(true);
@@ -126,7 +123,7 @@ describe('the widget embedded on a page of another origin', () => {
       await page.reload();
       await page.getByTestId('wub-panel').waitFor({ state: 'visible' });
       await expect.poll(() => page.getByTestId('wub-progress').innerText(), { timeout: 10_000 }).toContain('第 1 / 7 步');
-      expect(await log(page).locator('[data-role="user"]').allInnerTexts()).toEqual(['我要解绑钱包', '没有余额']);
+      expect(await widgetLog(page).locator('[data-role="user"]').allInnerTexts()).toEqual(['我要解绑钱包', '没有余额']);
       expect(conversationCount(bot)).toBe(1);
 
       expect(pageErrors).toEqual([]);
@@ -173,7 +170,7 @@ describe('the widget embedded on a page of another origin', () => {
       // The site's developer learns which setting to change.
       expect(consoleWarnings.filter((line) => line.includes('ALLOWED_ORIGINS') && line.includes(hostOrigin))).toHaveLength(1);
       expect(await page.getByTestId('wub-typing').isVisible()).toBe(false);
-      expect(await log(page).locator('[data-role="bot"]').count()).toBe(0);
+      expect(await widgetLog(page).locator('[data-role="bot"]').count()).toBe(0);
       await page.screenshot({ path: path.join(screenshotDir, 'embedding-refused.png') });
 
       // The browser refused the answers: the preflight of POST /api/conversations, and /api/ui.
@@ -182,11 +179,10 @@ describe('the widget embedded on a page of another origin', () => {
       expect(consoleErrors.some((line) => /blocked by CORS policy/.test(line))).toBe(true);
 
       // A message typed anyway is not lost: it stays in the box, and nothing reaches the bot.
-      await page.getByTestId('wub-input').fill('怎么解绑钱包');
-      await page.getByTestId('wub-input').press('Enter');
+      await typeMessage(page, '怎么解绑钱包');
       await expect.poll(() => failedRequests.filter((line) => line.startsWith(`POST ${bot.baseUrl}/api/conversations:`)).length).toBe(2);
       await expect.poll(() => page.getByTestId('wub-input').inputValue()).toBe('怎么解绑钱包');
-      expect(await log(page).locator('[data-role="user"]').count()).toBe(0);
+      expect(await widgetLog(page).locator('[data-role="user"]').count()).toBe(0);
       expect(await notice.isVisible()).toBe(true);
       expect(await page.getByTestId('wub-typing').isVisible()).toBe(false);
 

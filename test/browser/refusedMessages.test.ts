@@ -3,7 +3,7 @@ import path from 'node:path';
 import { type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from '../support/testServer.js';
-import { launchChromium } from '../support/browser.js';
+import { launchChromium, typeMessage, widgetLog } from '../support/browser.js';
 
 /**
  * A message the server refuses over the websocket (too fast, or input it does not accept) is not
@@ -56,13 +56,8 @@ async function openDemoPage(): Promise<{ page: Page; frames: SocketFrames; pageE
   return { page, frames, pageErrors };
 }
 
-const userBubbles = (page: Page) => page.getByTestId('wub-log').locator('[data-role="user"]').allInnerTexts();
+const userBubbles = (page: Page) => widgetLog(page).locator('[data-role="user"]').allInnerTexts();
 const errorFrames = (frames: SocketFrames) => frames.received.filter((frame) => frame.type === 'error');
-
-async function press(page: Page, text: string): Promise<void> {
-  await page.getByTestId('wub-input').fill(text);
-  await page.getByTestId('wub-input').press('Enter');
-}
 
 /** The user lines the server stored, read with the conversation the widget keeps in localStorage. */
 async function storedUserLines(page: Page): Promise<string[]> {
@@ -80,9 +75,9 @@ describe('messages the server refuses over the websocket', () => {
     expect(rateLimitedText).toBeTruthy();
 
     // Typed one after the other without waiting for answers.
-    await press(page, '我要解绑钱包');
-    await press(page, '没有余额');
-    await press(page, '我已经打开微信了');
+    await typeMessage(page, '我要解绑钱包');
+    await typeMessage(page, '没有余额');
+    await typeMessage(page, '我已经打开微信了');
 
     await expect.poll(() => errorFrames(frames).map((frame) => frame.code), { timeout: 10_000 }).toEqual(['rate_limited']);
     expect(frames.sent.filter((frame) => frame.type === 'message').map((frame) => frame.text)).toEqual(['我要解绑钱包', '没有余额', '我已经打开微信了']);
@@ -115,7 +110,7 @@ describe('messages the server refuses over the websocket', () => {
   it('input the server does not accept comes back to the input with its notice, and the next message goes through', async () => {
     const { page, frames, pageErrors } = await openDemoPage();
     const refusedText = 'how\u0007are you';
-    await press(page, refusedText);
+    await typeMessage(page, refusedText);
     await expect.poll(() => errorFrames(frames).map((frame) => frame.code), { timeout: 10_000 }).toEqual(['control_characters']);
     await expect.poll(() => page.getByTestId('wub-notice').innerText()).toBe(uiTexts['ui.widget.error.control_characters']);
     await expect.poll(() => page.getByTestId('wub-input').inputValue()).toBe(refusedText);
@@ -123,7 +118,7 @@ describe('messages the server refuses over the websocket', () => {
     // The greeting's buttons are offered again.
     expect(await page.getByTestId('wub-quick-replies').getByRole('button').count()).toBeGreaterThan(0);
 
-    await press(page, '我要解绑钱包');
+    await typeMessage(page, '我要解绑钱包');
     await expect.poll(() => page.getByTestId('wub-log').locator('[data-role="bot"]').last().innerText(), { timeout: 10_000 }).toContain('余额');
     expect(await page.getByTestId('wub-notice').isVisible()).toBe(false);
     expect(await userBubbles(page)).toEqual(['我要解绑钱包']);

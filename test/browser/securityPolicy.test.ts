@@ -4,7 +4,7 @@ import { type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { seedConversations } from '../support/seedConversations.js';
 import { startTestServer, type TestServer } from '../support/testServer.js';
-import { launchChromium } from '../support/browser.js';
+import { clickQuickReply, lastBotText, launchChromium, typeMessage, widgetLog } from '../support/browser.js';
 
 /**
  * The server sends a strict Content-Security-Policy (no inline script or style, connections to
@@ -72,17 +72,7 @@ function recordSocketFrames(page: Page): { urls: string[]; sent: Record<string, 
   return frames;
 }
 
-const log = (page: Page) => page.getByTestId('wub-log');
-const lastBotText = (page: Page) => log(page).locator('[data-role="bot"]').last();
 
-async function clickQuickReply(page: Page, title: string): Promise<void> {
-  await page.getByTestId('wub-quick-replies').getByRole('button', { name: title, exact: true }).click();
-}
-
-async function type(page: Page, text: string): Promise<void> {
-  await page.getByTestId('wub-input').fill(text);
-  await page.getByTestId('wub-input').press('Enter');
-}
 
 describe('the strict Content-Security-Policy', () => {
   it('is what the server sends with the demo page and the dashboard', async () => {
@@ -123,7 +113,7 @@ describe('the strict Content-Security-Policy', () => {
 
     await page.goto(server.baseUrl + '/');
     await page.getByTestId('wub-panel').waitFor({ state: 'visible' });
-    await expect.poll(() => log(page).innerText()).toContain('微信钱包解绑助手');
+    await expect.poll(() => widgetLog(page).innerText()).toContain('微信钱包解绑助手');
     // The stylesheet applied (a refused widget.css would leave the panel unstyled and in the flow).
     expect(await page.getByTestId('wub-panel').evaluate((panel) => getComputedStyle(panel).position)).toBe('fixed');
     // The socket is open and bound to the conversation before the first message.
@@ -134,12 +124,12 @@ describe('the strict Content-Security-Policy', () => {
     await expect.poll(() => lastBotText(page).innerText()).toContain('余额');
     await clickQuickReply(page, '没有余额');
     await expect.poll(() => page.getByTestId('wub-progress').innerText()).toContain('第 1 / 7 步');
-    await type(page, '好了');
+    await typeMessage(page, '好了');
     await expect.poll(() => page.getByTestId('wub-progress').innerText()).toContain('第 2 / 7 步');
     // The sketch and the progress bar (width set from script) are drawn.
     expect(await page.getByTestId('wub-sketch').locator('svg').count()).toBe(1);
     expect(await page.locator('.wub-progress-fill').evaluate((fill) => fill.getBoundingClientRect().width)).toBeGreaterThan(0);
-    await type(page, '解绑后购物记录还在吗');
+    await typeMessage(page, '解绑后购物记录还在吗');
     await page.getByTestId('wub-rating').waitFor({ state: 'visible', timeout: 10_000 });
     await page.getByTestId('wub-rate-helpful').click();
     await expect.poll(() => page.getByTestId('wub-rating').innerText()).toContain('谢谢你的反馈！');

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from '../support/testServer.js';
-import { launchChromium } from '../support/browser.js';
+import { clickQuickReply, lastBotText, launchChromium, typeMessage, widgetLog } from '../support/browser.js';
 
 /** Debian's Chromium; test tools may not download browsers here. */
 export const screenshotDir = path.resolve('test-results');
@@ -37,17 +37,7 @@ async function openPhonePage(): Promise<{ page: Page; dialogs: string[] }> {
   return { page, dialogs };
 }
 
-const log = (page: Page) => page.getByTestId('wub-log');
-const lastBotText = (page: Page) => log(page).locator('[data-role="bot"]').last();
 
-async function clickQuickReply(page: Page, title: string): Promise<void> {
-  await page.getByTestId('wub-quick-replies').getByRole('button', { name: title, exact: true }).click();
-}
-
-async function type(page: Page, text: string): Promise<void> {
-  await page.getByTestId('wub-input').fill(text);
-  await page.getByTestId('wub-input').press('Enter');
-}
 
 async function expectProgress(page: Page, step: number): Promise<void> {
   await expect.poll(() => page.getByTestId('wub-progress').innerText(), { timeout: 10_000 }).toContain(`第 ${step} / 7 步`);
@@ -56,7 +46,7 @@ async function expectProgress(page: Page, step: number): Promise<void> {
 describe('the chat widget in a real browser (375 px phone)', () => {
   it('walks the whole unbinding by clicking and typing, survives a reload and a server restart, and renders text as text', async () => {
     const { page, dialogs } = await openPhonePage();
-    await expect.poll(() => log(page).innerText()).toContain('微信钱包解绑助手');
+    await expect.poll(() => widgetLog(page).innerText()).toContain('微信钱包解绑助手');
 
     await clickQuickReply(page, '我要解绑钱包');
     await expect.poll(() => lastBotText(page).innerText()).toContain('余额');
@@ -64,18 +54,18 @@ describe('the chat widget in a real browser (375 px phone)', () => {
     await expectProgress(page, 1);
     expect(await page.getByTestId('wub-progress').locator('svg').count()).toBe(1);
     // The user's bubble shows the button's title, not its payload.
-    expect(await log(page).innerText()).not.toContain('/deny');
+    expect(await widgetLog(page).innerText()).not.toContain('/deny');
 
-    await type(page, '好了');
+    await typeMessage(page, '好了');
     await expectProgress(page, 2);
-    await type(page, '找不到');
+    await typeMessage(page, '找不到');
     await expect.poll(() => lastBotText(page).innerText()).toContain('最右边');
 
     // Reload in the middle of the flow: the history and the step come back from the server.
     await page.reload();
     await page.getByTestId('wub-panel').waitFor({ state: 'visible' });
     await expectProgress(page, 2);
-    await expect.poll(() => log(page).innerText()).toContain('第 1 步');
+    await expect.poll(() => widgetLog(page).innerText()).toContain('第 1 步');
     await clickQuickReply(page, '好了，下一步');
     await expectProgress(page, 3);
     await page.screenshot({ path: path.join(screenshotDir, 'widget-phone-step3.png') });
@@ -84,12 +74,12 @@ describe('the chat widget in a real browser (375 px phone)', () => {
     const { databaseFile, port } = server;
     await server.stop();
     server = await startTestServer({ databaseFile, port });
-    await type(page, '好了');
+    await typeMessage(page, '好了');
     await expectProgress(page, 4);
 
     // A question in the middle is answered, then the same step again.
-    await type(page, '解绑后购物记录还在吗');
-    await expect.poll(() => log(page).innerText()).toContain('支付记录、消费历史和账单');
+    await typeMessage(page, '解绑后购物记录还在吗');
+    await expect.poll(() => widgetLog(page).innerText()).toContain('支付记录、消费历史和账单');
     await expectProgress(page, 4);
 
     for (const step of [5, 6, 7]) {
@@ -100,14 +90,14 @@ describe('the chat widget in a real browser (375 px phone)', () => {
     await expect.poll(() => lastBotText(page).innerText()).toContain('验证通过了吗');
     await clickQuickReply(page, '通过了');
     await clickQuickReply(page, '已经解绑了');
-    await expect.poll(() => log(page).innerText()).toContain('解绑完成');
+    await expect.poll(() => widgetLog(page).innerText()).toContain('解绑完成');
     await expect.poll(() => page.getByTestId('wub-progress').isVisible()).toBe(false);
 
     // Untrusted text is shown literally, never parsed as HTML.
     const attack = '<img src=x onerror=alert(1)>';
-    await type(page, attack);
-    await expect.poll(() => log(page).locator('[data-role="user"]').last().innerText()).toBe(attack);
-    expect(await log(page).locator('img').count()).toBe(0);
+    await typeMessage(page, attack);
+    await expect.poll(() => widgetLog(page).locator('[data-role="user"]').last().innerText()).toBe(attack);
+    expect(await widgetLog(page).locator('img').count()).toBe(0);
     expect(dialogs).toEqual([]);
 
     await page.screenshot({ path: path.join(screenshotDir, 'widget-phone.png') });
@@ -116,12 +106,12 @@ describe('the chat widget in a real browser (375 px phone)', () => {
 
   it('is usable from the keyboard and announces new messages to screen readers', async () => {
     const { page } = await openPhonePage();
-    expect(await log(page).getAttribute('aria-live')).toBe('polite');
-    expect(await log(page).getAttribute('role')).toBe('log');
+    expect(await widgetLog(page).getAttribute('aria-live')).toBe('polite');
+    expect(await widgetLog(page).getAttribute('role')).toBe('log');
     await expect.poll(() => page.evaluate(() => document.activeElement?.getAttribute('data-testid'))).toBe('wub-input');
     await page.keyboard.type('你好');
     await page.keyboard.press('Enter');
-    await expect.poll(() => log(page).locator('[data-role="bot"]').count()).toBeGreaterThan(1);
+    await expect.poll(() => widgetLog(page).locator('[data-role="bot"]').count()).toBeGreaterThan(1);
     await page.keyboard.press('Escape');
     await expect.poll(() => page.getByTestId('wub-panel').isVisible()).toBe(false);
     await expect.poll(() => page.evaluate(() => document.activeElement?.getAttribute('data-testid'))).toBe('wub-bubble');
@@ -134,10 +124,10 @@ describe('the chat widget in a real browser (375 px phone)', () => {
 
   it('asks whether an answer helped, and stores the one-tap rating', async () => {
     const { page } = await openPhonePage();
-    await expect.poll(() => log(page).innerText()).toContain('微信钱包解绑助手');
+    await expect.poll(() => widgetLog(page).innerText()).toContain('微信钱包解绑助手');
     expect(await page.getByTestId('wub-rating').count()).toBe(0);
 
-    await type(page, '解绑后记录还在吗');
+    await typeMessage(page, '解绑后记录还在吗');
     await page.getByTestId('wub-rating').waitFor({ state: 'visible', timeout: 10_000 });
     expect(await page.getByTestId('wub-rating').innerText()).toContain('这个回答有帮助吗？');
     await page.getByTestId('wub-rate-helpful').click();

@@ -1,4 +1,4 @@
-import { chromium, type Browser } from 'playwright-core';
+import { chromium, type Browser, type Page } from 'playwright-core';
 
 /**
  * Debian's chromium (apt-get install chromium), headless: nothing is downloaded at test time.
@@ -10,4 +10,19 @@ export function launchChromium(): Promise<Browser> {
     headless: true,
     args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-quic'],
   });
+}
+
+/** The widget's message list, and its newest bot message. */
+export const widgetLog = (page: Page) => page.getByTestId('wub-log');
+export const lastBotText = (page: Page) => widgetLog(page).locator('[data-role="bot"]').last();
+
+/** Taps the quick reply with exactly this title. */
+export async function clickQuickReply(page: Page, title: string): Promise<void> {
+  await page.getByTestId('wub-quick-replies').getByRole('button', { name: title, exact: true }).click();
+}
+
+/** Types a message into the widget and sends it with Enter, as a user would. */
+export async function typeMessage(page: Page, text: string): Promise<void> {
+  await page.getByTestId('wub-input').fill(text);
+  await page.getByTestId('wub-input').press('Enter');
 }
