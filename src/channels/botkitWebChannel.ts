@@ -9,7 +9,7 @@ import { z } from 'zod';
 import type { Logger } from 'pino';
 import { DialogueInputError, type DialogueEngine } from '../dialogue/dialogueEngine.js';
 import { RateLimitedError, spendOrThrow, type RateLimiter } from '../server/rateLimiter.js';
-import { isStorageFailure } from '../server/httpErrors.js';
+import { isStorageFailure, storageUnavailable } from '../server/httpErrors.js';
 import { turnLogLine } from '../server/logging.js';
 import { checkAccess, type IdentityStore } from '../storage/identityStore.js';
 
@@ -246,8 +246,8 @@ export function createBotkitWebChannel({ server, engine, identities, allowedOrig
       const isInput = error instanceof DialogueInputError;
       const storage = !isInput && isStorageFailure(error);
       if (!isInput) turnLog.error({ err: error, conversationId, channel: 'websocket' }, storage ? 'storage failure' : 'turn failed');
-      const code = isInput ? error.code : storage ? 'storage_unavailable' : 'turn_failed';
-      const text = isInput ? error.message : storage ? 'your message could not be saved just now; please send it again in a moment' : 'this message could not be processed; please try again';
+      const code = isInput ? error.code : storage ? storageUnavailable.code : 'turn_failed';
+      const text = isInput ? error.message : storage ? storageUnavailable.message : 'this message could not be processed; please try again';
       await bot.reply(message, { type: 'error', channelData: { code, message: text, requestId } });
       return;
     }

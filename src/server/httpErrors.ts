@@ -25,6 +25,12 @@ interface BodyParserError extends Error {
   limit?: number;
 }
 
+/** What a client is told when the database refused its turn, on REST and the websocket alike. */
+export const storageUnavailable = {
+  code: 'storage_unavailable',
+  message: 'your message could not be saved just now; please send it again in a moment',
+} as const;
+
 /**
  * SQLite refusing to write (disk full, read-only, I/O error, locked too long, damaged file): the
  * database's fault, not the client's, and usually passing. `cause` is followed for wrapped errors.
@@ -50,7 +56,7 @@ export function errorHandler(fallbackLog: Logger): ErrorRequestHandler {
       // Only this request fails; the user may resend, and nothing of the turn was half-saved (one transaction).
       log.error({ err: error }, 'storage failure');
       res.set('Retry-After', '5');
-      return sendError(res, 503, 'storage_unavailable', 'your message could not be saved just now; please send it again in a moment');
+      return sendError(res, 503, storageUnavailable.code, storageUnavailable.message);
     }
     const parserError = error as BodyParserError;
     if (parserError.type === 'entity.parse.failed') return sendError(res, 400, 'invalid_json', 'the request body is not valid JSON');
