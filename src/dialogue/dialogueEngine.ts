@@ -304,13 +304,16 @@ export class DialogueEngine {
         if (!isKnownState(value)) throw new Error(`state ${JSON.stringify(value)} is not in the current flows`);
         const actor = start(createActor(conversationMachine, { snapshot: stored.snapshot as Snapshot<unknown> }));
         const snapshot = actor.getSnapshot();
-        if (snapshot.status !== 'active') {
+        try {
+          if (snapshot.status !== 'active') throw new Error(`restored conversation is ${snapshot.status}`);
+          // Touch every child (describing the state walks them), then check each flow and its
+          // context, so a snapshot that no longer fits fails here, not mid-turn.
+          describeState(snapshot);
+          checkSnapshotFits(snapshot);
+        } catch (error) {
           actor.stop();
-          throw new Error(`restored conversation is ${snapshot.status}`);
+          throw error;
         }
-        // Touch every child so a child snapshot that no longer fits fails here, not mid-turn.
-        describeState(snapshot);
-        checkSnapshotFits(snapshot);
         return { actor, restarted: false };
       } catch (error) {
         this.logger.warn('stored conversation could not be restored; starting over', {
