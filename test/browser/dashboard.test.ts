@@ -1,9 +1,8 @@
-import path from 'node:path';
 import { type Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { seedConversations } from '../support/seedConversations.js';
 import { startTestServer, type TestServer } from '../support/testServer.js';
-import { launchChromium } from '../support/browser.js';
+import { launchChromium, screenshotPath } from '../support/browser.js';
 
 const adminToken = 'dashboard-test-token-42';
 let server: TestServer;
@@ -34,7 +33,7 @@ describe('the support dashboard in a real browser', () => {
     await expect.poll(() => page.getByTestId('admin-unanswered').innerText()).toContain('asdfghjkl');
     expect(await page.getByTestId('admin-funnel').locator('canvas').count()).toBe(1);
     await expect.poll(() => page.getByTestId('admin-ticket').count()).toBe(1);
-    await page.screenshot({ path: path.resolve('test-results/dashboard.png'), fullPage: true });
+    await page.screenshot({ path: screenshotPath('dashboard.png'), fullPage: true });
 
     await page.getByTestId('admin-close').click();
     await expect.poll(() => page.getByTestId('admin-ticket').getAttribute('data-status')).toBe('closed');

@@ -1,18 +1,15 @@
-import { mkdirSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import path from 'node:path';
 import { type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from '../support/testServer.js';
-import { clickQuickReply, lastBotText, launchChromium, typeMessage, widgetLog } from '../support/browser.js';
+import { clickQuickReply, lastBotText, launchChromium, screenshotPath, typeMessage, widgetLog } from '../support/browser.js';
 
 /**
  * The widget on a shop's page: the page comes from one origin, widget.js and the bot's API from
  * another. ALLOWED_ORIGINS decides whether that page may talk to the bot.
  */
 
-const screenshotDir = path.resolve('test-results');
 let browser: Browser;
 let hostPages: Server;
 let hostOrigin: string;
@@ -47,7 +44,6 @@ beforeAll(async () => {
   await new Promise<void>((resolve) => hostPages.listen(0, '127.0.0.1', resolve));
   hostOrigin = `http://127.0.0.1:${(hostPages.address() as AddressInfo).port}`;
   browser = await launchChromium();
-  mkdirSync(screenshotDir, { recursive: true });
 }, 60_000);
 
 afterAll(async () => {
@@ -117,7 +113,7 @@ describe('the widget embedded on a page of another origin', () => {
       await expect.poll(() => page.getByTestId('wub-progress').innerText()).toContain('第 1 / 7 步');
       const socketReplies = sockets[0]!.received.filter((frame) => frame.type === 'message').map((frame) => frame.text);
       expect(socketReplies.some((text) => String(text).includes('余额'))).toBe(true);
-      await page.screenshot({ path: path.join(screenshotDir, 'embedding-allowed.png') });
+      await page.screenshot({ path: screenshotPath('embedding-allowed.png') });
 
       // GET /api/conversations/:id with the bearer token (preflighted) brings the history back.
       await page.reload();
@@ -171,7 +167,7 @@ describe('the widget embedded on a page of another origin', () => {
       expect(consoleWarnings.filter((line) => line.includes('ALLOWED_ORIGINS') && line.includes(hostOrigin))).toHaveLength(1);
       expect(await page.getByTestId('wub-typing').isVisible()).toBe(false);
       expect(await widgetLog(page).locator('[data-role="bot"]').count()).toBe(0);
-      await page.screenshot({ path: path.join(screenshotDir, 'embedding-refused.png') });
+      await page.screenshot({ path: screenshotPath('embedding-refused.png') });
 
       // The browser refused the answers: the preflight of POST /api/conversations, and /api/ui.
       expect(failedRequests.some((line) => line.startsWith(`POST ${bot.baseUrl}/api/conversations:`))).toBe(true);

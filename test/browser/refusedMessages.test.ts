@@ -1,9 +1,7 @@
-import { mkdirSync } from 'node:fs';
-import path from 'node:path';
 import { type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from '../support/testServer.js';
-import { launchChromium, typeMessage, widgetLog } from '../support/browser.js';
+import { launchChromium, screenshotPath, typeMessage, widgetLog } from '../support/browser.js';
 
 /**
  * A message the server refuses over the websocket (too fast, or input it does not accept) is not
@@ -11,7 +9,6 @@ import { launchChromium, typeMessage, widgetLog } from '../support/browser.js';
  * error code says why — as the widget already does for refused REST requests.
  */
 
-const screenshotDir = path.resolve('test-results');
 let server: TestServer;
 let browser: Browser;
 let uiTexts: Record<string, string>;
@@ -23,7 +20,6 @@ beforeAll(async () => {
   });
   uiTexts = ((await (await fetch(`${server.baseUrl}/api/ui`)).json()) as { texts: Record<string, string> }).texts;
   browser = await launchChromium();
-  mkdirSync(screenshotDir, { recursive: true });
 }, 60_000);
 
 afterAll(async () => {
@@ -88,7 +84,7 @@ describe('messages the server refuses over the websocket', () => {
     await expect.poll(() => page.getByTestId('wub-progress').innerText(), { timeout: 10_000 }).toContain('第 1 / 7 步');
     expect(await userBubbles(page)).toEqual(['我要解绑钱包', '没有余额']);
     expect(await page.getByTestId('wub-typing').isVisible()).toBe(false);
-    await page.screenshot({ path: path.join(screenshotDir, 'refused-rate-limited.png') });
+    await page.screenshot({ path: screenshotPath('refused-rate-limited.png') });
 
     // A refused tap on a quick reply leaves no bubble and offers the buttons again.
     const nextStep = page.getByTestId('wub-quick-replies').getByRole('button', { name: '好了，下一步', exact: true });

@@ -1,10 +1,8 @@
-import { mkdirSync } from 'node:fs';
-import path from 'node:path';
 import { type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { seedConversations } from '../support/seedConversations.js';
 import { startTestServer, type TestServer } from '../support/testServer.js';
-import { clickQuickReply, lastBotText, launchChromium, typeMessage, widgetLog } from '../support/browser.js';
+import { clickQuickReply, lastBotText, launchChromium, screenshotPath, typeMessage, widgetLog } from '../support/browser.js';
 
 /**
  * The server sends a strict Content-Security-Policy (no inline script or style, connections to
@@ -13,7 +11,6 @@ import { clickQuickReply, lastBotText, launchChromium, typeMessage, widgetLog } 
  */
 
 const adminToken = 'security-policy-test-token';
-const screenshotDir = path.resolve('test-results');
 let server: TestServer;
 let browser: Browser;
 
@@ -21,7 +18,6 @@ beforeAll(async () => {
   server = await startTestServer({ adminToken });
   await seedConversations(server.baseUrl);
   browser = await launchChromium();
-  mkdirSync(screenshotDir, { recursive: true });
 }, 60_000);
 
 afterAll(async () => {
@@ -133,7 +129,7 @@ describe('the strict Content-Security-Policy', () => {
     await page.getByTestId('wub-rating').waitFor({ state: 'visible', timeout: 10_000 });
     await page.getByTestId('wub-rate-helpful').click();
     await expect.poll(() => page.getByTestId('wub-rating').innerText()).toContain('谢谢你的反馈！');
-    await page.screenshot({ path: path.join(screenshotDir, 'security-policy-widget.png') });
+    await page.screenshot({ path: screenshotPath('security-policy-widget.png') });
 
     // Each of the four turns went over the socket and was answered there, none over REST.
     const sentMessages = frames.sent.filter((frame) => frame.type === 'message');
@@ -169,7 +165,7 @@ describe('the strict Content-Security-Policy', () => {
     await page.getByTestId('admin-tickets-all').click();
     await page.getByTestId('admin-close').click();
     await expect.poll(() => page.getByTestId('admin-ticket').getAttribute('data-status')).toBe('closed');
-    await page.screenshot({ path: path.join(screenshotDir, 'security-policy-dashboard.png'), fullPage: true });
+    await page.screenshot({ path: screenshotPath('security-policy-dashboard.png'), fullPage: true });
 
     expect(problems).toEqual([]);
     await context.close();

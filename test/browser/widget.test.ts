@@ -1,12 +1,9 @@
-import { mkdirSync } from 'node:fs';
-import path from 'node:path';
 import { type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from '../support/testServer.js';
-import { clickQuickReply, lastBotText, launchChromium, typeMessage, widgetLog } from '../support/browser.js';
+import { clickQuickReply, lastBotText, launchChromium, screenshotPath, typeMessage, widgetLog } from '../support/browser.js';
 
 /** Debian's Chromium; test tools may not download browsers here. */
-export const screenshotDir = path.resolve('test-results');
 
 let server: TestServer;
 let browser: Browser;
@@ -14,7 +11,6 @@ let browser: Browser;
 beforeAll(async () => {
   server = await startTestServer();
   browser = await launchChromium();
-  mkdirSync(screenshotDir, { recursive: true });
 }, 60_000);
 
 afterAll(async () => {
@@ -68,7 +64,7 @@ describe('the chat widget in a real browser (375 px phone)', () => {
     await expect.poll(() => widgetLog(page).innerText()).toContain('第 1 步');
     await clickQuickReply(page, '好了，下一步');
     await expectProgress(page, 3);
-    await page.screenshot({ path: path.join(screenshotDir, 'widget-phone-step3.png') });
+    await page.screenshot({ path: screenshotPath('widget-phone-step3.png') });
 
     // The server restarts on the same port and database: the widget reconnects and the flow continues.
     const { databaseFile, port } = server;
@@ -100,7 +96,7 @@ describe('the chat widget in a real browser (375 px phone)', () => {
     expect(await widgetLog(page).locator('img').count()).toBe(0);
     expect(dialogs).toEqual([]);
 
-    await page.screenshot({ path: path.join(screenshotDir, 'widget-phone.png') });
+    await page.screenshot({ path: screenshotPath('widget-phone.png') });
     await page.context().close();
   }, 120_000);
 

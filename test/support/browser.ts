@@ -1,3 +1,5 @@
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 
 /**
@@ -25,4 +27,11 @@ export async function clickQuickReply(page: Page, title: string): Promise<void> 
 export async function typeMessage(page: Page, text: string): Promise<void> {
   await page.getByTestId('wub-input').fill(text);
   await page.getByTestId('wub-input').press('Enter');
+}
+
+/** Where a test's screenshot goes (test-results/, made on first use), to be looked at after a run. */
+export function screenshotPath(name: string): string {
+  const dir = path.resolve('test-results');
+  mkdirSync(dir, { recursive: true });
+  return path.join(dir, name);
 }
