@@ -257,6 +257,8 @@ export function createBotkitWebChannel({ server, engine, identities, allowedOrig
       await bot.reply(message, {
         text: reply.text,
         channelData: {
+          // The response id (`unbind.step2`), as REST returns it: a client or QA tool can tell which answer this is.
+          id: reply.id,
           quick_replies: reply.quickReplies ?? [],
           progress: result.progress ?? null,
           state: result.state,

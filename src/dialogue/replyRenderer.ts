@@ -8,6 +8,8 @@ export interface QuickReplyOut {
 }
 
 export interface Reply {
+  /** The response id this reply renders (`unbind.step2`), so QA and clients can tell which answer was given. */
+  id: string;
   text: string;
   quickReplies?: QuickReplyOut[];
 }
@@ -36,6 +38,6 @@ export class ReplyRenderer {
       ...(say.choices ?? []).map((intent) => ({ title: this.render({ key: `label.${intent}` }, 'simplified').text, payload: `/${intent}` })),
       ...(response.quickReplies ?? []),
     ].map(({ title, payload }) => ({ title: convert(title), payload }));
-    return quickReplies.length ? { text: convert(text), quickReplies } : { text: convert(text) };
+    return quickReplies.length ? { id: say.key, text: convert(text), quickReplies } : { id: say.key, text: convert(text) };
   }
 }

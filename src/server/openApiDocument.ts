@@ -26,8 +26,12 @@ export const openApiDocument = {
       QuickReply: { type: 'object', required: ['title', 'payload'], properties: { title: { type: 'string' }, payload: { type: 'string', description: 'Send as text to choose it, e.g. /affirm' } } },
       Reply: {
         type: 'object',
-        required: ['text'],
-        properties: { text: { type: 'string' }, quickReplies: { type: 'array', items: { $ref: '#/components/schemas/QuickReply' } } },
+        required: ['id', 'text'],
+        properties: {
+          id: { type: 'string', description: 'The response this reply renders, from intents/responses/ (e.g. unbind.step2); stable when the wording changes', example: 'unbind.step2' },
+          text: { type: 'string' },
+          quickReplies: { type: 'array', items: { $ref: '#/components/schemas/QuickReply' } },
+        },
       },
       Intent: { type: 'object', required: ['name', 'confidence'], properties: { name: { type: 'string' }, confidence: { type: 'number', minimum: 0, maximum: 1 } } },
       Progress: { type: ['object', 'null'], properties: { step: { type: 'integer' }, total: { type: 'integer' } } },

@@ -65,7 +65,7 @@ function currentState(conversation: TrackedConversation): string {
 }
 
 /** A user who always taps the first button of the latest reply that has buttons: round and round the unbinding. */
-function firstButton(replies: readonly Reply[]): QuickReply {
+function firstButton(replies: readonly Pick<Reply, 'quickReplies'>[]): QuickReply {
   const button = [...replies].reverse().find((reply) => reply.quickReplies?.length)?.quickReplies?.[0];
   if (!button) throw new Error(`no quick reply to tap in ${JSON.stringify(replies)}`);
   return button;

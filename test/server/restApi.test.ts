@@ -21,7 +21,9 @@ describe('REST API', () => {
     const conversation = await createConversation(server.baseUrl);
     const response = await sendMessage(server.baseUrl, conversation, { text: '我要解绑钱包' });
     expect(response.status).toBe(200);
-    const body = (await response.json()) as { replies: { text: string; quickReplies?: { title: string; payload: string }[] }[]; intent: { name: string; confidence: number }; state: string };
+    const body = (await response.json()) as { replies: { id: string; text: string; quickReplies?: { title: string; payload: string }[] }[]; intent: { name: string; confidence: number }; state: string };
+    // Each reply names the response it renders, so a client can tell answers apart whatever their wording.
+    expect(body.replies.map((reply) => reply.id)).toEqual(['unbind.intro', 'unbind.askBalance']);
     expect(body.intent.name).toBe('unbind_wallet');
     expect(body.intent.confidence).toBeGreaterThan(0.5);
     expect(body.state).toBe('unbinding.checkingBalance');

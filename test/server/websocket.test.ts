@@ -7,6 +7,7 @@ const server = serveDuringTests();
 interface Frame {
   type: string;
   text?: string;
+  id?: string;
   code?: string;
   quick_replies?: { title: string; payload: string }[];
   progress?: { step: number; total: number } | null;
@@ -51,6 +52,7 @@ describe('Botkit websocket channel', () => {
     const [typing, intro, question] = await client.next(3);
     expect(typing!.type).toBe('typing');
     expect(intro!.text).toContain('7 步');
+    expect([intro!.id, question!.id]).toEqual(['unbind.intro', 'unbind.askBalance']);
     expect(question!.quick_replies!.map((reply) => reply.payload)).toEqual(['/affirm', '/deny']);
     client.ws.send(JSON.stringify({ type: 'message', text: '/deny', displayText: '没有余额' }));
     const [, step1] = await client.next(2);
