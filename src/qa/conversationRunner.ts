@@ -1,7 +1,8 @@
 import { transitionsTaken } from '../dialogue/flowMap.js';
 import type { Reply } from '../dialogue/replyRenderer.js';
 import type { BotClient, BotTurn } from './botClients.js';
-import type { Expectation, ScriptedConversation, ScriptStep } from './conversationScript.js';
+import { botiumWildcardMatch, normalizeBotiumText } from './botiumScript.js';
+import type { BotReplyCheck, Expectation, ScriptedConversation, ScriptStep } from './conversationScript.js';
 
 export interface Mismatch {
   /** Which expectation, e.g. "state" or "textContains". */
@@ -38,8 +39,11 @@ export interface ConversationResult {
 
 const asList = (value: string | string[] | undefined) => (value === undefined ? [] : Array.isArray(value) ? value : [value]);
 
+/** What the expectations read of a turn (a greeting has no more than this). */
+export type CheckedTurn = Pick<BotTurn, 'replies' | 'intent' | 'state' | 'progress' | 'handoff'>;
+
 /** Every expectation of a step checked against one turn; empty when all hold. */
-export function checkTurn(expect: Expectation, turn: BotTurn): Mismatch[] {
+export function checkTurn(expect: Expectation, turn: CheckedTurn): Mismatch[] {
   const mismatches: Mismatch[] = [];
   const text = turn.replies.map((reply) => reply.text).join('\n');
   const buttons = turn.replies.at(-1)?.quickReplies?.map((reply) => reply.title) ?? [];
@@ -52,7 +56,6 @@ export function checkTurn(expect: Expectation, turn: BotTurn): Mismatch[] {
   if (expect.stateStartsWith !== undefined && !turn.state.startsWith(expect.stateStartsWith)) fail('stateStartsWith', `${expect.stateStartsWith}…`, turn.state);
   const anyOf = asList(expect.textContains);
   if (anyOf.length && !anyOf.some((part) => text.includes(part))) fail('textContains', anyOf.length > 1 ? `any of: ${anyOf.join(' | ')}` : anyOf[0]!, text);
-  for (const part of expect.allTextContains ?? []) if (!text.includes(part)) fail('textContains', part, text);
   const forbidden = asList(expect.textNotContains).filter((part) => text.includes(part));
   if (forbidden.length) fail('textNotContains', `none of: ${asList(expect.textNotContains).join(' | ')}`, `contains ${forbidden.join(', ')}: ${text}`);
   if (expect.regex !== undefined && !new RegExp(expect.regex, 'u').test(text)) fail('regex', `/${expect.regex}/`, text);
@@ -63,6 +66,56 @@ export function checkTurn(expect: Expectation, turn: BotTurn): Mismatch[] {
     const actual = turn.progress?.step ?? null;
     if (actual !== expect.progress) fail('progress', expect.progress === null ? 'no step shown' : `step ${expect.progress}`, actual === null ? 'no step shown' : `step ${actual}`);
   }
+  const ids = turn.replies.map((reply) => reply.id);
+  const said = ids.length ? ids.join(', ') : '(no replies)';
+  const says = asList(expect.says);
+  if (says.length && !inOrder(says, ids)) {
+    const allThere = says.every((id) => ids.includes(id));
+    fail('says', says.length > 1 ? `${says.join(', ')} (in this order)` : says[0]!, allThere ? `${said} (not in this order)` : said);
+  }
+  const saidAnyway = asList(expect.saysNot).filter((id) => ids.includes(id));
+  if (saidAnyway.length) fail('saysNot', `none of: ${asList(expect.saysNot).join(', ')}`, `said ${saidAnyway.join(', ')}: ${said}`);
+  if (expect.botReplies) mismatches.push(...checkBotReplies(expect.botReplies, turn));
+  return mismatches;
+}
+
+/** Whether `wanted` appears in `ids` in this order, other ids allowed between them. */
+function inOrder(wanted: readonly string[], ids: readonly string[]): boolean {
+  let next = 0;
+  for (const id of ids) if (id === wanted[next]) next++;
+  return next === wanted.length;
+}
+
+/**
+ * Botium `#bot` blocks: each reads the turn's next reply, as botium-core reads the next message the
+ * bot sent. Replies no block reads are not an error (botium-core's default too).
+ */
+function checkBotReplies(checks: readonly BotReplyCheck[], turn: CheckedTurn): Mismatch[] {
+  const mismatches: Mismatch[] = [];
+  checks.forEach((check, index) => {
+    const reply = turn.replies[index];
+    const fail = (expected: string, actual: string) => mismatches.push({ check: `#bot (${check.source})`, expected, actual });
+    if (!reply) return fail(check.text.length ? `a reply matching "${check.text.join('" or "')}"` : 'a reply', `no reply ${index + 1} (the bot sent ${turn.replies.length})`);
+    const text = normalizeBotiumText(reply.text);
+    if (check.text.length) {
+      const matched = check.text.some((expected) => botiumWildcardMatch(text, expected));
+      if (matched === check.textNot) fail(`${check.textNot ? 'not ' : ''}"${check.text.join('" or "')}"`, text);
+    }
+    if (check.buttons) {
+      const buttons = reply.quickReplies ?? [];
+      const found = (expected: string) => buttons.some((button) => botiumWildcardMatch(normalizeBotiumText(button.title), expected) || botiumWildcardMatch(button.payload, expected));
+      const offered = buttons.length ? buttons.map((button) => button.title).join(', ') : '(no buttons)';
+      if (check.buttons.not) {
+        const present = check.buttons.expected.filter(found);
+        if (present.length) fail(`no buttons ${check.buttons.expected.join(', ')}`, offered);
+      } else if (check.buttons.expected.length ? !check.buttons.expected.every(found) : buttons.length === 0) {
+        fail(check.buttons.expected.length ? `buttons ${check.buttons.expected.join(', ')}` : 'some buttons', offered);
+      }
+    }
+    if (check.intent && (turn.intent.name === check.intent.expected) === check.intent.not) {
+      fail(`${check.intent.not ? 'not ' : ''}intent ${check.intent.expected}`, turn.intent.name);
+    }
+  });
   return mismatches;
 }
 
@@ -88,10 +141,18 @@ export async function runConversation(client: BotClient, conversation: ScriptedC
     let state = 'idle';
     for (const line of session.greeting) transcript.push({ role: 'bot', text: line.text });
     for (const [stepIndex, step] of conversation.steps.entries()) {
+      if (step.kind === 'greeting') {
+        const greeting: CheckedTurn = { replies: session.greeting, intent: { name: 'greet', confidence: 1 }, state: 'idle', progress: null, handoff: null };
+        const mismatches = checkTurn(step.expect, greeting);
+        if (mismatches.length) return result({ passed: false, failure: { stepIndex, step, mismatches, botSaid: session.greeting.map((reply) => reply.text) } });
+        continue;
+      }
       let text = step.text;
       let displayText: string | undefined;
       if (step.kind === 'click') {
-        const button = [...previousReplies].reverse().flatMap((reply) => reply.quickReplies ?? []).find((reply) => reply.title === step.text);
+        // By title; a Botium `BUTTON` line may name the payload instead.
+        const offeredButtons = [...previousReplies].reverse().flatMap((reply) => reply.quickReplies ?? []);
+        const button = offeredButtons.find((reply) => reply.title === step.text) ?? offeredButtons.find((reply) => reply.payload === step.text);
         if (!button) {
           const offered = previousReplies.flatMap((reply) => reply.quickReplies ?? []).map((reply) => reply.title);
           return result({

@@ -2,6 +2,7 @@ import { readFileSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { LineCounter, parseDocument } from 'yaml';
 import { z } from 'zod';
+import { BotiumLoader } from './botiumLoader.js';
 
 /** What a QA engineer expects of the bot's turn after one user step. */
 const expectationSchema = z
@@ -16,6 +17,10 @@ const expectationSchema = z
     quickReplies: z.array(z.string()).optional(),
     handoff: z.boolean().optional(),
     progress: z.number().int().min(1).nullable().optional(),
+    /** Response ids (`unbind.step2`) that must be among the turn's replies, in this order. */
+    says: z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]).optional(),
+    /** Response ids none of which may be among the turn's replies. */
+    saysNot: z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]).optional(),
   })
   .strict();
 
@@ -31,15 +36,30 @@ const conversationSchema = z.object({ name: z.string().min(1), steps: z.array(st
 const scriptFileSchema = z.object({ conversations: z.array(conversationSchema).min(1) }).strict();
 const fragmentFileSchema = z.object({ steps: z.array(stepSchema).min(1) }).strict();
 
+/** A Botium `#bot` block: it reads the turn's next reply and checks it. */
+export interface BotReplyCheck {
+  /** Botium wildcard texts, any one of which the reply must match (an utterance's phrasings); empty: any reply. */
+  text: string[];
+  /** `!`: the reply must match none of them. */
+  textNot: boolean;
+  /** `BUTTONS a|b`: each must match one of the reply's buttons (by title or payload); `[]`: some button. */
+  buttons?: { expected: string[]; not: boolean };
+  /** `INTENT name`: the intent the message was read as. */
+  intent?: { expected: string; not: boolean };
+  /** "imported.convo.txt:5", the `#bot` line. */
+  source: string;
+}
+
 export type Expectation = z.infer<typeof expectationSchema> & {
-  /** Every one of these must appear (from Botium #bot blocks, each of which must be in the reply). */
-  allTextContains?: string[];
+  /** From Botium `#bot` blocks after this message: one per reply, in order. */
+  botReplies?: BotReplyCheck[];
 };
 type RawStep = z.infer<typeof stepSchema>;
 
 /** One step as it runs: a typed message or a click, where it was written, and what to check. */
 export interface ScriptStep {
-  kind: 'user' | 'click';
+  /** `greeting` sends nothing: its expectations are checked against the conversation's greeting (Botium's opening `#bot`). */
+  kind: 'user' | 'click' | 'greeting';
   text: string;
   expect: Expectation;
   /** "happy_paths/sms.yml:12" (or the fragment's file and line when included). */
@@ -92,7 +112,7 @@ export class ScriptLoader {
   load(targets: readonly string[]): ScriptedConversation[] {
     const files = targets.flatMap((target) => this.scriptFiles(path.resolve(target)));
     if (files.length === 0) throw new ScriptError(`no conversation files (*.yml, *.convo.txt) in ${targets.join(', ')}`);
-    const conversations = files.flatMap((file) => (file.endsWith('.convo.txt') ? [this.loadBotium(file)] : this.loadYaml(file)));
+    const conversations = files.flatMap((file) => (file.endsWith('.convo.txt') ? this.botium(targets).load(file) : this.loadYaml(file)));
     const seen = new Map<string, string>();
     for (const conversation of conversations) {
       const other = seen.get(conversation.name);
@@ -157,44 +177,12 @@ export class ScriptLoader {
     return steps;
   }
 
-  /**
-   * Botium convo files: the first line names the conversation; `#me` blocks are user messages,
-   * `#bot` blocks text the bot's reply must contain.
-   */
-  private loadBotium(file: string): ScriptedConversation {
-    const display = this.display(file);
-    const lines = readFileSync(file, 'utf8').split(/\r?\n/);
-    const name = lines[0]?.trim();
-    if (!name) throw new ScriptError(`${display}:1: the first line must name the conversation`);
-    const steps: ScriptStep[] = [];
-    let block: 'me' | 'bot' | undefined;
-    let text: string[] = [];
-    let blockLine = 0;
-    const flush = () => {
-      const content = text.join('\n').trim();
-      if (block === 'me') {
-        if (!content) throw new ScriptError(`${display}:${blockLine}: #me without a message`);
-        steps.push({ kind: 'user', text: content, expect: {}, source: `${display}:${blockLine}` });
-      } else if (block === 'bot' && content) {
-        const last = steps.at(-1);
-        if (!last) throw new ScriptError(`${display}:${blockLine}: #bot before any #me`);
-        last.expect.allTextContains = [...(last.expect.allTextContains ?? []), content];
-      }
-      text = [];
-    };
-    lines.slice(1).forEach((line, index) => {
-      const marker = /^#(me|bot)\b/i.exec(line.trim());
-      if (marker) {
-        flush();
-        block = marker[1]!.toLowerCase() as 'me' | 'bot';
-        blockLine = index + 2;
-      } else if (block) {
-        text.push(line);
-      }
-    });
-    flush();
-    if (steps.length === 0) throw new ScriptError(`${display}: no #me messages`);
-    return { name, file, steps };
+  private botiumLoader: BotiumLoader | undefined;
+
+  /** Partial convos and utterances are found under the root and under the folders being run. */
+  private botium(targets: readonly string[]): BotiumLoader {
+    this.botiumLoader ??= new BotiumLoader([this.root, ...targets.map((target) => path.resolve(target))], (file) => this.display(file));
+    return this.botiumLoader;
   }
 }
 

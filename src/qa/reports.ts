@@ -39,7 +39,7 @@ export function formatResults(results: readonly ConversationResult[], target: st
     const failure = result.failure;
     if (failure) {
       const { step } = failure;
-      lines.push(`  step ${failure.stepIndex + 1} at ${step.source}: ${step.kind === 'click' ? `click "${step.text}"` : `user: ${step.text}`}`);
+      lines.push(`  step ${failure.stepIndex + 1} at ${step.source}: ${step.kind === 'click' ? `click "${step.text}"` : step.kind === 'greeting' ? 'the greeting' : `user: ${step.text}`}`);
       for (const mismatch of failure.mismatches) {
         lines.push(`  ${mismatch.check}:`, indent(mismatch.expected, '    - expected: '), indent(mismatch.actual, '    + actual:   '));
       }
@@ -76,7 +76,7 @@ export function junitXml(results: readonly ConversationResult[]): string {
       const failure = result.failure!;
       const message = failure.mismatches.map((mismatch) => `${mismatch.check}: expected ${mismatch.expected}`).join('; ');
       const detail = [
-        `step ${failure.stepIndex + 1} at ${failure.step.source}: ${failure.step.text}`,
+        `step ${failure.stepIndex + 1} at ${failure.step.source}: ${failure.step.kind === 'greeting' ? '(the greeting)' : failure.step.text}`,
         ...failure.mismatches.map((mismatch) => `${mismatch.check}\n- expected: ${mismatch.expected}\n+ actual:   ${mismatch.actual}`),
       ].join('\n');
       return `${open}>\n      <failure message="${xml(message)}" type="${xml(failure.mismatches[0]?.check ?? 'expectation')}">${xml(detail)}</failure>\n    </testcase>`;
