@@ -179,9 +179,10 @@ export class ScriptLoader {
 
   private botiumLoader: BotiumLoader | undefined;
 
-  /** Partial convos and utterances are found under the root and under the folders being run. */
+  /** Partial convos and utterances are found under the root and under the folders being run (a file's own folder). */
   private botium(targets: readonly string[]): BotiumLoader {
-    this.botiumLoader ??= new BotiumLoader([this.root, ...targets.map((target) => path.resolve(target))], (file) => this.display(file));
+    const folders = targets.map((target) => (statSync(target).isFile() ? path.dirname(path.resolve(target)) : path.resolve(target)));
+    this.botiumLoader ??= new BotiumLoader([this.root, ...folders], (file) => this.display(file));
     return this.botiumLoader;
   }
 }

@@ -34,6 +34,7 @@ const passing = write('passing.yml', `conversations:
         expect:
           state: unbinding.openMe
           progress: 2
+          says: unbind.step2               # also checked through REST (--url): replies carry their id
           textContains: [第 2 步, 第二步]
           textNotContains: 抱歉
           regex: "最右侧的“我”"
