@@ -33,7 +33,7 @@ const require = createRequire(import.meta.url);
 const gc = (globalThis as { gc?: () => void }).gc;
 
 type Predict = (text: string) => string | Promise<string>;
-type TrainingData = Pick<Content, 'intents' | 'lexicon'>;
+type TrainingData = Pick<Content, 'intents' | 'lexicon' | 'answers'>;
 
 interface Engine {
   key: 'messageParser' | 'nlpjs' | 'naturalBayes';
@@ -236,7 +236,7 @@ async function crossValidate(engine: Engine, content: Content, budgetMs = Infini
       name: intent.name,
       examples: training.filter((example) => example.intent === intent.name).map((example) => example.text),
     }));
-    const predict = await engine.train({ intents, lexicon: content.lexicon });
+    const predict = await engine.train({ intents, lexicon: content.lexicon, answers: content.answers });
     for (const example of testFold) predictions.set(example, await predict(example.text));
     const elapsed = performance.now() - started;
     if (elapsed > budgetMs && index < folds - 1) {

@@ -4,6 +4,8 @@ import {
   type FaqTopic,
   type FlowOutcome,
   type HandoffReason,
+  type Outcome,
+  type OutcomeEvent,
   type ProgressEvent,
   type SayEvent,
   type SayParams,
@@ -23,28 +25,53 @@ export interface ConversationContext {
   handoffReason: HandoffReason | undefined;
 }
 
-type FlowDone =
-  | { type: 'xstate.done.actor.unbindWallet'; output: FlowOutcome }
-  | { type: 'xstate.done.actor.verification'; output: FlowOutcome };
+/** Both child flows are invoked as `flow`, so the conversation addresses whichever runs by that id. */
+type FlowDone = { type: 'xstate.done.actor.flow'; output: FlowOutcome };
 
-export type ConversationEvent = UserEvent | SayEvent | ProgressEvent | FlowDone;
+export type ConversationEvent = UserEvent | SayEvent | ProgressEvent | OutcomeEvent | FlowDone;
 
-/** What the bot emits for the channel layer: something to say, or a conversation handed to a human. */
-export type ConversationEmitted = SayEvent | { type: 'bot.handoff'; reason: HandoffReason; step: number };
+/** What the bot emits for the channel layer: something to say, what happened, or a conversation handed to a human. */
+export type ConversationEmitted = SayEvent | OutcomeEvent | { type: 'bot.handoff'; reason: HandoffReason; step: number };
 
-/** Control words only mean something inside a flow; these get the same answer outside one. */
-const flowControls = ['user.back', 'user.stepHelp'] as const;
+/**
+ * Questions the conversation itself asks outside a flow, by response id: what a yes to each means.
+ * A no to an offer closes it politely; a no to "还有什么可以帮你的吗？" says goodbye.
+ */
+const offersOfTheWalkthrough = ['noFlowActive', 'verify.standalonePassed', 'offer.walkthrough'];
+const offersOfAHuman = ['fallback.offerHuman', 'human.confirm', 'faq.not_covered'];
+
+/** Answers after which, outside a flow, the bot offers to walk the user through the unbinding. */
+const topicsBeforeUnbinding: readonly FaqTopic[] = faqTopics.filter((topic) => topic !== 'bind_wallet' && topic !== 'not_covered');
+
+const say = (key: string) => ({ type: 'say' as const, params: { key } });
+const answers = (questions: string[]) => ({ type: 'answers' as const, params: { questions } });
 
 /**
  * What `unbinding` and `verifying` do alike while a child flow runs: controls go to the flow, an
- * answer to the offer of a human is handled here, and digressions are answered before the flow
- * picks up where it was.
+ * answer to a question the conversation asked is handled here, a stop or a human that was not
+ * clearly asked for is confirmed first, and digressions are answered before the flow picks up
+ * where it was.
  */
 const forward = { actions: ['resetFallbacks', 'forwardToFlow'] } as const;
 const insideAFlow = {
-  'user.affirm': [{ guard: 'humanOffered', target: 'handedOff', actions: 'rememberRepeatedFallback' }, forward],
-  'user.deny': [{ guard: 'humanOffered', actions: ['resetFallbacks', 'resumeFlow'] }, forward],
-  'user.cancel': [{ guard: 'humanOffered', actions: ['resetFallbacks', 'resumeFlow'] }, forward],
+  'user.affirm': [
+    { guard: 'humanOffered', target: 'handedOff', actions: 'rememberRepeatedFallback' },
+    { guard: answers(['human.confirm']), target: 'handedOff', actions: 'rememberUserRequest' },
+    { guard: answers(['unbind.confirmCancel']), actions: ['resetFallbacks', 'cancelFlow'] },
+    forward,
+  ],
+  'user.deny': [
+    { guard: 'humanOffered', actions: ['resetFallbacks', 'resumeFlow'] },
+    { guard: answers(['human.confirm', 'unbind.confirmCancel']), actions: ['resetFallbacks', 'resumeFlow'] },
+    forward,
+  ],
+  'user.cancel': [
+    { guard: 'humanOffered', actions: ['resetFallbacks', 'resumeFlow'] },
+    // "算了吧" in the middle of a step may be a sigh: ask before throwing the progress away.
+    { guard: 'unsure', actions: ['resetFallbacks', say('unbind.confirmCancel')] },
+    forward,
+  ],
+  'user.human': [{ guard: 'unsure', actions: ['resetFallbacks', say('human.confirm')] }, forward],
   'user.back': forward,
   'user.repeat': forward,
   'user.restart': forward,
@@ -52,16 +79,18 @@ const insideAFlow = {
   'user.verificationHelp': forward,
   'user.chooseMethod': forward,
   'user.switchMethod': forward,
-  'user.human': forward,
+  'user.jumpAhead': forward,
   'user.ask': { actions: ['resetFallbacks', 'answerFaq', 'resumeFlow'] },
-  'user.greet': { actions: ['resetFallbacks', { type: 'say', params: { key: 'greet.inFlow' } }, 'resumeFlow'] },
-  'user.thanks': { actions: ['resetFallbacks', { type: 'say', params: { key: 'thanks.inFlow' } }, 'resumeFlow'] },
+  'user.greet': { actions: ['resetFallbacks', say('greet.inFlow'), 'resumeFlow'] },
+  'user.thanks': { actions: ['resetFallbacks', say('thanks.inFlow'), 'resumeFlow'] },
   'user.shareSecret': { actions: ['resetFallbacks', 'resumeFlow'] },
   'nlu.ambiguous': { actions: ['resetFallbacks', 'clarify'] },
 } as const;
 
 const outcomeIs = (outcome: FlowOutcome['outcome']) => ({ event }: { event: ConversationEvent }) =>
-  (event.type === 'xstate.done.actor.unbindWallet' || event.type === 'xstate.done.actor.verification') && event.output.outcome === outcome;
+  event.type === 'xstate.done.actor.flow' && event.output.outcome === outcome;
+
+const outcomeEvent = (outcome: Outcome): OutcomeEvent => ({ type: 'bot.outcome', outcome });
 
 /**
  * The conversation: routes each understood message to an FAQ answer, the guided unbinding, the
@@ -76,12 +105,31 @@ export const conversationMachine = setup({
   actors: { unbindWallet: unbindWalletMachine, verification: verificationMachine },
   actions: {
     say: emit((_, params: SayParams) => ({ type: 'bot.say' as const, ...params })),
-    /** Children speak through the conversation so the channel hears one voice, in order. */
-    relaySay: emit(({ event }) => event as SayEvent),
-    answerFaq: enqueueActions(({ event, enqueue }) => {
+    /** Children speak, and say what happened, through the conversation so the channel hears one voice, in order. */
+    relay: emit(({ event }) => event as SayEvent | OutcomeEvent),
+    /**
+     * Each question of the message in order (outside a flow the "not covered" answer also offers
+     * a human; inside one the flow's own question follows), then the other requests as buttons.
+     */
+    answerFaq: enqueueActions(({ event, enqueue, self }) => {
       if (event.type !== 'user.ask') return;
-      enqueue.emit({ type: 'bot.say', key: `faq.${event.topic}` });
-      enqueue.assign({ lastTopic: event.topic });
+      const inFlow = self.getSnapshot().value !== 'idle';
+      // "…？要怎么解绑？": the unbinding itself starts after the answers (see `asksToUnbindToo`).
+      const also = (event.also ?? []).filter((intent) => intent !== 'unbind_wallet');
+      event.topics.forEach((topic, index) => {
+        const last = index === event.topics.length - 1;
+        const key = topic === 'not_covered' && inFlow ? 'notCovered.inFlow' : `faq.${topic}`;
+        const choices = last && also.length ? { choices: also } : {};
+        enqueue.emit({ type: 'bot.say', key, ...choices });
+        enqueue.emit(outcomeEvent(topic === 'not_covered' ? { kind: 'notCovered' } : { kind: 'answered', topic }));
+      });
+      const answered = event.topics.filter((topic) => topic !== 'not_covered');
+      if (answered.length) enqueue.assign({ lastTopic: answered.at(-1) });
+      // A clear next step, asked as a question with an answer path ("好" starts, "不用" closes).
+      const lastTopic = event.topics.at(-1)!;
+      if (!inFlow && topicsBeforeUnbinding.includes(lastTopic) && !event.also?.length) {
+        enqueue.emit({ type: 'bot.say', key: 'offer.walkthrough' });
+      }
     }),
     repeatLastAnswer: emit(({ context }) =>
       context.lastTopic ? { type: 'bot.say' as const, key: `faq.${context.lastTopic}` } : { type: 'bot.say' as const, key: 'noFlowActive' },
@@ -93,18 +141,24 @@ export const conversationMachine = setup({
     sayWithStep: emit(({ context }, params: { key: string }) =>
       context.step > 0 ? { type: 'bot.say' as const, key: params.key, params: { step: context.step } } : { type: 'bot.say' as const, key: `${params.key}.beforeSteps` },
     ),
-    resumeFlow: sendTo(({ self }) => Object.values(self.getSnapshot().children)[0]!, { type: 'flow.resume' }),
-    forwardToFlow: sendTo(({ self }) => Object.values(self.getSnapshot().children)[0]!, ({ event }) => event),
+    resumeFlow: sendTo('flow', { type: 'flow.resume' }),
+    forwardToFlow: sendTo('flow', ({ event }) => event),
+    /** "确定要停止解绑吗？" answered yes: the flow gets the cancel it was asked about. */
+    cancelFlow: sendTo('flow', { type: 'user.cancel' }),
     trackProgress: assign(({ event }) => (event.type === 'flow.progress' ? { step: event.step, totalSteps: event.total } : {})),
     clearProgress: assign({ step: 0, totalSteps: 0 }),
     countFallback: assign({ fallbackStreak: ({ context }) => context.fallbackStreak + 1 }),
     resetFallbacks: assign({ fallbackStreak: 0 }),
-    handOff: emit(({ context }) => ({ type: 'bot.handoff' as const, reason: context.handoffReason ?? 'user_request', step: context.step })),
+    handOff: enqueueActions(({ context, enqueue }) => {
+      const reason = context.handoffReason ?? 'user_request';
+      enqueue.emit({ type: 'bot.handoff', reason, step: context.step });
+      enqueue.emit(outcomeEvent({ kind: 'handedOff', reason }));
+    }),
+    reportStarted: emit(({ event }) => outcomeEvent({ kind: 'unbindStarted', atStep: event.type === 'user.jumpAhead' ? (event.step ?? 0) : 0 })),
+    reportCompleted: emit(() => outcomeEvent({ kind: 'unbindCompleted' })),
+    reportCancelled: emit(({ context }) => outcomeEvent({ kind: 'unbindCancelled', step: context.step })),
     rememberFlowHandoffReason: assign({
-      handoffReason: ({ event }) =>
-        (event.type === 'xstate.done.actor.unbindWallet' || event.type === 'xstate.done.actor.verification') && event.output.outcome === 'handoff'
-          ? event.output.reason
-          : 'user_request',
+      handoffReason: ({ event }) => (event.type === 'xstate.done.actor.flow' && event.output.outcome === 'handoff' ? event.output.reason : 'user_request'),
     }),
     rememberUserRequest: assign({ handoffReason: 'user_request' as HandoffReason }),
     rememberRepeatedFallback: assign({ handoffReason: 'repeated_fallback' as HandoffReason }),
@@ -116,7 +170,14 @@ export const conversationMachine = setup({
     /** The last turn asked "要不要帮你转接人工客服？" (the second misunderstanding in a row). */
     humanOffered: ({ context }) => context.fallbackStreak >= 2,
     beforeSteps: ({ context }) => context.step === 0,
+    /** The yes or no answers one of these questions (the response the bot last asked). */
+    // Params typed loosely: xstate's enqueueActions cannot infer a guard's params type.
+    answers: ({ event }, params: unknown) =>
+      (event.type === 'user.affirm' || event.type === 'user.deny') && event.question !== undefined && (params as { questions: string[] }).questions.includes(event.question),
+    asksToUnbindToo: ({ event }) => event.type === 'user.ask' && (event.also ?? []).includes('unbind_wallet'),
+    unsure: ({ event }) => (event.type === 'user.cancel' || event.type === 'user.human') && event.unsure === true,
     outcomeCompleted: outcomeIs('completed'),
+    outcomeCancelled: outcomeIs('cancelled'),
     outcomePassed: outcomeIs('passed'),
     outcomeHandoff: outcomeIs('handoff'),
     outcomeRestart: outcomeIs('restart'),
@@ -126,54 +187,70 @@ export const conversationMachine = setup({
   context: { fallbackStreak: 0, step: 0, totalSteps: 0, lastTopic: undefined, handoffReason: undefined },
   initial: 'idle',
   on: {
-    'bot.say': { actions: 'relaySay' },
+    'bot.say': { actions: 'relay' },
+    'bot.outcome': { actions: 'relay' },
     'flow.progress': { actions: 'trackProgress' },
   },
   states: {
     idle: {
       on: {
-        'user.greet': { actions: ['resetFallbacks', { type: 'say', params: { key: 'greet' } }] },
-        'user.thanks': { actions: ['resetFallbacks', { type: 'say', params: { key: 'thanks' } }] },
-        'user.goodbye': { actions: ['resetFallbacks', { type: 'say', params: { key: 'goodbye' } }] },
-        'user.ask': { actions: ['resetFallbacks', 'answerFaq'] },
+        'user.greet': { actions: ['resetFallbacks', say('greet')] },
+        'user.thanks': { actions: ['resetFallbacks', say('thanks')] },
+        'user.goodbye': { actions: ['resetFallbacks', say('goodbye')] },
+        'user.ask': [
+          { guard: 'asksToUnbindToo', target: 'unbinding', actions: ['resetFallbacks', 'answerFaq', 'reportStarted'] },
+          { actions: ['resetFallbacks', 'answerFaq'] },
+        ],
         'user.repeat': { actions: ['resetFallbacks', 'repeatLastAnswer'] },
-        'user.unbind': { target: 'unbinding', actions: 'resetFallbacks' },
-        'user.restart': { target: 'unbinding', actions: 'resetFallbacks' },
+        'user.unbind': { target: 'unbinding', actions: ['resetFallbacks', 'reportStarted'] },
+        'user.restart': { target: 'unbinding', actions: ['resetFallbacks', 'reportStarted'] },
+        'user.jumpAhead': { target: 'unbinding', actions: ['resetFallbacks', 'reportStarted'] },
         'user.verificationHelp': { target: 'verifying', actions: 'resetFallbacks' },
         'user.chooseMethod': { target: 'verifying', actions: 'resetFallbacks' },
         'user.switchMethod': { target: 'verifying', actions: 'resetFallbacks' },
-        'user.human': { target: 'handedOff', actions: ['resetFallbacks', 'rememberUserRequest'] },
-        'user.shareSecret': { actions: ['resetFallbacks', { type: 'say', params: { key: 'anythingElse' } }] },
+        'user.human': [
+          { guard: 'unsure', actions: ['resetFallbacks', say('human.confirm')] },
+          { target: 'handedOff', actions: ['resetFallbacks', 'rememberUserRequest'] },
+        ],
+        'user.shareSecret': { actions: ['resetFallbacks', say('anythingElse')] },
         'nlu.ambiguous': { actions: ['resetFallbacks', 'clarify'] },
         'nlu.fallback': [
           { guard: 'fallbackExhausted', target: 'handedOff', actions: 'rememberRepeatedFallback' },
-          { guard: 'fallbackRepeated', actions: ['countFallback', { type: 'say', params: { key: 'fallback.offerHuman' } }] },
-          { actions: ['countFallback', { type: 'say', params: { key: 'fallback' } }] },
+          { guard: 'fallbackRepeated', actions: ['countFallback', say('fallback.offerHuman')] },
+          { actions: ['countFallback', say('fallback')] },
         ],
-        // Answers to "要不要帮你转接人工客服？"
+        // A yes takes what the last question offered; with no question open it is an acknowledgement.
         'user.affirm': [
           { guard: 'humanOffered', target: 'handedOff', actions: 'rememberRepeatedFallback' },
-          { actions: ['resetFallbacks', { type: 'say', params: { key: 'noFlowActive' } }] },
+          { guard: answers(offersOfAHuman), target: 'handedOff', actions: ['resetFallbacks', 'rememberUserRequest'] },
+          { guard: answers(offersOfTheWalkthrough), target: 'unbinding', actions: ['resetFallbacks', 'reportStarted'] },
+          { guard: answers(['anythingElse']), actions: ['resetFallbacks', say('anythingElse.go')] },
+          { actions: ['resetFallbacks', say('anythingElse')] },
         ],
+        // A no closes what was offered; "没有了" to "还有什么可以帮你的吗？" ends the conversation politely.
         'user.deny': [
-          { guard: 'humanOffered', actions: ['resetFallbacks', { type: 'say', params: { key: 'anythingElse' } }] },
-          { actions: ['resetFallbacks', { type: 'say', params: { key: 'noFlowActive' } }] },
+          { guard: 'humanOffered', actions: ['resetFallbacks', say('anythingElse')] },
+          { guard: answers(['anythingElse']), actions: ['resetFallbacks', say('goodbye')] },
+          { actions: ['resetFallbacks', say('offer.declined')] },
         ],
-        // "不用了" to "要不要帮你转接人工客服？" declines the human; it cancels nothing.
+        // "不用了" to "要不要帮你转接人工客服？" declines the human; with nothing running it cancels nothing.
         'user.cancel': [
-          { guard: 'humanOffered', actions: ['resetFallbacks', { type: 'say', params: { key: 'anythingElse' } }] },
-          { actions: ['resetFallbacks', { type: 'say', params: { key: 'noFlowActive' } }] },
+          { guard: 'humanOffered', actions: ['resetFallbacks', say('anythingElse')] },
+          { actions: ['resetFallbacks', say('offer.declined')] },
         ],
-        ...Object.fromEntries(flowControls.map((type) => [type, { actions: ['resetFallbacks', { type: 'say', params: { key: 'noFlowActive' } }] }])),
+        'user.back': { actions: ['resetFallbacks', say('noFlowActive')] },
+        'user.stepHelp': { actions: ['resetFallbacks', say('noFlowActive')] },
       },
     },
     unbinding: {
       invoke: {
-        id: 'unbindWallet',
+        id: 'flow',
         src: 'unbindWallet',
+        input: ({ event }) => ({ startAt: event.type === 'user.jumpAhead' ? event.step : undefined }),
         onDone: [
           { guard: 'outcomeHandoff', target: 'handedOff', actions: 'rememberFlowHandoffReason' },
-          { guard: 'outcomeCompleted', target: 'idle', actions: 'clearProgress' },
+          { guard: 'outcomeCompleted', target: 'idle', actions: ['reportCompleted', 'clearProgress'] },
+          { guard: 'outcomeCancelled', target: 'idle', actions: ['reportCancelled', 'clearProgress'] },
           { target: 'idle', actions: 'clearProgress' },
         ],
       },
@@ -182,21 +259,21 @@ export const conversationMachine = setup({
         'user.goodbye': { actions: { type: 'sayWithStep', params: { key: 'goodbye.inFlow' } } },
         // Asking to unbind again must not silently throw away the progress made so far.
         'user.unbind': [
-          { guard: 'beforeSteps', actions: ['resetFallbacks', { type: 'say', params: { key: 'unbind.alreadyInProgress.beforeSteps' } }, 'resumeFlow'] },
+          { guard: 'beforeSteps', actions: ['resetFallbacks', say('unbind.alreadyInProgress.beforeSteps'), 'resumeFlow'] },
           { actions: ['resetFallbacks', { type: 'sayWithStep', params: { key: 'unbind.alreadyInProgress' } }] },
         ],
         'nlu.fallback': [
           { guard: 'fallbackExhausted', target: 'handedOff', actions: 'rememberRepeatedFallback' },
-          { guard: 'fallbackRepeated', actions: ['countFallback', { type: 'say', params: { key: 'fallback.offerHuman' } }] },
+          { guard: 'fallbackRepeated', actions: ['countFallback', say('fallback.offerHuman')] },
           // Before step 1 there is no step to point at: repeat the question that is open.
-          { guard: 'beforeSteps', actions: ['countFallback', { type: 'say', params: { key: 'fallback.inFlow.beforeSteps' } }, 'resumeFlow'] },
+          { guard: 'beforeSteps', actions: ['countFallback', say('fallback.inFlow.beforeSteps'), 'resumeFlow'] },
           { actions: ['countFallback', { type: 'sayWithStep', params: { key: 'fallback.inFlow' } }] },
         ],
       },
     },
     verifying: {
       invoke: {
-        id: 'verification',
+        id: 'flow',
         src: 'verification',
         input: ({ event }) => ({
           method: event.type === 'user.chooseMethod' || event.type === 'user.verificationHelp' ? event.method : undefined,
@@ -205,31 +282,32 @@ export const conversationMachine = setup({
         }),
         onDone: [
           { guard: 'outcomeHandoff', target: 'handedOff', actions: 'rememberFlowHandoffReason' },
-          { guard: 'outcomePassed', target: 'idle', actions: { type: 'say', params: { key: 'verify.standalonePassed' } } },
-          { guard: 'outcomeRestart', target: 'unbinding' },
-          { target: 'idle', actions: { type: 'say', params: { key: 'anythingElse' } } },
+          { guard: 'outcomePassed', target: 'idle', actions: say('verify.standalonePassed') },
+          { guard: 'outcomeRestart', target: 'unbinding', actions: 'reportStarted' },
+          { target: 'idle', actions: say('anythingElse') },
         ],
       },
       on: {
         ...insideAFlow,
-        'user.goodbye': { target: 'idle', actions: { type: 'say', params: { key: 'goodbye' } } },
-        'user.unbind': 'unbinding',
+        'user.goodbye': { target: 'idle', actions: say('goodbye') },
+        'user.unbind': { target: 'unbinding', actions: 'reportStarted' },
+        'user.jumpAhead': { target: 'unbinding', actions: 'reportStarted' },
         'nlu.fallback': [
           { guard: 'fallbackExhausted', target: 'handedOff', actions: 'rememberRepeatedFallback' },
-          { guard: 'fallbackRepeated', actions: ['countFallback', { type: 'say', params: { key: 'fallback.offerHuman' } }] },
-          { actions: ['countFallback', { type: 'say', params: { key: 'fallback' } }, 'resumeFlow'] },
+          { guard: 'fallbackRepeated', actions: ['countFallback', say('fallback.offerHuman')] },
+          { actions: ['countFallback', say('fallback'), 'resumeFlow'] },
         ],
       },
     },
     /** A ticket is open; the bot still answers FAQs but no longer pretends to handle the case. */
     handedOff: {
-      entry: [{ type: 'say', params: { key: 'handoff.created' } }, 'handOff'],
+      entry: [say('handoff.created'), 'handOff'],
       on: {
         'user.ask': { actions: 'answerFaq' },
-        'user.thanks': { actions: { type: 'say', params: { key: 'handoff.thanks' } } },
-        'user.goodbye': { actions: { type: 'say', params: { key: 'goodbye' } } },
-        'user.*': { actions: { type: 'say', params: { key: 'handoff.waiting' } } },
-        'nlu.*': { actions: { type: 'say', params: { key: 'handoff.waiting' } } },
+        'user.thanks': { actions: say('handoff.thanks') },
+        'user.goodbye': { actions: say('goodbye') },
+        'user.*': { actions: say('handoff.waiting') },
+        'nlu.*': { actions: say('handoff.waiting') },
       },
     },
   },

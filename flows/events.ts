@@ -16,15 +16,31 @@ export const faqTopics = [
   'pay_after_unbind',
   'why_unbind',
   'wallet_wechat_relation',
+  /** A question in the domain that the article does not answer: said so honestly, never another topic's answer. */
+  'not_covered',
 ] as const;
 export type FaqTopic = (typeof faqTopics)[number];
 
+/** The topics the article answers; `not_covered` is the honest "the article does not say". */
+export const answeredTopics = faqTopics.filter((topic) => topic !== 'not_covered');
+
+/**
+ * A yes or a no, with the question it answers: the id of the response that asked it, when the
+ * bot's last message was a question (`noFlowActive`, `anythingElse` …). Outside a flow, what a yes
+ * means depends on what was offered.
+ */
+type Answer = { question?: string | undefined };
+
 export type UserEvent =
-  | { type: 'user.affirm' }
-  | { type: 'user.deny' }
+  | ({ type: 'user.affirm' } & Answer)
+  | ({ type: 'user.deny' } & Answer)
   | { type: 'user.back' }
   | { type: 'user.repeat' }
-  | { type: 'user.cancel' }
+  /**
+   * `unsure`: the message may mean "stop", but not clearly enough to throw away the user's progress
+   * (low confidence, or words the cancel intent does not explain): the bot asks first.
+   */
+  | { type: 'user.cancel'; unsure?: boolean }
   | { type: 'user.restart' }
   | { type: 'user.stepHelp' }
   | { type: 'user.unbind' }
@@ -34,8 +50,12 @@ export type UserEvent =
   | { type: 'user.chooseMethod'; method: VerificationMethod }
   /** The user wants to verify another way ("换一种验证方式"). */
   | { type: 'user.switchMethod' }
-  | { type: 'user.ask'; topic: FaqTopic }
-  | { type: 'user.human' }
+  /** One or more questions, answered in order; `also`: other requests in the message, offered as buttons. */
+  | { type: 'user.ask'; topics: FaqTopic[]; also?: string[] }
+  /** The user says where they already are; `step` is the step to do next, when the words say it. */
+  | { type: 'user.jumpAhead'; step?: number }
+  /** `unsure`: the message may ask for a human, but not clearly: the bot offers one instead of handing over. */
+  | { type: 'user.human'; unsure?: boolean }
   | { type: 'user.greet' }
   | { type: 'user.thanks' }
   | { type: 'user.goodbye' }
@@ -63,6 +83,23 @@ export type ProgressEvent = { type: 'flow.progress'; step: number; total: number
 export const handoffReasons = ['user_request', 'verification_failed', 'repeated_fallback', 'unbind_failed'] as const;
 export type HandoffReason = (typeof handoffReasons)[number];
 export type HandoffEvent = { type: 'bot.handoff'; reason: HandoffReason; step: number };
+
+/**
+ * What happened in a turn, said by the flows as it happens, so the engine, analytics and QA never
+ * have to guess it from the response ids (which a support team may rename).
+ */
+export type Outcome =
+  | { kind: 'answered'; topic: FaqTopic }
+  | { kind: 'notCovered' }
+  | { kind: 'verificationAttempted'; method: VerificationMethod }
+  | { kind: 'verificationFailed'; method: VerificationMethod }
+  | { kind: 'verificationPassed'; method: VerificationMethod | undefined }
+  | { kind: 'verificationSkipped' }
+  | { kind: 'unbindStarted'; atStep: number }
+  | { kind: 'unbindCompleted' }
+  | { kind: 'unbindCancelled'; step: number }
+  | { kind: 'handedOff'; reason: HandoffReason };
+export type OutcomeEvent = { type: 'bot.outcome'; outcome: Outcome };
 
 export type FlowOutcome =
   | { outcome: 'completed' | 'cancelled' | 'back' | 'passed' | 'skipped' | 'restart' }

@@ -1,11 +1,33 @@
-import { assign, forwardTo, sendParent, setup } from 'xstate';
-import { say, type FlowOutcome, type HandoffReason, type ResumeEvent, type SayEvent, type SayParams, type UserEvent } from './events.js';
+import { and, assign, forwardTo, not, raise, sendParent, setup, stateIn } from 'xstate';
+import {
+  say,
+  type FlowOutcome,
+  type HandoffReason,
+  type OutcomeEvent,
+  type ResumeEvent,
+  type SayEvent,
+  type SayParams,
+  type UserEvent,
+} from './events.js';
 import { verificationMachine } from './verificationMachine.js';
 
-export const unbindStepCount = 7;
+/**
+ * The article's seven steps, in order: one list that the states, the progress and the
+ * jump-ahead transitions are all derived from. The last one (confirming) holds the verification.
+ */
+export const unbindSteps = ['openWeChat', 'openMe', 'openPay', 'openWallet', 'findWallet', 'tapUnbind', 'confirmUnbind'] as const;
+export type UnbindStep = (typeof unbindSteps)[number];
+export const unbindStepCount = unbindSteps.length;
+
+export interface UnbindInput {
+  /** Set when the user said where they already are ("我已经在钱包页面了"): start at that step. */
+  startAt?: number | undefined;
+}
 
 interface UnbindContext {
   handoffReason: HandoffReason;
+  /** The step to start at, from the input; 0 starts with the balance question. */
+  startAt: number;
 }
 
 type VerificationDone = { type: 'xstate.done.actor.verification'; output: FlowOutcome };
@@ -13,16 +35,20 @@ type VerificationDone = { type: 'xstate.done.actor.verification'; output: FlowOu
 /** Re-enter the current state so its prompt is said again, optionally after a short note. */
 const sayAgain = (state: string, ...before: ReturnType<typeof say>[]) => ({ target: state, reenter: true, actions: before });
 
+const stateOfStep = (number: number): UnbindStep => unbindSteps[number - 1]!;
+
 /**
  * One of the article's first six steps: say it, wait for the user, and let them go back, repeat,
  * get help with where to tap, or ask about verification (which comes at step 7).
  */
-function step(number: number, name: string, previous: string | undefined, next: string) {
+function step(number: number) {
+  const name = stateOfStep(number);
+  const previous = number > 1 ? stateOfStep(number - 1) : undefined;
   return {
     meta: { step: number },
     entry: [{ type: 'reportProgress' as const, params: { step: number } }, say(`unbind.step${number}`)],
     on: {
-      'user.affirm': next,
+      'user.affirm': stateOfStep(number + 1),
       // "没有" / "不行" at a step means the user does not see what was described.
       'user.deny': { actions: say(`unbind.help.step${number}`) },
       'user.stepHelp': { actions: say(`unbind.help.step${number}`) },
@@ -37,13 +63,28 @@ function step(number: number, name: string, previous: string | undefined, next: 
 }
 
 /**
+ * "我已经在钱包页面了": to the step the user says is next, from wherever the flow is; the step the
+ * user is already on is said again; without a place, the bot asks which page the user is on.
+ */
+const jumpTransitions = [
+  ...unbindSteps.map((name, index) => ({
+    guard: and([{ type: 'jumpsTo' as const, params: { step: index + 1 } }, not(stateIn(`#unbindWallet.${name}`))]),
+    target: `#unbindWallet.${name}`,
+    actions: say('unbind.skipAhead', { step: index + 1 }),
+  })),
+  { guard: 'namesAPlace' as const, actions: 'repeatCurrentStep' as const },
+  { actions: say('unbind.askPosition') },
+];
+
+/**
  * The guided unbinding: a balance check, then the article's 7 steps one at a time; step 7 invokes
  * the verification sub-flow. Ends with an outcome the conversation acts on.
  */
 export const unbindWalletMachine = setup({
   types: {
     context: {} as UnbindContext,
-    events: {} as UserEvent | ResumeEvent | VerificationDone | SayEvent,
+    events: {} as UserEvent | ResumeEvent | VerificationDone | SayEvent | OutcomeEvent,
+    input: {} as UnbindInput,
     output: {} as FlowOutcome,
   },
   actors: { verification: verificationMachine },
@@ -51,24 +92,46 @@ export const unbindWalletMachine = setup({
     say: sendParent((_, params: SayParams) => ({ type: 'bot.say' as const, ...params })),
     reportProgress: sendParent((_, params: { step: number }) => ({ type: 'flow.progress' as const, step: params.step, total: unbindStepCount })),
     forwardToVerification: forwardTo('verification'),
-    relaySay: sendParent(({ event }) => event as SayEvent),
+    /** The verification sub-flow speaks, and reports what happened, through this flow. */
+    relayToParent: sendParent(({ event }) => event as SayEvent | OutcomeEvent),
+    /** The user names the step they are on: it is said again, as "再说一遍" would. */
+    repeatCurrentStep: raise({ type: 'user.repeat' }),
   },
   guards: {
     verification: ({ event }, outcome: FlowOutcome['outcome']) =>
       event.type === 'xstate.done.actor.verification' && event.output.outcome === outcome,
+    jumpsTo: ({ event }, params: { step: number }) => event.type === 'user.jumpAhead' && event.step === params.step,
+    namesAPlace: ({ event }) => event.type === 'user.jumpAhead' && event.step !== undefined,
+    startsAt: ({ context }, params: { step: number }) => context.startAt === params.step,
   },
 }).createMachine({
   id: 'unbindWallet',
-  context: { handoffReason: 'user_request' },
-  initial: 'checkingBalance',
+  context: ({ input }) => ({
+    handoffReason: 'user_request',
+    startAt: input?.startAt !== undefined && input.startAt >= 1 && input.startAt <= unbindStepCount ? input.startAt : 0,
+  }),
+  initial: 'starting',
   on: {
-    // The verification sub-flow speaks through this flow to the conversation.
-    'bot.say': { actions: 'relaySay' },
+    'bot.say': { actions: 'relayToParent' },
+    'bot.outcome': { actions: 'relayToParent' },
     'user.cancel': '.cancelled',
     'user.restart': { target: '.openWeChat', reenter: true, actions: say('unbind.restarted') },
     'user.human': { target: '.handedOff', actions: assign({ handoffReason: 'user_request' }) },
+    // Ahead of the bot without saying where: ask which page the user is on.
+    'user.jumpAhead': jumpTransitions,
   },
   states: {
+    /** Passed through at once: the balance question, or the step the user said they are at. */
+    starting: {
+      always: [
+        ...unbindSteps.map((name, index) => ({
+          guard: { type: 'startsAt' as const, params: { step: index + 1 } },
+          target: name,
+          actions: [say('unbind.skipAhead', { step: index + 1 })],
+        })),
+        { target: 'checkingBalance' },
+      ],
+    },
     checkingBalance: {
       entry: [{ type: 'reportProgress', params: { step: 0 } }, say('unbind.intro'), say('unbind.askBalance')],
       on: {
@@ -97,15 +160,10 @@ export const unbindWalletMachine = setup({
         'user.switchMethod': sayAgain('withdrawingBalance', say('unbind.verificationLater')),
       },
     },
-    openWeChat: step(1, 'openWeChat', undefined, 'openMe'),
-    openMe: step(2, 'openMe', 'openWeChat', 'openPay'),
-    openPay: step(3, 'openPay', 'openMe', 'openWallet'),
-    openWallet: step(4, 'openWallet', 'openPay', 'findWallet'),
-    findWallet: step(5, 'findWallet', 'openWallet', 'tapUnbind'),
-    tapUnbind: step(6, 'tapUnbind', 'findWallet', 'confirmUnbind'),
+    ...Object.fromEntries(unbindSteps.slice(0, -1).map((name, index) => [name, step(index + 1)])),
     confirmUnbind: {
-      meta: { step: 7 },
-      entry: [{ type: 'reportProgress', params: { step: 7 } }, say('unbind.step7')],
+      meta: { step: unbindStepCount },
+      entry: [{ type: 'reportProgress', params: { step: unbindStepCount } }, say('unbind.step7')],
       initial: 'verifying',
       states: {
         verifying: {
@@ -132,8 +190,12 @@ export const unbindWalletMachine = setup({
               { target: '#unbindWallet.cancelled' },
             ],
           },
-          // While verifying, the sub-flow owns the conversation: it gets every user event.
-          on: { 'user.*': { actions: 'forwardToVerification' }, 'flow.resume': { actions: 'forwardToVerification' } },
+          // While verifying, the sub-flow owns the conversation: it gets every user event but a jump.
+          on: {
+            'user.jumpAhead': jumpTransitions,
+            'user.*': { actions: 'forwardToVerification' },
+            'flow.resume': { actions: 'forwardToVerification' },
+          },
         },
         confirming: {
           entry: say('unbind.confirm'),
@@ -143,7 +205,7 @@ export const unbindWalletMachine = setup({
             'user.stepHelp': { actions: say('unbind.help.step7') },
             'user.back': '#unbindWallet.tapUnbind',
             'user.repeat': sayAgain('confirming'),
-            'flow.resume': sayAgain('confirming', say('unbind.resume', { step: 7 })),
+            'flow.resume': sayAgain('confirming', say('unbind.resume', { step: unbindStepCount })),
             'user.verificationHelp': 'verifying',
             'user.chooseMethod': 'verifying',
             'user.switchMethod': 'verifying',

@@ -1,5 +1,5 @@
 import { assign, sendParent, setup } from 'xstate';
-import { say, type FlowOutcome, type ResumeEvent, type SayParams, type UserEvent, type VerificationMethod } from './events.js';
+import { say, type FlowOutcome, type Outcome, type ResumeEvent, type SayParams, type UserEvent, type VerificationMethod } from './events.js';
 
 export interface VerificationInput {
   /** Already known when the user named it ("收不到短信验证码"). */
@@ -24,6 +24,8 @@ export const troubleshootingTips: Record<VerificationMethod, string[]> = {
   securityQuestion: ['verify.tip.checkAnswer', 'verify.tip.otherMethod'],
 };
 
+const outcome = (value: Outcome) => ({ type: 'bot.outcome' as const, outcome: value });
+
 const methodOf = (event: UserEvent | ResumeEvent) =>
   event.type === 'user.chooseMethod' || event.type === 'user.verificationHelp' ? event.method : undefined;
 
@@ -40,6 +42,11 @@ export const verificationMachine = setup({
   },
   actions: {
     say: sendParent((_, params: SayParams) => ({ type: 'bot.say' as const, ...params })),
+    /** Says what happened to the verification, for analytics: guided, failed or passed, by method. */
+    reportAttempt: sendParent(({ context }) => outcome({ kind: 'verificationAttempted', method: context.method ?? 'sms' })),
+    reportFailure: sendParent(({ context }) => outcome({ kind: 'verificationFailed', method: context.method ?? 'sms' })),
+    reportPassed: sendParent(({ context }) => outcome({ kind: 'verificationPassed', method: context.method })),
+    reportSkipped: sendParent(() => outcome({ kind: 'verificationSkipped' })),
     sayMethodGuide: sendParent(({ context }) => ({ type: 'bot.say' as const, key: `verify.guide.${context.method ?? 'sms'}` })),
     sayCurrentTip: sendParent(({ context }) => ({
       type: 'bot.say' as const,
@@ -92,7 +99,7 @@ export const verificationMachine = setup({
       },
     },
     guidingMethod: {
-      entry: 'sayMethodGuide',
+      entry: ['reportAttempt', 'sayMethodGuide'],
       on: {
         'user.affirm': 'passed',
         'user.deny': 'troubleshooting',
@@ -107,7 +114,7 @@ export const verificationMachine = setup({
       },
     },
     troubleshooting: {
-      entry: [assign({ hasFailed: true }), 'sayCurrentTip'],
+      entry: [assign({ hasFailed: true }), 'reportFailure', 'sayCurrentTip'],
       on: {
         'user.affirm': 'passed',
         'user.deny': [{ guard: 'hasMoreTips', target: 'troubleshooting', reenter: true, actions: 'nextTip' }, { target: 'offeringHuman' }],
@@ -140,8 +147,8 @@ export const verificationMachine = setup({
         'user.restart': 'restartRequested',
       },
     },
-    passed: { type: 'final', entry: say('verify.passed'), output: { outcome: 'passed' } },
-    skipped: { type: 'final', entry: say('verify.skipped'), output: { outcome: 'skipped' } },
+    passed: { type: 'final', entry: ['reportPassed', say('verify.passed')], output: { outcome: 'passed' } },
+    skipped: { type: 'final', entry: ['reportSkipped', say('verify.skipped')], output: { outcome: 'skipped' } },
     wentBack: { type: 'final', output: { outcome: 'back' } },
     stopped: { type: 'final', output: { outcome: 'cancelled' } },
     restartRequested: { type: 'final', output: { outcome: 'restart' } },

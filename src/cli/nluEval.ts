@@ -38,7 +38,7 @@ function crossValidate(k: number): EvaluationReport {
       name: intent.name,
       examples: training.filter((example) => example.intent === intent.name).map((example) => example.text),
     }));
-    const parser = new MessageParser({ intents, lexicon: content.lexicon }, parserOptions);
+    const parser = new MessageParser({ intents, lexicon: content.lexicon, answers: content.answers }, parserOptions);
     for (const example of testFold) predictions.set(example, parser.parse(example.text).intent.name);
   });
   const ordered = folds.flat();

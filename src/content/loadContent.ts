@@ -4,11 +4,14 @@ import { fileURLToPath } from 'node:url';
 import { LineCounter, parseDocument, isMap, isNode, isScalar, type Document } from 'yaml';
 import type { z } from 'zod';
 import { faqTopics } from '../../flows/events.js';
+import { unbindStepCount } from '../../flows/unbindWalletMachine.js';
 import { locateInSource, responsesTheBotSays, sourceDisplayName } from './flowResponses.js';
 import {
   intentFileSchema,
   lexiconSchema,
   responsesFileSchema,
+  answerWordsSchema,
+  type AnswerWords,
   type IntentFile,
   type Lexicon,
   type Response,
@@ -29,6 +32,8 @@ export interface Content {
   intents: IntentFile[];
   responses: Map<string, Response>;
   lexicon: Lexicon;
+  /** How yes and no are said in Chinese answers (`intents/answers.yml`). */
+  answers: AnswerWords;
 }
 
 /** A content file that cannot be used; the message names the file and line so an editor can fix it. */
@@ -122,6 +127,8 @@ export function loadContent(contentDir: string = defaultContentDir): Content {
   const nluDir = path.join(contentDir, 'nlu');
   const responsesDir = path.join(contentDir, 'responses');
   const lexicon = readYaml(lexiconFile, lexiconSchema, display(lexiconFile)).value;
+  const answersFile = path.join(contentDir, 'answers.yml');
+  const answers = readYaml(answersFile, answerWordsSchema, display(answersFile)).value;
 
   const intents: IntentFile[] = [];
   const exampleOwner = new Map<string, string>();
@@ -179,12 +186,19 @@ export function loadContent(contentDir: string = defaultContentDir): Content {
         if (json) {
           // The parser drops what it cannot read, so a bad payload would quietly act as a bare /intent.
           let method: unknown;
+          let step: unknown;
           try {
-            method = (JSON.parse(json) as { method?: unknown }).method;
+            ({ method, step } = JSON.parse(json) as { method?: unknown; step?: unknown });
           } catch {
             throw new ContentError(display(file), where, `quick reply "${reply.title}" carries invalid JSON ${json}`);
           }
-          if (method === undefined) throw new ContentError(display(file), where, `quick reply "${reply.title}" carries ${json} but no "method"`);
+          if (step !== undefined) {
+            if (!Number.isInteger(step) || (step as number) < 1 || (step as number) > unbindStepCount) {
+              throw new ContentError(display(file), where, `quick reply "${reply.title}" names step ${JSON.stringify(step)}; steps are 1 to ${unbindStepCount}`);
+            }
+            return;
+          }
+          if (method === undefined) throw new ContentError(display(file), where, `quick reply "${reply.title}" carries ${json} but no "method" or "step"`);
           if (typeof method !== 'string' || !verificationMethods.includes(method)) {
             throw new ContentError(display(file), where, `quick reply "${reply.title}" names unknown verification method ${JSON.stringify(method)} (known: ${verificationMethods.join(', ')})`);
           }
@@ -206,5 +220,5 @@ export function loadContent(contentDir: string = defaultContentDir): Content {
       `${said.speaker} says response "${said.key}"${said.via ? ` (${said.via})` : ''}, which no file in ${display(responsesDir)} defines: add it to ${home}`,
     );
   }
-  return { intents, responses, lexicon };
+  return { intents, responses, lexicon, answers };
 }

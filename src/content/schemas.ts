@@ -15,10 +15,21 @@ export const quickReplySchema = z
   })
   .strict();
 
+/**
+ * What a question expects back, so the open question steers how the next message is read:
+ * a yes or a no (of a kind: a balance, a step done, a verification passed, the wallet unbound, an
+ * offer taken), one of its buttons, or a verification method.
+ */
+export const yesNoKinds = ['balance', 'done', 'passed', 'unbound', 'offer'] as const;
+export type YesNoKind = (typeof yesNoKinds)[number];
+export const expectationSchema = z.union([z.object({ yesNo: z.enum(yesNoKinds) }).strict(), z.literal('choice'), z.literal('method')]);
+export type AnswerExpectation = z.infer<typeof expectationSchema>;
+
 export const responseSchema = z
   .object({
     text: z.string().min(1),
     quickReplies: z.array(quickReplySchema).optional(),
+    expects: expectationSchema.optional(),
   })
   .strict();
 
@@ -41,6 +52,10 @@ export const lexiconSchema = z
     passwordCues: z.array(z.string().min(1)).min(1),
     passwordConnectors: z.array(z.string().min(1)),
     numberUnits: z.array(z.string().min(1)),
+    positions: z.record(z.string().regex(/^[1-7]$/, 'a position names the step to do next, 1 to 7'), z.array(z.string().min(1))),
+    questionCues: z.array(z.string().min(1)),
+    clauseBreaks: z.array(z.string().min(1)),
+    cancelCues: z.array(z.string().min(1)),
     redactionLabels: z
       .object({
         verificationCode: z.string(),
@@ -52,6 +67,23 @@ export const lexiconSchema = z
       .strict(),
   })
   .strict();
+
+const words = z.array(z.string().min(1));
+const answerKind = z.object({ yes: words.default([]), no: words.default([]) }).strict();
+
+/** `intents/answers.yml`: the words of Chinese yes/no answers, generic and per kind of question. */
+export const answerWordsSchema = z
+  .object({
+    particles: words,
+    hedges: words,
+    negators: words,
+    yes: words,
+    no: words,
+    notAnAnswer: words,
+    kinds: z.object(Object.fromEntries(yesNoKinds.map((kind) => [kind, answerKind])) as Record<YesNoKind, typeof answerKind>).strict(),
+  })
+  .strict();
+export type AnswerWords = z.infer<typeof answerWordsSchema>;
 
 export type IntentFile = z.infer<typeof intentFileSchema>;
 export type QuickReply = z.infer<typeof quickReplySchema>;

@@ -1,3 +1,4 @@
+import type { Outcome } from '../../flows/events.js';
 import type { Script } from '../nlu/index.js';
 
 export interface TranscriptEntry {
@@ -41,6 +42,8 @@ export interface TurnRecord {
   step: number;
   /** Response ids the bot said, in order (e.g. "verify.guide.sms", "unbind.completed"). */
   said: string[];
+  /** What happened, as the flows said it: analytics reads these, never the response ids. */
+  outcomes: Outcome[];
 }
 
 /** Everything one turn writes, in one transaction. */
@@ -63,6 +66,8 @@ export interface ConversationState {
   script: Script;
   /** The buttons the last turn offered: typing a button's title does what clicking it does. */
   lastQuickReplies?: { title: string; payload: string }[];
+  /** The response id of the question the last turn asked (`unbind.askBalance`), when it asked one. */
+  openQuestion?: string;
 }
 
 /** Where conversations live between turns. One turn = load, then one atomic saveTurn. */

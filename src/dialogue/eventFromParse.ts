@@ -22,11 +22,22 @@ const controlEvents: Record<string, UserEvent['type']> = {
   goodbye: 'user.goodbye',
 };
 
-/** Turns what the NLU understood into the one event the dialogue machines receive this turn. */
-export function eventFromParse(parse: ParseResult): UserEvent {
+/**
+ * Turns what the NLU understood into the one event the dialogue machines receive this turn.
+ * @param openQuestion the response id of the question the bot last asked, which a yes or a no answers.
+ */
+export function eventFromParse(parse: ParseResult, openQuestion?: string): UserEvent {
   if (parse.onlySecret) return { type: 'user.shareSecret' };
+  const topics = parse.questions.filter(isFaqTopic);
+  if (topics.length) return parse.alsoRequested.length ? { type: 'user.ask', topics, also: parse.alsoRequested } : { type: 'user.ask', topics };
   if (parse.ambiguousBetween) return { type: 'nlu.ambiguous', candidates: parse.ambiguousBetween };
   const intent = parse.intent.name;
+  if (intent === 'affirm' || intent === 'deny') return { type: intent === 'affirm' ? 'user.affirm' : 'user.deny', question: openQuestion };
+  if (intent === 'jump_ahead') return parse.position === undefined ? { type: 'user.jumpAhead' } : { type: 'user.jumpAhead', step: parse.position };
+  // Stopping, starting over and a human need a clear request; otherwise the flows ask or stay.
+  if (intent === 'cancel') return parse.clearRequest ? { type: 'user.cancel' } : { type: 'user.cancel', unsure: true };
+  if (intent === 'contact_human') return parse.clearRequest ? { type: 'user.human' } : { type: 'user.human', unsure: true };
+  if (intent === 'restart' && !parse.clearRequest) return { type: 'nlu.fallback' };
   if (intent === 'verification_help') {
     // A button chooses (a method, or "another method"); typed text naming a method chooses it,
     // unless it reports a problem with it ("收不到短信验证码").
@@ -35,7 +46,7 @@ export function eventFromParse(parse: ParseResult): UserEvent {
     return parse.method ? { type: 'user.verificationHelp', method: parse.method } : { type: 'user.verificationHelp' };
   }
   if (parse.method && methodChoiceIntents.has(intent)) return { type: 'user.chooseMethod', method: parse.method };
-  if (isFaqTopic(intent)) return { type: 'user.ask', topic: intent };
+  if (isFaqTopic(intent)) return { type: 'user.ask', topics: [intent] };
   const type = controlEvents[intent];
   return type ? ({ type } as UserEvent) : { type: 'nlu.fallback' };
 }

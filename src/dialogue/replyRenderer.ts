@@ -1,5 +1,5 @@
 import type { SayParams } from '../../flows/events.js';
-import type { Response } from '../content/schemas.js';
+import type { AnswerExpectation, Response } from '../content/schemas.js';
 import { toTraditional, type Script } from '../nlu/index.js';
 
 export interface QuickReplyOut {
@@ -27,6 +27,11 @@ export class ReplyRenderer {
 
   has(key: string): boolean {
     return this.responses.has(key);
+  }
+
+  /** What the response asks the user for, when it is a question. */
+  expectation(key: string): AnswerExpectation | undefined {
+    return this.responses.get(key)?.expects;
   }
 
   render(say: SayParams, script: Script): Reply {

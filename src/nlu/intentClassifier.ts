@@ -87,6 +87,20 @@ export class IntentClassifier {
     return (model.classFeatures[label]![index] ?? model.smoothing) / model.classTotals[label]!;
   }
 
+  /**
+   * Share of the message's features seen in training examples of `label`: how much of what the
+   * user wrote that intent explains. "等下我老婆叫我" may rank as cancel, but cancel's examples
+   * explain little of it.
+   */
+  explainedBy(tokens: readonly string[], label: string): number {
+    const counts = this.bayes.classifier.classFeatures[label];
+    if (tokens.length === 0 || !counts) return 0;
+    return tokens.filter((token) => {
+      const index = this.vocabulary.get(token);
+      return index !== undefined && (counts[index] ?? 0) >= 1;
+    }).length / tokens.length;
+  }
+
   /** Share of the message's features seen anywhere in training: low for text unlike anything we know. */
   coverage(tokens: readonly string[]): number {
     if (tokens.length === 0) return 0;

@@ -1,10 +1,12 @@
 import type { Content } from '../content/loadContent.js';
-import type { VerificationMethod } from '../content/schemas.js';
+import type { AnswerExpectation, VerificationMethod } from '../content/schemas.js';
+import { faqTopics } from '../../flows/events.js';
 import { ExampleMatcher } from './exampleMatcher.js';
 import { FeatureExtractor, type FeatureSet } from './featureExtractor.js';
 import { IntentClassifier, defaultClassifierOptions, type RankedIntent } from './intentClassifier.js';
 import { SecretRedactor, type SecretKind } from './secretRedactor.js';
 import { TextNormalizer, detectScript, type Script } from './textNormalizer.js';
+import { YesNoReader, type YesNo } from './yesNoReader.js';
 
 export const fallbackIntent = 'out_of_scope';
 
@@ -25,6 +27,19 @@ export interface ParseResult {
   onlySecret: boolean;
   /** The message was a quick-reply payload such as `/affirm`, not free text. */
   fromPayload: boolean;
+  /** How the yes/no reader took the message, when the open question expected a yes or a no. */
+  answer: YesNo | undefined;
+  /**
+   * For the intents that throw progress away or leave the bot (cancel, restart, a human): whether
+   * the request is clear (confident, and the intent explains what the user wrote).
+   */
+  clearRequest: boolean;
+  /** Every question of a message that asks several (in order, at least two), or the one a long message ends with. */
+  questions: string[];
+  /** Other requests in a message that also asks questions ("…？要怎么解绑？" → unbind_wallet). */
+  alsoRequested: string[];
+  /** The step to do next, when the user says where they already are ("我已经在钱包页面了" → 5). */
+  position: number | undefined;
 }
 
 export interface ParserOptions {
@@ -37,6 +52,10 @@ export interface ParserOptions {
   minCoverage: number;
   /** Runner-up within this distance of the top intent → ask the user which one was meant. */
   ambiguityMargin: number;
+  /** A drastic intent (cancel, restart, a human) is clear at this confidence or above… */
+  drasticConfidence: number;
+  /** …and when its training examples explain at least this share of the message's features. */
+  drasticExplained: number;
   /** How much more likely the intents the dialogue expects next are made (see ParseContext). */
   expectedBoost: number;
   /** Share of the final confidence that comes from the nearest training sentences (the rest is Bayes). */
@@ -52,7 +71,15 @@ export interface ParseContext {
    * "找到钱包了吗？" is a deny, not an out-of-scope remark.
    */
   expectedIntents?: readonly string[];
+  /** What the bot's last question expects back, which steers how a short answer is read. */
+  expects?: AnswerExpectation | undefined;
 }
+
+/** Intents that lose the user's progress or leave the bot: only on a clear request. */
+const drasticIntents = new Set(['cancel', 'restart', 'contact_human']);
+/** Never offered as a clarification next to a safer reading: it would skip, stop or contradict. */
+const unsafeToOffer = new Set(['cancel', 'restart', 'contact_human', 'affirm']);
+const faqIntents = new Set<string>(faqTopics);
 
 export const defaultParserOptions: ParserOptions = {
   featureSet: 'charNgrams',
@@ -61,6 +88,8 @@ export const defaultParserOptions: ParserOptions = {
   fallbackThreshold: 0.3,
   minCoverage: 0.5,
   ambiguityMargin: 0.15,
+  drasticConfidence: 0.7,
+  drasticExplained: 0.75,
   expectedBoost: 3,
   exampleWeight: 0.5,
   exampleSharpness: 20,
@@ -81,11 +110,17 @@ export class MessageParser {
   private readonly problemCues: string[];
   private readonly declineCues: string[];
   private readonly humanWord: string;
+  private readonly yesNo: YesNoReader;
+  /** [step to do next, normalised place words], furthest step first. */
+  private readonly positions: [number, string[]][];
+  private readonly questionCues: string[];
+  private readonly cancelCues: string[];
+  private readonly clauseBreaks: RegExp;
   private readonly intentNames: Set<string>;
   /** Normalised training sentence → its intent: a sentence the team wrote down is answered as written. */
   private readonly knownSentences = new Map<string, string>();
 
-  constructor(content: Pick<Content, 'intents' | 'lexicon'>, options: Partial<ParserOptions> = {}) {
+  constructor(content: Pick<Content, 'intents' | 'lexicon' | 'answers'>, options: Partial<ParserOptions> = {}) {
     this.options = { ...defaultParserOptions, ...options };
     this.normalizer = new TextNormalizer(content.lexicon);
     this.redactor = new SecretRedactor(content.lexicon);
@@ -107,6 +142,14 @@ export class MessageParser {
     this.problemCues = content.lexicon.verificationProblemCues.map((cue) => this.normalizer.normalize(cue));
     this.declineCues = content.lexicon.declineHuman.cues.map((cue) => this.normalizer.normalize(cue));
     this.humanWord = this.normalizer.normalize(content.lexicon.declineHuman.target);
+    this.yesNo = new YesNoReader(content.answers);
+    this.positions = Object.entries(content.lexicon.positions)
+      .map(([step, words]): [number, string[]] => [Number(step), words.map((word) => this.normalizer.normalize(word))])
+      .sort((a, b) => b[0] - a[0]);
+    this.cancelCues = content.lexicon.cancelCues.map((cue) => this.normalizer.normalize(cue));
+    this.questionCues = content.lexicon.questionCues.map((cue) => this.normalizer.normalize(cue));
+    const breaks = content.lexicon.clauseBreaks.map((word) => this.normalizer.normalize(word).replace(/[.*+?^${}()|[\]\\]/g, '\\$&'));
+    this.clauseBreaks = new RegExp(`[\\s\\p{P}]+|${breaks.join('|')}`, 'u');
     this.methodWords = Object.entries(content.lexicon.verificationMethods)
       .flatMap(([method, words]) => words.map((word): [VerificationMethod, string] => [method as VerificationMethod, this.normalizer.normalize(word)]))
       .sort((a, b) => b[1].length - a[1].length);
@@ -148,6 +191,7 @@ export class MessageParser {
     const ranking = this.rank(normalized, tokens, context);
     const top = ranking[0]!;
     const runnerUp = ranking[1];
+    const answer = context.expects && typeof context.expects === 'object' && !onlySecret ? this.yesNo.read(normalized, context.expects.yesNo) : undefined;
     // Classifiers score what a message shares with the domain, not what it adds; "支付宝解绑银行卡"
     // shares almost everything with unbind_wallet. Naming another product settles it.
     const namesOtherProduct = top.confidence < 1 && this.outOfScopeMarkers.some((marker) => normalized.includes(marker));
@@ -158,7 +202,7 @@ export class MessageParser {
     let intent = understood ? top : { name: fallbackIntent, confidence: top.name === fallbackIntent ? top.confidence : 1 - top.confidence };
     // Character n-grams cannot see negation: "不用转人工" shares everything with "转人工".
     if (intent.name === 'contact_human' && this.declinesHuman(normalized)) intent = { name: 'deny', confidence: intent.confidence };
-    const ambiguousBetween: [string, string] | undefined =
+    let ambiguousBetween: [string, string] | undefined =
       understood &&
       runnerUp &&
       top.name !== fallbackIntent &&
@@ -166,6 +210,32 @@ export class MessageParser {
       top.confidence - runnerUp.confidence < this.options.ambiguityMargin
         ? [top.name, runnerUp.name]
         : undefined;
+    if (ambiguousBetween) {
+      // "看不到那个按钮" must not be offered "好了，下一步", nor "继续" be offered "取消解绑":
+      // next to a safe reading an unsafe one is dropped; two unsafe ones are not understood at all.
+      const safe = ambiguousBetween.filter((name) => !unsafeToOffer.has(name));
+      if (safe.length === 1) {
+        intent = ranking.find((ranked) => ranked.name === safe[0])!;
+        ambiguousBetween = undefined;
+      } else if (safe.length === 0) {
+        const forward = ambiguousBetween.includes('affirm') ? ranking.find((ranked) => ranked.name === 'affirm') : undefined;
+        intent = forward ?? { name: fallbackIntent, confidence: 1 - top.confidence };
+        ambiguousBetween = undefined;
+      }
+    }
+    // The open question reads short answers first: 有 / 还有一点 / 解绑了 / 没让我验证.
+    if (answer === 'yes' || answer === 'no') {
+      intent = { name: answer === 'yes' ? 'affirm' : 'deny', confidence: Math.max(0.9, intent.name === (answer === 'yes' ? 'affirm' : 'deny') ? intent.confidence : 0) };
+      ambiguousBetween = undefined;
+    }
+    const clearRequest =
+      !drasticIntents.has(intent.name) ||
+      ((top.confidence === 1 ||
+        (intent.confidence >= this.options.drasticConfidence && this.classifier.explainedBy(tokens, intent.name) >= this.options.drasticExplained)) &&
+        // A stop must say what it stops: "算了吧" alone is asked about, "不解绑了" is not.
+        (intent.name !== 'cancel' || this.cancelCues.some((cue) => normalized.includes(cue))));
+    const { questions, alsoRequested } = answer === 'yes' || answer === 'no' ? { questions: [], alsoRequested: [] } : this.questionsIn(withoutSecrets, intent.name);
+    if (questions.length && ambiguousBetween && questions.length >= 2) ambiguousBetween = undefined;
     return {
       redactedText,
       normalized,
@@ -178,7 +248,45 @@ export class MessageParser {
       secrets,
       onlySecret,
       fromPayload: false,
+      answer,
+      clearRequest,
+      questions,
+      alsoRequested,
+      position: this.findPosition(normalized),
     };
+  }
+
+  /**
+   * The questions of a message, clause by clause: two or more FAQ topics are all answered, in
+   * order. A long message that wanders before its question ("我之前绑了…想解绑，但是怕…，解绑后
+   * 记录还在吗") is answered for the question it ends with, not for the words it shares with the
+   * walkthrough. Clauses without a question cue are background and never answered.
+   */
+  private questionsIn(text: string, wholeIntent: string): { questions: string[]; alsoRequested: string[] } {
+    const clauses = text.split(this.clauseBreaks).filter((clause) => [...clause.matchAll(/\p{Script=Han}/gu)].length >= 3);
+    if (clauses.length < 2) return { questions: [], alsoRequested: [] };
+    const questions: string[] = [];
+    const alsoRequested: string[] = [];
+    for (const clause of clauses) {
+      const normalized = this.normalizer.normalize(clause);
+      if (!this.questionCues.some((cue) => normalized.includes(cue))) continue;
+      const tokens = this.features.extract(normalized);
+      if (this.classifier.coverage(tokens) < this.options.minCoverage) continue;
+      const top = this.rank(normalized, tokens, {})[0]!;
+      if (top.confidence < 0.45 || this.outOfScopeMarkers.some((marker) => normalized.includes(marker))) continue;
+      if (faqIntents.has(top.name)) {
+        if (!questions.includes(top.name)) questions.push(top.name);
+      } else if (top.name === 'unbind_wallet' && !alsoRequested.includes(top.name)) alsoRequested.push(top.name);
+    }
+    // One question in a message the classifier read as the walkthrough (or as nothing): answer it.
+    const wandered = questions.length === 1 && (wholeIntent === 'unbind_wallet' || wholeIntent === fallbackIntent) && [...text].length >= 20;
+    if (questions.length >= 2 || wandered) return { questions, alsoRequested: questions.length >= 2 || alsoRequested.length ? alsoRequested : [] };
+    if (questions.length === 1 && alsoRequested.length && faqIntents.has(wholeIntent)) return { questions, alsoRequested };
+    return { questions: [], alsoRequested: [] };
+  }
+
+  private findPosition(normalized: string): number | undefined {
+    return this.positions.find(([, words]) => words.some((word) => normalized.includes(word)))?.[0];
   }
 
   private rank(normalized: string, tokens: readonly string[], context: ParseContext): RankedIntent[] {
@@ -200,10 +308,12 @@ export class MessageParser {
 
   private parsePayload(intentName: string, json: string | undefined): ParseResult {
     let method: VerificationMethod | undefined;
+    let position: number | undefined;
     if (json) {
       try {
-        const value = (JSON.parse(json) as { method?: unknown }).method;
+        const { method: value, step } = JSON.parse(json) as { method?: unknown; step?: unknown };
         if (value === 'sms' || value === 'biometric' || value === 'securityQuestion') method = value;
+        if (Number.isInteger(step) && (step as number) >= 1 && (step as number) <= 7) position = step as number;
       } catch {
         // A hand-typed payload with broken JSON still carries its intent.
       }
@@ -221,6 +331,11 @@ export class MessageParser {
       secrets: [],
       onlySecret: false,
       fromPayload: true,
+      answer: undefined,
+      clearRequest: true,
+      questions: [],
+      alsoRequested: [],
+      position,
     };
   }
 

@@ -75,6 +75,8 @@ const migrations: string[] = [
    CREATE INDEX webhook_outbox_due ON webhook_outbox(delivered_at, next_attempt_at);`,
   // 3: the buttons of the last turn, so a typed button title acts as a click.
   `ALTER TABLE conversations ADD COLUMN last_quick_replies TEXT;`,
+  // 4: the question the last turn asked (a response id), which steers how the next message is read.
+  `ALTER TABLE conversations ADD COLUMN open_question TEXT;`,
 ];
 
 export const schemaVersion = migrations.length;
@@ -84,6 +86,7 @@ interface ConversationRow {
   snapshot: string | null;
   script: string | null;
   last_quick_replies: string | null;
+  open_question: string | null;
 }
 
 interface TurnRow {
@@ -158,8 +161,8 @@ export class SqliteConversationStore implements ConversationStore, IdentityStore
     this.statements = {
       insertConversation: this.db.prepare('INSERT INTO conversations (id, token_hash, created_at, updated_at) VALUES (?, ?, ?, ?)'),
       identity: this.db.prepare<[string], { token_hash: string }>('SELECT token_hash FROM conversations WHERE id = ?'),
-      load: this.db.prepare<[string], ConversationRow>('SELECT flow_version, snapshot, script, last_quick_replies FROM conversations WHERE id = ?'),
-      updateState: this.db.prepare('UPDATE conversations SET flow_version = ?, snapshot = ?, script = ?, last_quick_replies = ?, updated_at = ? WHERE id = ?'),
+      load: this.db.prepare<[string], ConversationRow>('SELECT flow_version, snapshot, script, last_quick_replies, open_question FROM conversations WHERE id = ?'),
+      updateState: this.db.prepare('UPDATE conversations SET flow_version = ?, snapshot = ?, script = ?, last_quick_replies = ?, open_question = ?, updated_at = ? WHERE id = ?'),
       nextSeq: this.db.prepare<[string], { next: number }>('SELECT COALESCE(MAX(seq), 0) + 1 AS next FROM transcript WHERE conversation_id = ?'),
       insertEntry: this.db.prepare(
         'INSERT INTO transcript (conversation_id, seq, role, text, at, intent, confidence, quick_replies) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
@@ -234,6 +237,7 @@ export class SqliteConversationStore implements ConversationStore, IdentityStore
         (button): button is { title: string; payload: string } => typeof button?.title === 'string' && typeof button?.payload === 'string',
       );
     }
+    if (row.open_question) state.openQuestion = row.open_question;
     return state;
   }
 
@@ -243,7 +247,7 @@ export class SqliteConversationStore implements ConversationStore, IdentityStore
   async saveTurn(conversationId: string, { state, entries, ticket, record }: StoredTurn): Promise<void> {
     this.db.transaction(() => {
       const now = entries.at(-1)?.at ?? new Date().toISOString();
-      const values = [state.flowVersion, JSON.stringify(state.snapshot), state.script, state.lastQuickReplies ? JSON.stringify(state.lastQuickReplies) : null, now, conversationId];
+      const values = [state.flowVersion, JSON.stringify(state.snapshot), state.script, state.lastQuickReplies ? JSON.stringify(state.lastQuickReplies) : null, state.openQuestion ?? null, now, conversationId];
       const updated = this.statements.updateState.run(...values);
       // Conversations are created through the API; the terminal chat and tests may start one implicitly.
       if (updated.changes === 0) {

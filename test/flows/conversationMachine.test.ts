@@ -9,7 +9,7 @@ import { atStep, FlowConversation, turn } from '../support/flowDriver.js';
 describe('conversationMachine: routing, fallback and handoff', () => {
   it.each(faqTopics)('answers the FAQ %s from idle and stays idle', (topic) => {
     const conversation = new FlowConversation();
-    expect(conversation.send({ type: 'user.ask', topic }).said).toEqual([`faq.${topic}`]);
+    expect(conversation.send({ type: 'user.ask', topics: [topic] }).said).toEqual([`faq.${topic}`]);
     expect(conversation.state).toBe('idle');
     expect(conversation.send('user.repeat').said).toEqual([`faq.${topic}`]);
   });
@@ -49,7 +49,7 @@ describe('conversationMachine: routing, fallback and handoff', () => {
 
   it('a digression resets the run of misunderstandings, so the next one does not hand off', () => {
     const conversation = atStep(2);
-    conversation.sendAll('nlu.fallback', 'nlu.fallback', { type: 'user.ask', topic: 'rebind' });
+    conversation.sendAll('nlu.fallback', 'nlu.fallback', { type: 'user.ask', topics: ['rebind'] });
     expect(conversation.send('user.affirm').said).toEqual(['unbind.step3']);
     expect(conversation.send('nlu.fallback').handoff).toBeUndefined();
   });
@@ -63,7 +63,7 @@ describe('conversationMachine: routing, fallback and handoff', () => {
 
   it('an understood message in between resets the fallback count', () => {
     const conversation = new FlowConversation();
-    conversation.sendAll('nlu.fallback', { type: 'user.ask', topic: 'rebind' });
+    conversation.sendAll('nlu.fallback', { type: 'user.ask', topics: ['rebind'] });
     expect(conversation.send('nlu.fallback').said).toEqual(['fallback']);
   });
 
@@ -87,7 +87,7 @@ describe('conversationMachine: routing, fallback and handoff', () => {
   it('after a handoff it still answers FAQs but no longer runs flows', () => {
     const conversation = new FlowConversation();
     expect(conversation.send('user.human').handoff).toEqual({ reason: 'user_request', step: 0 });
-    expect(conversation.send({ type: 'user.ask', topic: 'pay_after_unbind' }).said).toEqual(['faq.pay_after_unbind']);
+    expect(conversation.send({ type: 'user.ask', topics: ['pay_after_unbind'] }).said).toEqual(['faq.pay_after_unbind']);
     expect(conversation.send('user.unbind').said).toEqual(['handoff.waiting']);
     expect(conversation.send('nlu.fallback').said).toEqual(['handoff.waiting']);
     expect(conversation.state).toBe('handedOff');
@@ -108,7 +108,7 @@ const everyEvent: ConversationEvent[] = [
   { type: 'user.chooseMethod', method: 'sms' },
   { type: 'user.chooseMethod', method: 'biometric' },
   { type: 'user.chooseMethod', method: 'securityQuestion' },
-  { type: 'user.ask', topic: 'balance_before_unbind' },
+  { type: 'user.ask', topics: ['balance_before_unbind'] },
   { type: 'user.verificationHelp', method: 'sms' },
   { type: 'nlu.ambiguous', candidates: ['rebind', 'bind_wallet'] },
 ];

@@ -85,7 +85,7 @@ describe('unbindWalletMachine: the guided unbinding', () => {
 
     it.each(faqTopics)('a question about %s is answered, then the flow resumes at the same step', (topic) => {
       const conversation = atStep(number);
-      const said = conversation.send({ type: 'user.ask', topic }).said;
+      const said = conversation.send({ type: 'user.ask', topics: [topic] }).said;
       expect(said).toEqual([`faq.${topic}`, 'unbind.resume', `unbind.step${number}`]);
       expect(conversation.state).toBe(`unbinding.${name}`);
       expect(conversation.send('user.affirm').said[0]).toBe(`unbind.step${number + 1}`);
@@ -120,7 +120,7 @@ describe('unbindWalletMachine: the guided unbinding', () => {
 
     it.each(faqTopics)('a question about %s mid-verification resumes the verification question', (topic) => {
       const conversation = atVerification();
-      expect(conversation.send({ type: 'user.ask', topic }).said).toEqual([`faq.${topic}`, 'verify.askMethod']);
+      expect(conversation.send({ type: 'user.ask', topics: [topic] }).said).toEqual([`faq.${topic}`, 'verify.askMethod']);
       expect(conversation.state).toBe('unbinding.confirmUnbind.verifying.choosingMethod');
     });
 
@@ -138,7 +138,7 @@ describe('unbindWalletMachine: the guided unbinding', () => {
       expect(conversation.state).toBe('unbinding.confirmUnbind.confirming');
       expect(conversation.send('user.repeat').said).toEqual(['unbind.confirm']);
       expect(conversation.send('user.stepHelp').said).toEqual(['unbind.help.step7']);
-      expect(conversation.send({ type: 'user.ask', topic: 'rebind' }).said).toEqual(['faq.rebind', 'unbind.resume', 'unbind.confirm']);
+      expect(conversation.send({ type: 'user.ask', topics: ['rebind'] }).said).toEqual(['faq.rebind', 'unbind.resume', 'unbind.confirm']);
       expect(conversation.send('user.back').said).toEqual(['unbind.step6']);
     });
   });

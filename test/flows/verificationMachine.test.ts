@@ -86,6 +86,6 @@ describe('verificationMachine: security verification while unbinding', () => {
     conversation.send({ type: 'user.chooseMethod', method: 'sms' });
     conversation.send('user.deny');
     expect(conversation.send('user.repeat').said).toEqual(['verify.tip.signal']);
-    expect(conversation.send({ type: 'user.ask', topic: 'records_after_unbind' }).said).toEqual(['faq.records_after_unbind', 'verify.tip.signal']);
+    expect(conversation.send({ type: 'user.ask', topics: ['records_after_unbind'] }).said).toEqual(['faq.records_after_unbind', 'verify.tip.signal']);
   });
 });
