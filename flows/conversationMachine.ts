@@ -1,4 +1,4 @@
-import { assign, emit, enqueueActions, sendTo, setup } from 'xstate';
+import { and, assign, emit, enqueueActions, sendTo, setup, stateIn } from 'xstate';
 import {
   faqTopics,
   type FaqTopic,
@@ -67,8 +67,8 @@ const insideAFlow = {
   ],
   'user.cancel': [
     { guard: 'humanOffered', actions: ['resetFallbacks', 'resumeFlow'] },
-    // "算了吧" in the middle of a step may be a sigh: ask before throwing the progress away.
-    { guard: 'unsure', actions: ['resetFallbacks', say('unbind.confirmCancel')] },
+    // "算了吧" in the middle of the steps may be a sigh: ask before throwing the progress away.
+    { guard: and(['unsure', stateIn('#conversation.unbinding')]), actions: ['resetFallbacks', say('unbind.confirmCancel')] },
     forward,
   ],
   'user.human': [{ guard: 'unsure', actions: ['resetFallbacks', say('human.confirm')] }, forward],
@@ -174,6 +174,7 @@ export const conversationMachine = setup({
     // Params typed loosely: xstate's enqueueActions cannot infer a guard's params type.
     answers: ({ event }, params: unknown) =>
       (event.type === 'user.affirm' || event.type === 'user.deny') && event.question !== undefined && (params as { questions: string[] }).questions.includes(event.question),
+    answersAQuestion: ({ event }) => (event.type === 'user.affirm' || event.type === 'user.deny') && event.question !== undefined,
     asksToUnbindToo: ({ event }) => event.type === 'user.ask' && (event.also ?? []).includes('unbind_wallet'),
     unsure: ({ event }) => (event.type === 'user.cancel' || event.type === 'user.human') && event.unsure === true,
     outcomeCompleted: outcomeIs('completed'),
@@ -219,24 +220,25 @@ export const conversationMachine = setup({
           { guard: 'fallbackRepeated', actions: ['countFallback', say('fallback.offerHuman')] },
           { actions: ['countFallback', say('fallback')] },
         ],
-        // A yes takes what the last question offered; with no question open it is an acknowledgement.
+        // A yes takes what the last question offered; with none open, the bot says nothing is running and offers the steps.
         'user.affirm': [
           { guard: 'humanOffered', target: 'handedOff', actions: 'rememberRepeatedFallback' },
           { guard: answers(offersOfAHuman), target: 'handedOff', actions: ['resetFallbacks', 'rememberUserRequest'] },
           { guard: answers(offersOfTheWalkthrough), target: 'unbinding', actions: ['resetFallbacks', 'reportStarted'] },
           { guard: answers(['anythingElse']), actions: ['resetFallbacks', say('anythingElse.go')] },
-          { actions: ['resetFallbacks', say('anythingElse')] },
+          { actions: ['resetFallbacks', say('noFlowActive')] },
         ],
         // A no closes what was offered; "没有了" to "还有什么可以帮你的吗？" ends the conversation politely.
         'user.deny': [
           { guard: 'humanOffered', actions: ['resetFallbacks', say('anythingElse')] },
           { guard: answers(['anythingElse']), actions: ['resetFallbacks', say('goodbye')] },
-          { actions: ['resetFallbacks', say('offer.declined')] },
+          { guard: 'answersAQuestion', actions: ['resetFallbacks', say('offer.declined')] },
+          { actions: ['resetFallbacks', say('noFlowActive')] },
         ],
         // "不用了" to "要不要帮你转接人工客服？" declines the human; with nothing running it cancels nothing.
         'user.cancel': [
           { guard: 'humanOffered', actions: ['resetFallbacks', say('anythingElse')] },
-          { actions: ['resetFallbacks', say('offer.declined')] },
+          { actions: ['resetFallbacks', say('noFlowActive')] },
         ],
         'user.back': { actions: ['resetFallbacks', say('noFlowActive')] },
         'user.stepHelp': { actions: ['resetFallbacks', say('noFlowActive')] },

@@ -69,7 +69,7 @@ export const lexiconSchema = z
   .strict();
 
 const words = z.array(z.string().min(1));
-const answerKind = z.object({ yes: words.default([]), no: words.default([]) }).strict();
+const answerKind = z.object({ yes: words.default([]), no: words.default([]), neutral: words.default([]) }).strict();
 
 /** `intents/answers.yml`: the words of Chinese yes/no answers, generic and per kind of question. */
 export const answerWordsSchema = z

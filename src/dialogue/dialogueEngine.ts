@@ -1,13 +1,13 @@
-import { createActor, type AnyActorRef, type AnyMachineSnapshot, type AnyStateNode, type Snapshot } from 'xstate';
+import { createActor, type AnyActorRef, type AnyStateMachine, type AnyStateNode, type Snapshot } from 'xstate';
 import { conversationMachine, type ConversationEmitted } from '../../flows/conversationMachine.js';
-import type { HandoffReason, SayEvent } from '../../flows/events.js';
+import type { HandoffReason, Outcome, OutcomeEvent, SayEvent } from '../../flows/events.js';
 import type { Content } from '../content/loadContent.js';
-import { MessageParser, type ParserOptions } from '../nlu/index.js';
+import { MessageParser, detectScript, type ParserOptions } from '../nlu/index.js';
 import type { ConversationState, ConversationStore, TranscriptEntry, TurnRecord } from './conversationStore.js';
 import { eventFromParse } from './eventFromParse.js';
 import { flowVersion } from './flowVersion.js';
-import { checkStoredContext } from './storedContexts.js';
-import { ReplyRenderer, type Reply } from './replyRenderer.js';
+import { checkStoredContext, type StoredFlow } from './storedContexts.js';
+import { ReplyRenderer, carryButtonsToTheQuestion, type Reply } from './replyRenderer.js';
 
 /** Longest message accepted, in characters; longer text is refused rather than cut. */
 export const maxMessageLength = 1000;
@@ -73,6 +73,8 @@ export interface TurnResult {
   handoff?: { reason: HandoffReason; step: number };
   /** The flow event this message became (`user.affirm`, `nlu.fallback` …), for QA coverage. */
   event: string;
+  /** What happened, as the flows said it (an answer given, a verification failed by method …). */
+  outcomes: Outcome[];
   /** The bot gave an answer or finished the unbinding: offer the one-tap "helpful?" rating. */
   askRating: boolean;
 }
@@ -86,6 +88,7 @@ export function turnForClients(result: TurnResult) {
     progress: result.progress ?? null,
     handoff: result.handoff ?? null,
     event: result.event,
+    outcomes: result.outcomes,
     askRating: result.askRating,
   };
 }
@@ -209,20 +212,26 @@ export class DialogueEngine {
       displayText = text;
       text = typedButton.payload;
     }
-    const parse = this.parser.parse(text, { expectedIntents: expectedIntentsIn(stored) });
-    const script = parse.script ?? stored?.script ?? 'simplified';
+    // The question the bot asked last steers the reading: "有" to the balance question is a yes.
+    const openQuestion = stored?.openQuestion;
+    const expects = openQuestion ? this.renderer.expectation(openQuestion) : undefined;
+    const parse = this.parser.parse(text, { expectedIntents: expectedIntentsIn(stored), expects });
+    // A typed button title is answered in the script it was typed in (the payload has none).
+    const script = parse.script ?? (displayText ? detectScript(displayText) : undefined) ?? stored?.script ?? 'simplified';
 
     const said: SayEvent[] = [];
+    const outcomes: Outcome[] = [];
     let handoff: TurnResult['handoff'];
     const { actor, restarted } = this.restore(conversationId, stored, (actor) => {
       actor.on('bot.say', (event) => said.push(event));
+      actor.on('bot.outcome', (event: OutcomeEvent) => outcomes.push(event.outcome));
       actor.on('bot.handoff', (event: Extract<ConversationEmitted, { type: 'bot.handoff' }>) => {
         handoff = { reason: event.reason, step: event.step };
       });
     });
     if (restarted) said.push({ type: 'bot.say', key: 'conversationUpdated' });
     const stateBefore = describeState(actor.getSnapshot());
-    const event = eventFromParse(parse);
+    const event = eventFromParse(parse, openQuestion);
     actor.send(event);
     this.failIfErrored(actor, conversationId);
     if (said.length === (restarted ? 1 : 0)) {
@@ -241,6 +250,8 @@ export class DialogueEngine {
     const replies: Reply[] = [];
     if (parse.secrets.length) replies.push(this.renderer.render({ key: 'secretWarning' }, script));
     for (const say of said) replies.push(this.renderer.render(say, script));
+    const offers = (id: string) => { const expects = this.renderer.expectation(id); return typeof expects === 'object' && expects.yesNo === 'offer'; };
+    replies.splice(0, replies.length, ...carryButtonsToTheQuestion(replies, offers));
 
     const at = this.now().toISOString();
     const intent = { name: parse.intent.name, confidence: Number(parse.intent.confidence.toFixed(4)) };
@@ -252,6 +263,9 @@ export class DialogueEngine {
     ];
     const lastButtons = replies.at(-1)?.quickReplies;
     const newState: ConversationState = lastButtons ? { flowVersion, snapshot: persisted, script, lastQuickReplies: lastButtons } : { flowVersion, snapshot: persisted, script };
+    // The turn's last reply is what the user answers next; a question declares what it expects.
+    const asked = said.at(-1)?.key;
+    if (asked && this.renderer.expectation(asked)) newState.openQuestion = asked;
     const record: TurnRecord = {
       at,
       text: userLine,
@@ -263,6 +277,7 @@ export class DialogueEngine {
       stateAfter: state,
       step: snapshot.value === 'unbinding' ? step : 0,
       said: said.map((say) => say.key),
+      outcomes,
     };
     await this.store.saveTurn(conversationId, {
       state: newState,
@@ -271,18 +286,17 @@ export class DialogueEngine {
       ...(handoff ? { ticket: { conversationId, reason: handoff.reason, step: handoff.step, state, createdAt: at } } : {}),
     });
 
-    const answered = said.some(({ key }) => key.startsWith('faq.') || key === 'unbind.completed' || key === 'verify.standalonePassed');
-    const result: TurnResult = { replies, intent, state, event: event.type, askRating: answered };
+    // An answer, a finished unbinding or a verification passed outside the steps is worth rating.
+    const answered = outcomes.some(
+      (outcome) => outcome.kind === 'answered' || outcome.kind === 'unbindCompleted' || (outcome.kind === 'verificationPassed' && !state.startsWith('unbinding')),
+    );
+    const result: TurnResult = { replies, intent, state, event: event.type, outcomes, askRating: answered };
     if (step > 0 && snapshot.value === 'unbinding') result.progress = { step, total: totalSteps };
     if (handoff) result.handoff = handoff;
     this.onTurn?.(result, (performance.now() - started) / 1000);
     return result;
   }
 
-  /**
-   * Restores the stored snapshot. One written by other flows is tried as it is; if it no longer
-   * fits, the conversation starts over with a note to the user instead of failing the turn.
-   */
   /** A flow that throws leaves its actor in error: the turn fails and nothing is saved. */
   private failIfErrored(actor: ConversationActor, conversationId: string): void {
     const snapshot = actor.getSnapshot();
@@ -291,6 +305,10 @@ export class DialogueEngine {
     throw new DialogueTurnError(conversationId, snapshot.error);
   }
 
+  /**
+   * Restores the stored snapshot. One written by other flows is tried as it is; if it no longer
+   * fits, the conversation starts over with a note to the user instead of failing the turn.
+   */
   private restore(conversationId: string, stored: ConversationState | undefined, listen: (actor: ConversationActor) => void) {
     const start = (actor: ConversationActor) => {
       listen(actor);
@@ -300,16 +318,14 @@ export class DialogueEngine {
     };
     if (stored) {
       try {
-        const value = (stored.snapshot as { value?: unknown } | null)?.value;
-        if (!isKnownState(value)) throw new Error(`state ${JSON.stringify(value)} is not in the current flows`);
+        // Checked as stored, before xstate reads it: xstate fills in, drops or resolves by id what does not fit.
+        checkSnapshotFits(conversationMachine, stored.snapshot);
         const actor = start(createActor(conversationMachine, { snapshot: stored.snapshot as Snapshot<unknown> }));
         const snapshot = actor.getSnapshot();
         try {
           if (snapshot.status !== 'active') throw new Error(`restored conversation is ${snapshot.status}`);
-          // Touch every child (describing the state walks them), then check each flow and its
-          // context, so a snapshot that no longer fits fails here, not mid-turn.
+          // Touch every child (describing the state walks them), so a child that fails to start fails here, not mid-turn.
           describeState(snapshot);
-          checkSnapshotFits(snapshot);
         } catch (error) {
           actor.stop();
           throw error;
@@ -339,32 +355,94 @@ function expectedIntentsIn(stored: ConversationState | undefined): string[] {
 
 type ConversationActor = ReturnType<typeof createActor<typeof conversationMachine>>;
 
+const isRecord = (value: unknown): value is Record<string, unknown> => value !== null && typeof value === 'object' && !Array.isArray(value);
+const own = <T>(record: Readonly<Record<string, T>>, key: string): T | undefined => (Object.hasOwn(record, key) ? record[key] : undefined);
+const pathOf = (node: AnyStateNode) => node.path.join('.') || '(root)';
+const describeNode = (node: AnyStateNode) => (node.path.length ? `state "${pathOf(node)}" of flow "${node.machine.id}"` : `flow "${node.machine.id}"`);
+
 /**
- * What xstate does not check when it restores a snapshot, and a turn would trip over: each machine's
- * context is one that flow could have made, and every flow the active states invoke is there and is that flow.
- * Without its flow a state forwards the user's event to nobody, and xstate sends a target-less
- * `sendTo` back to the sender: the turn would loop forever.
+ * What xstate does not check when it restores a snapshot, and a turn would trip over. A stored
+ * snapshot must be one its flows could have written between two turns: every flow active, every
+ * state in its value a state of that flow and a place it can rest in, exactly the child flows its
+ * states invoke (a missing one forwards the user's event to nobody, and xstate sends a target-less
+ * `sendTo` back to the sender, looping forever; a stray one is where the user's events go), each
+ * child fitting its own machine the same way, and each context one that flow could have made where
+ * it is. All of it is derived from the machines, so a new state or flow is checked without a change here.
  */
-function checkSnapshotFits(snapshot: AnyMachineSnapshot): void {
-  checkStoredContext(snapshot.machine.id, snapshot.context);
-  const visit = (node: AnyStateNode, value: unknown): void => {
-    for (const { id, src } of node.invoke) {
-      const child = snapshot.children[id];
-      if (!child) throw new Error(`flow "${id}" of state "${node.path.join('.')}" is missing`);
-      if (child.src !== src) throw new Error(`flow "${id}" of state "${node.path.join('.')}" runs ${JSON.stringify(child.src)}`);
-      const childSnapshot: unknown = child.getSnapshot();
-      if (childSnapshot !== null && typeof childSnapshot === 'object' && 'machine' in childSnapshot) checkSnapshotFits(childSnapshot as AnyMachineSnapshot);
-    }
-    const inner: [string, unknown][] = typeof value === 'string' ? [[value, undefined]] : Object.entries((value ?? {}) as object);
-    for (const [key, innerValue] of inner) {
-      const next = node.states[key];
-      if (!next) throw new Error(`state "${key}" is not in flow "${node.machine.id}"`);
-      visit(next, innerValue);
-    }
-  };
-  visit(snapshot.machine.root, snapshot.value);
+function checkSnapshotFits(machine: AnyStateMachine, persisted: unknown): StoredFlow {
+  const flow = `flow "${machine.id}"`;
+  if (!isRecord(persisted)) throw new Error(`${flow} is stored as ${JSON.stringify(persisted) ?? 'nothing'}`);
+  if (persisted['status'] !== 'active') throw new Error(`${flow} is ${JSON.stringify(persisted['status'])}, not active`);
+  if (persisted['output'] !== undefined || persisted['error'] !== undefined) throw new Error(`${flow} is active but has an output or error`);
+  const states = activeStates(machine.root, persisted['value']);
+  checkHistory(machine, persisted['historyValue']);
+
+  const invoked = new Map(states.flatMap((node) => node.invoke.map((invoke) => [invoke.id, { invoke, node }] as const)));
+  const storedChildren = persisted['children'];
+  if (!isRecord(storedChildren)) throw new Error(`the children of ${flow} are stored as ${JSON.stringify(storedChildren) ?? 'nothing'}`);
+  for (const id of Object.keys(storedChildren)) if (!invoked.has(id)) throw new Error(`flow "${id}" runs in no active state of ${flow}`);
+  const children: Record<string, StoredFlow> = {};
+  for (const [id, { invoke, node }] of invoked) {
+    // xstate names even inline logic by a string ("xstate.invoke.…"), which is what it stores.
+    const src = invoke.src as string;
+    const child = own(storedChildren, id);
+    const where = `flow "${id}" of state "${pathOf(node)}"`;
+    if (!isRecord(child)) throw new Error(`${where} is missing`);
+    if (child['src'] !== src) throw new Error(`${where} runs ${JSON.stringify(child['src'])}`);
+    if (child['systemId'] !== invoke.systemId || (child['syncSnapshot'] ?? false) !== Boolean(invoke.onSnapshot)) throw new Error(`${where} is not invoked as the state invokes it`);
+    const logic: unknown = own((machine.implementations.actors ?? {}) as Record<string, unknown>, src);
+    // Only a machine's snapshot can be checked; the flows invoke nothing else.
+    if (!isRecord(logic) || !('root' in logic)) throw new Error(`${where} is not a flow whose snapshot can be checked`);
+    children[id] = checkSnapshotFits(logic as unknown as AnyStateMachine, child['snapshot']);
+  }
+  const stored: StoredFlow = { machine, states, context: persisted['context'], children };
+  checkStoredContext(stored);
+  return stored;
 }
 
-function isKnownState(value: unknown): boolean {
-  return typeof value === 'string' && value in conversationMachine.root.states;
+/**
+ * The state nodes a stored state value makes active, root first, or an error when it names a state
+ * the flow does not have, leaves a compound state without its inner state, gives a parallel state
+ * other regions than its own, or rests where a flow never rests between turns.
+ */
+function activeStates(node: AnyStateNode, value: unknown): AnyStateNode[] {
+  const inside = describeNode(node);
+  if (node.type === 'parallel') {
+    const regions = Object.keys(node.states);
+    if (!isRecord(value) || Object.keys(value).length !== regions.length || !regions.every((key) => Object.hasOwn(value, key))) {
+      throw new Error(`${inside} holds ${JSON.stringify(value)}, not its regions ${regions.join(', ')}`);
+    }
+    return [node, ...regions.flatMap((key) => activeStates(node.states[key]!, value[key]))];
+  }
+  const keys = typeof value === 'string' ? [value] : isRecord(value) ? Object.keys(value) : [];
+  if (keys.length !== 1) throw new Error(`${inside} holds ${JSON.stringify(value) ?? 'nothing'}, not one state`);
+  const child = own(node.states, keys[0]!);
+  if (!child) throw new Error(`state "${keys[0]}" is not in ${inside}`);
+  const nested = child.type === 'compound' || child.type === 'parallel';
+  if (nested !== (typeof value !== 'string')) throw new Error(`${inside} holds ${JSON.stringify(value)}: "${keys[0]}" is ${child.type}`);
+  if (nested) return [node, ...activeStates(child, (value as Record<string, unknown>)[keys[0]!])];
+  if (child.type === 'history') throw new Error(`${inside} rests in its history state "${child.key}"`);
+  // A flow in a final top-level state is done, and an unguarded eventless transition is always taken.
+  if (child.type === 'final' && node === node.machine.root) throw new Error(`flow "${node.machine.id}" is active in its final state "${child.key}"`);
+  if (child.always?.some((transition) => !transition.guard)) throw new Error(`state "${pathOf(child)}" of flow "${node.machine.id}" is passed through, never rested in`);
+  return [node, child];
+}
+
+/** History is stored by the ids of history states and of the states they remember. */
+function checkHistory(machine: AnyStateMachine, historyValue: unknown): void {
+  if (historyValue === undefined) return;
+  if (!isRecord(historyValue)) throw new Error(`the history of flow "${machine.id}" is stored as ${JSON.stringify(historyValue)}`);
+  const nodeById = (id: unknown): AnyStateNode | undefined => {
+    try {
+      return typeof id === 'string' ? machine.getStateNodeById(id) : undefined;
+    } catch {
+      return undefined;
+    }
+  };
+  for (const [id, remembered] of Object.entries(historyValue)) {
+    if (nodeById(id)?.type !== 'history') throw new Error(`flow "${machine.id}" has no history state "${id}"`);
+    if (!Array.isArray(remembered) || !remembered.every((item) => isRecord(item) && nodeById(item['id']))) {
+      throw new Error(`history "${id}" of flow "${machine.id}" remembers states the flow does not have`);
+    }
+  }
 }

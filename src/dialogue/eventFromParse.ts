@@ -28,6 +28,8 @@ const controlEvents: Record<string, UserEvent['type']> = {
  */
 export function eventFromParse(parse: ParseResult, openQuestion?: string): UserEvent {
   if (parse.onlySecret) return { type: 'user.shareSecret' };
+  // "我收到的是 [验证码] 对吗": the secret is the point; the bot warns and stays where it was.
+  if (parse.secrets.length && parse.intent.confidence < 0.6) return { type: 'user.shareSecret' };
   const topics = parse.questions.filter(isFaqTopic);
   if (topics.length) return parse.alsoRequested.length ? { type: 'user.ask', topics, also: parse.alsoRequested } : { type: 'user.ask', topics };
   if (parse.ambiguousBetween) return { type: 'nlu.ambiguous', candidates: parse.ambiguousBetween };

@@ -46,3 +46,21 @@ export class ReplyRenderer {
     return quickReplies.length ? { id: say.key, text: convert(text), quickReplies } : { id: say.key, text: convert(text) };
   }
 }
+
+/**
+ * A question that follows an answer in the same turn ("需要我一步步带你解绑吗？" after an FAQ) is
+ * what the user answers, and the widget shows the last reply's buttons only: the answer's other
+ * buttons (related questions) move to the question, after its own, so none is lost.
+ */
+export function carryButtonsToTheQuestion(replies: Reply[], isQuestion: (id: string) => boolean): Reply[] {
+  const last = replies.at(-1);
+  const before = replies.at(-2);
+  if (!last || !before?.quickReplies?.length || !isQuestion(last.id)) return replies;
+  const own = last.quickReplies ?? [];
+  const payloads = new Set(own.map((button) => button.payload));
+  // A related question that starts the unbinding is the question's own yes: not offered twice.
+  const carried = before.quickReplies.filter((button) => !payloads.has(button.payload) && button.payload !== '/unbind_wallet');
+  if (!carried.length) return replies;
+  const { quickReplies: _moved, ...answer } = before;
+  return [...replies.slice(0, -2), answer, { ...last, quickReplies: [...own, ...carried] }];
+}

@@ -228,12 +228,7 @@ export class MessageParser {
       intent = { name: answer === 'yes' ? 'affirm' : 'deny', confidence: Math.max(0.9, intent.name === (answer === 'yes' ? 'affirm' : 'deny') ? intent.confidence : 0) };
       ambiguousBetween = undefined;
     }
-    const clearRequest =
-      !drasticIntents.has(intent.name) ||
-      ((top.confidence === 1 ||
-        (intent.confidence >= this.options.drasticConfidence && this.classifier.explainedBy(tokens, intent.name) >= this.options.drasticExplained)) &&
-        // A stop must say what it stops: "算了吧" alone is asked about, "不解绑了" is not.
-        (intent.name !== 'cancel' || this.cancelCues.some((cue) => normalized.includes(cue))));
+    const clearRequest = !drasticIntents.has(intent.name) || this.isClearRequest(intent, normalized, tokens, withoutSecrets, context);
     const { questions, alsoRequested } = answer === 'yes' || answer === 'no' ? { questions: [], alsoRequested: [] } : this.questionsIn(withoutSecrets, intent.name);
     if (questions.length && ambiguousBetween && questions.length >= 2) ambiguousBetween = undefined;
     return {
@@ -283,6 +278,25 @@ export class MessageParser {
     if (questions.length >= 2 || wandered) return { questions, alsoRequested: questions.length >= 2 || alsoRequested.length ? alsoRequested : [] };
     if (questions.length === 1 && alsoRequested.length && faqIntents.has(wholeIntent)) return { questions, alsoRequested };
     return { questions: [], alsoRequested: [] };
+  }
+
+  /**
+   * A drastic request is clear when the whole message, or one of its clauses on its own ("还是找不到
+   * 我要找客服"), is that intent with confidence and its examples explain the words; a stop must
+   * also say what it stops ("算了吧" alone is asked about, "不解绑了" is not).
+   */
+  private isClearRequest(intent: RankedIntent, normalized: string, tokens: readonly string[], text: string, context: ParseContext): boolean {
+    if (intent.name === 'cancel' && !this.cancelCues.some((cue) => normalized.includes(cue))) return false;
+    const clear = (candidate: RankedIntent, candidateTokens: readonly string[]) =>
+      candidate.name === intent.name &&
+      (candidate.confidence === 1 ||
+        (candidate.confidence >= this.options.drasticConfidence && this.classifier.explainedBy(candidateTokens, intent.name) >= this.options.drasticExplained));
+    if (clear(intent, tokens)) return true;
+    return text.split(this.clauseBreaks).some((clause) => {
+      const clauseNormalized = this.normalizer.normalize(clause);
+      const clauseTokens = this.features.extract(clauseNormalized);
+      return clauseTokens.length > 0 && clear(this.rank(clauseNormalized, clauseTokens, context)[0]!, clauseTokens);
+    });
   }
 
   private findPosition(normalized: string): number | undefined {

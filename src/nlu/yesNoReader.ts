@@ -28,6 +28,7 @@ export class YesNoReader {
         for (const word of list) roles.set(compact(word), role);
       };
       add(words.particles, 'particle');
+      add(words.kinds[kind].neutral, 'particle');
       add(words.hedges, 'hedge');
       add(words.negators, 'negator');
       add(words.yes, 'yes');
@@ -65,8 +66,8 @@ export class YesNoReader {
       }
       at += matched;
     }
-    // A stray character in a longer answer is a typo; more means the message says something else.
-    if (roles.includes('notAnAnswer') || unexplained > Math.floor(chars.length / 5)) return 'other';
+    // Every word must be an answer word: "我不想解绑了" holds a no, but says something else.
+    if (roles.includes('notAnAnswer') || unexplained > 0) return 'other';
     if (roles.includes('no') || roles.includes('negator')) return 'no';
     if (roles.includes('yes')) return 'yes';
     return 'other';
