@@ -412,6 +412,11 @@
       detail: (totals) => t('ui.admin.card.fallback.detail', { fallbacks: formatCount(totals.fallbacks), messages: formatCount(totals.messages) }),
     },
     {
+      id: 'notCovered',
+      value: (totals) => formatCount(totals.questions && totals.questions.notCovered),
+      detail: (totals) => t('ui.admin.card.notCovered.detail', { answered: formatCount(totals.questions && totals.questions.answered) }),
+    },
+    {
       id: 'conversations',
       value: (totals) => formatCount(totals.conversations),
       detail: (totals) => t('ui.admin.card.conversations.detail', { engaged: formatCount(totals.engaged) }),

@@ -1,3 +1,4 @@
+import { answeredTopics, verificationMethods, type Outcome, type VerificationMethod } from '../../flows/events.js';
 import type { TextNormalizer } from '../nlu/index.js';
 
 /** The rows analytics reads for a date range (see AnalyticsSource). */
@@ -13,6 +14,11 @@ export interface AnalyticsRows {
     stateAfter: string;
     step: number;
     said: string[];
+    /**
+     * What happened in the turn, as the flows said it. `null` for turns stored before outcomes were
+     * (schema version 4 and earlier): for those alone, analytics falls back to reading `said`.
+     */
+    outcomes: Outcome[] | null;
   }[];
   tickets: { conversationId: string; reason: string; createdAt: string }[];
   ratings: { conversationId: string; at: string; helpful: boolean }[];
@@ -38,23 +44,23 @@ export interface Analytics {
     fallbacks: number;
     fallbackRate: Rate;
     ratings: { helpful: number; notHelpful: number; satisfaction: Rate };
+    /** Questions answered from the article, and questions the article could not answer (`notCovered`). */
+    questions: { answered: number; notCovered: number };
   };
   daily: { day: string; conversations: number; engaged: number; handedOff: number; deflectionRate: Rate; resolved: number; resolutionRate: Rate }[];
-  funnel: { stage: string; reached: number; droppedHere: number }[];
+  /** `cancelledHere`: of those that dropped out here, how many stopped by cancelling the unbinding. */
+  funnel: { stage: string; reached: number; droppedHere: number; cancelledHere: number }[];
+  /**
+   * Conversations per method: `attempted` verified with it (guided, or reported a problem with it),
+   * `passed` passed with it, `failed` reported a failure with it and never passed with it, `handedOff`
+   * those failed ones handed to a human because verification failed.
+   */
   verification: { method: string; attempted: number; passed: number; failed: number; handedOff: number }[];
   topIntents: { intent: string; count: number }[];
   unanswered: { text: string; count: number; examples: string[]; lastAt: string; guess: string }[];
 }
 
 const rate = (part: number, whole: number): Rate => (whole ? part / whole : null);
-const methods = ['sms', 'biometric', 'securityQuestion'] as const;
-/** Which method a troubleshooting tip belongs to, for users who reported a problem straight away. */
-const tipMethod: Record<string, (typeof methods)[number]> = {
-  'verify.tip.signal': 'sms',
-  'verify.tip.phoneNumber': 'sms',
-  'verify.tip.restart': 'biometric',
-  'verify.tip.checkAnswer': 'securityQuestion',
-};
 /** Below this a message counts as not really understood, even if an intent was chosen. */
 export const lowConfidence = 0.5;
 
@@ -77,18 +83,22 @@ export function computeAnalytics(rows: AnalyticsRows, range: { from: string; to:
 
   const perConversation = rows.conversations.map(({ id, createdAt }) => {
     const turns = turnsBy.get(id) ?? [];
-    const said = turns.flatMap((turn) => turn.said);
+    const outcomes = outcomesOf(turns);
     const tickets = ticketsBy.get(id) ?? [];
     const ratings = ratingsBy.get(id) ?? [];
+    const completed = outcomes.some((outcome) => outcome.kind === 'unbindCompleted');
+    // The last attempt at the unbinding ended with the user stopping it.
+    const lastUnbindOutcome = outcomes.filter((outcome) => outcome.kind === 'unbindStarted' || outcome.kind === 'unbindCancelled' || outcome.kind === 'unbindCompleted').at(-1);
     return {
       day: createdAt.slice(0, 10),
       engaged: turns.length > 0,
       handedOff: tickets.length > 0,
-      completed: said.includes('unbind.completed'),
-      resolved: said.includes('unbind.completed') || ratings.some((rating) => rating.helpful),
-      started: turns.some((turn) => turn.stateAfter.startsWith('unbinding')),
+      completed,
+      resolved: completed || ratings.some((rating) => rating.helpful),
+      started: outcomes.some((outcome) => outcome.kind === 'unbindStarted'),
+      cancelled: lastUnbindOutcome?.kind === 'unbindCancelled',
       maxStep: Math.max(0, ...turns.map((turn) => turn.step)),
-      turns,
+      outcomes,
       tickets,
     };
   });
@@ -118,6 +128,13 @@ export function computeAnalytics(rows: AnalyticsRows, range: { from: string; to:
       stage === 'started' ? conversation.started : stage === 'completed' ? conversation.completed : conversation.maxStep >= Number(stage.slice(4)),
     ).length;
   const reached = stages.map(reachedStage);
+  // Conversations that did not complete and whose last attempt ended in a cancellation, by the highest
+  // step they reached (the stage index: 0 is before step 1).
+  const cancelledAt = (index: number) =>
+    index === stages.length - 1
+      ? 0
+      : engaged.filter((conversation) => conversation.started && !conversation.completed && conversation.cancelled && conversation.maxStep === index).length;
+  const questions = engaged.flatMap((conversation) => conversation.outcomes);
 
   const days = groupBy(perConversation, (conversation) => conversation.day);
   return {
@@ -128,9 +145,18 @@ export function computeAnalytics(rows: AnalyticsRows, range: { from: string; to:
       fallbacks,
       fallbackRate: rate(fallbacks, userTurns.length),
       ratings: { helpful, notHelpful, satisfaction: rate(helpful, rows.ratings.length) },
+      questions: {
+        answered: questions.filter((outcome) => outcome.kind === 'answered').length,
+        notCovered: questions.filter((outcome) => outcome.kind === 'notCovered').length,
+      },
     },
     daily: [...days].sort(([a], [b]) => a.localeCompare(b)).map(([day, group]) => ({ day, ...summarize(group) })),
-    funnel: stages.map((stage, index) => ({ stage, reached: reached[index]!, droppedHere: index + 1 < stages.length ? reached[index]! - reached[index + 1]! : 0 })),
+    funnel: stages.map((stage, index) => ({
+      stage,
+      reached: reached[index]!,
+      droppedHere: index + 1 < stages.length ? reached[index]! - reached[index + 1]! : 0,
+      cancelledHere: cancelledAt(index),
+    })),
     verification: verificationOutcomes(engaged),
     topIntents: [...groupBy(userTurns, (turn) => turn.intent)]
       .map(([intent, turns]) => ({ intent, count: turns.length }))
@@ -140,30 +166,79 @@ export function computeAnalytics(rows: AnalyticsRows, range: { from: string; to:
   };
 }
 
-function verificationOutcomes(conversations: { turns: AnalyticsRows['turns']; tickets: AnalyticsRows['tickets'] }[]) {
-  const counts = new Map(methods.map((method) => [method, { method, attempted: 0, passed: 0, failed: 0, handedOff: 0 }]));
-  for (const { turns, tickets } of conversations) {
-    let current: (typeof methods)[number] | undefined;
-    const attempted = new Set<string>();
-    const failedWith = new Set<string>();
-    for (const key of turns.flatMap((turn) => turn.said)) {
-      const guided = /^verify\.guide\.(\w+)$/.exec(key)?.[1] as (typeof methods)[number] | undefined;
-      const method = guided ?? tipMethod[key];
-      if (method && counts.has(method)) {
-        current = method;
-        if (!attempted.has(method)) counts.get(method)!.attempted++;
-        attempted.add(method);
-      }
-      if (!current) continue;
-      if (key === 'verify.passed') counts.get(current)!.passed++;
-      if (key === 'verify.offerHuman' && !failedWith.has(current)) {
-        counts.get(current)!.failed++;
-        failedWith.add(current);
-      }
+function verificationOutcomes(conversations: { outcomes: Outcome[]; tickets: AnalyticsRows['tickets'] }[]) {
+  const counts = new Map(verificationMethods.map((method) => [method, { method, attempted: 0, passed: 0, failed: 0, handedOff: 0 }]));
+  for (const { outcomes, tickets } of conversations) {
+    const attempted = new Set<VerificationMethod>();
+    const passed = new Set<VerificationMethod>();
+    const failed = new Set<VerificationMethod>();
+    let last: VerificationMethod | undefined;
+    for (const outcome of outcomes) {
+      if (outcome.kind !== 'verificationAttempted' && outcome.kind !== 'verificationFailed' && outcome.kind !== 'verificationPassed') continue;
+      // A pass the flow could not name a method for is the method the user was last verifying with.
+      const method = outcome.method ?? last;
+      if (!method) continue;
+      last = method;
+      attempted.add(method);
+      if (outcome.kind === 'verificationFailed') failed.add(method);
+      if (outcome.kind === 'verificationPassed') passed.add(method);
     }
-    if (current && tickets.some((ticket) => ticket.reason === 'verification_failed')) counts.get(current)!.handedOff++;
+    for (const method of attempted) counts.get(method)!.attempted++;
+    for (const method of passed) counts.get(method)!.passed++;
+    for (const method of failed) if (!passed.has(method)) counts.get(method)!.failed++;
+    if (last && failed.has(last) && !passed.has(last) && tickets.some((ticket) => ticket.reason === 'verification_failed')) counts.get(last)!.handedOff++;
   }
   return [...counts.values()];
+}
+
+/** What happened in a conversation, in order: the turns' outcomes, or for old turns the legacy reading. */
+function outcomesOf(turns: AnalyticsRows['turns']): Outcome[] {
+  const legacy = newLegacyReading();
+  return turns.flatMap((turn) => turn.outcomes ?? legacy.read(turn));
+}
+
+/**
+ * LEGACY PATH, only for turns stored before outcomes were (schema version 4 and earlier): what
+ * happened is guessed from the response ids said, as analytics did before the flows reported it.
+ * It knows the ids as they were named then; renaming content does not affect new turns, which are
+ * never read this way. Delete it once no such turns are left in the ranges people look at.
+ */
+function newLegacyReading() {
+  const tipMethod: Record<string, VerificationMethod> = {
+    'verify.tip.signal': 'sms',
+    'verify.tip.phoneNumber': 'sms',
+    'verify.tip.restart': 'biometric',
+    'verify.tip.checkAnswer': 'securityQuestion',
+  };
+  const answered = new Set<string>(answeredTopics.map((topic) => `faq.${topic}`));
+  let method: VerificationMethod | undefined;
+  let inUnbinding = false;
+  let step = 0;
+  return {
+    read(turn: AnalyticsRows['turns'][number]): Outcome[] {
+      const outcomes: Outcome[] = [];
+      const unbinding = turn.stateAfter.startsWith('unbinding');
+      if (unbinding && !inUnbinding) outcomes.push({ kind: 'unbindStarted', atStep: 0 });
+      for (const key of turn.said) {
+        const guided = /^verify\.guide\.(\w+)$/.exec(key)?.[1];
+        if (guided && (verificationMethods as readonly string[]).includes(guided)) {
+          method = guided as VerificationMethod;
+          outcomes.push({ kind: 'verificationAttempted', method });
+        } else if (tipMethod[key] || (key === 'verify.tip.otherMethod' && method)) {
+          method = tipMethod[key] ?? method!;
+          outcomes.push({ kind: 'verificationFailed', method });
+        } else if (key === 'verify.passed') outcomes.push({ kind: 'verificationPassed', method });
+        else if (key === 'verify.skipped') outcomes.push({ kind: 'verificationSkipped' });
+        else if (key === 'unbind.completed') outcomes.push({ kind: 'unbindCompleted' });
+        else if (key === 'unbind.cancelled') outcomes.push({ kind: 'unbindCancelled', step });
+        else if (key === 'faq.not_covered' || key === 'notCovered.inFlow') outcomes.push({ kind: 'notCovered' });
+        else if (answered.has(key)) outcomes.push({ kind: 'answered', topic: key.slice('faq.'.length) as (typeof answeredTopics)[number] });
+      }
+      inUnbinding = unbinding;
+      step = turn.step;
+      return outcomes;
+    },
+  };
 }
 
 /** Groups what the bot did not understand by similar wording, most frequent first. */

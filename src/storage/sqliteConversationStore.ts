@@ -1,6 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
+import type { Outcome } from '../../flows/events.js';
 import type { ConversationState, ConversationStore, HandoffTicket, StoredTurn, TranscriptEntry, TurnRecord } from '../dialogue/conversationStore.js';
 import type { AnalyticsRows, AnalyticsSource } from '../analytics/supportAnalytics.js';
 import type { ConversationIdentity, IdentityStore } from './identityStore.js';
@@ -77,6 +78,10 @@ const migrations: string[] = [
   `ALTER TABLE conversations ADD COLUMN last_quick_replies TEXT;`,
   // 4: the question the last turn asked (a response id), which steers how the next message is read.
   `ALTER TABLE conversations ADD COLUMN open_question TEXT;`,
+  // 5: what happened in each turn, as the flows said it (`Outcome`, JSON). The turns already stored
+  // have none recorded: 'null' marks them, so analytics knows to read their response ids instead.
+  `ALTER TABLE turns ADD COLUMN outcomes TEXT NOT NULL DEFAULT '[]';
+   UPDATE turns SET outcomes = 'null';`,
 ];
 
 export const schemaVersion = migrations.length;
@@ -99,6 +104,7 @@ interface TurnRow {
   state_after: string;
   step: number;
   said: string;
+  outcomes: string;
 }
 
 interface TicketRow {
@@ -175,7 +181,7 @@ export class SqliteConversationStore implements ConversationStore, IdentityStore
       ticket: this.db.prepare<[number], TicketRow>('SELECT * FROM handoff_tickets WHERE id = ?'),
       closeTicket: this.db.prepare("UPDATE handoff_tickets SET status = 'closed', closed_at = ? WHERE id = ? AND status = 'open'"),
       insertTurn: this.db.prepare(
-        'INSERT INTO turns (conversation_id, at, text, from_payload, intent, confidence, event, state_before, state_after, step, said) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+        'INSERT INTO turns (conversation_id, at, text, from_payload, intent, confidence, event, state_before, state_after, step, said, outcomes) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
       ),
       insertOutbox: this.db.prepare('INSERT INTO webhook_outbox (ticket_id, next_attempt_at) VALUES (?, ?)'),
       insertRating: this.db.prepare('INSERT INTO ratings (conversation_id, at, helpful) VALUES (?, ?, ?)'),
@@ -183,7 +189,7 @@ export class SqliteConversationStore implements ConversationStore, IdentityStore
         'SELECT id, created_at FROM conversations WHERE created_at >= ? AND created_at < ? ORDER BY created_at',
       ),
       turnsOfConversationsBetween: this.db.prepare<[string, string], TurnRow>(
-        `SELECT t.conversation_id, t.at, t.text, t.from_payload, t.intent, t.confidence, t.state_after, t.step, t.said
+        `SELECT t.conversation_id, t.at, t.text, t.from_payload, t.intent, t.confidence, t.state_after, t.step, t.said, t.outcomes
            FROM turns t JOIN conversations c ON c.id = t.conversation_id
           WHERE c.created_at >= ? AND c.created_at < ? ORDER BY t.at`,
       ),
@@ -289,6 +295,7 @@ export class SqliteConversationStore implements ConversationStore, IdentityStore
       record.stateAfter,
       record.step,
       JSON.stringify(record.said),
+      JSON.stringify(record.outcomes),
     );
   }
 
@@ -328,6 +335,8 @@ export class SqliteConversationStore implements ConversationStore, IdentityStore
         stateAfter: row.state_after,
         step: row.step,
         said: JSON.parse(row.said) as string[],
+        // null: stored before outcomes were (schema version 4 and earlier).
+        outcomes: JSON.parse(row.outcomes) as Outcome[] | null,
       })),
       tickets: this.statements.ticketsOfConversationsBetween.all(fromIso, toIso).map((row) => ({ conversationId: row.conversation_id, reason: row.reason, createdAt: row.created_at })),
       ratings: this.statements.ratingsOfConversationsBetween.all(fromIso, toIso).map((row) => ({ conversationId: row.conversation_id, at: row.at, helpful: row.helpful === 1 })),

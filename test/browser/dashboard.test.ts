@@ -31,6 +31,8 @@ describe('the support dashboard in a real browser', () => {
 
     await expect.poll(() => page.getByTestId('admin-cards').innerText(), { timeout: 10_000 }).toContain('75.0%');
     await expect.poll(() => page.getByTestId('admin-unanswered').innerText()).toContain('asdfghjkl');
+    // The seeded question the article does not answer ("解绑要手续费吗").
+    expect(await page.locator('[data-card="notCovered"] .card-value').innerText()).toBe('1');
     expect(await page.getByTestId('admin-funnel').locator('canvas').count()).toBe(1);
     await expect.poll(() => page.getByTestId('admin-ticket').count()).toBe(1);
     await page.screenshot({ path: screenshotPath('dashboard.png'), fullPage: true });

@@ -31,18 +31,19 @@ describe('admin API with ADMIN_TOKEN', () => {
 
   it('reports deflection, resolution, satisfaction and fallbacks for the seeded conversations', async () => {
     const analytics = (await (await admin('/api/admin/analytics')).json()) as {
-      totals: Record<string, unknown> & { ratings: { helpful: number; notHelpful: number; satisfaction: number } };
+      totals: Record<string, unknown> & { ratings: { helpful: number; notHelpful: number; satisfaction: number }; questions: { answered: number; notCovered: number } };
       daily: { conversations: number }[];
     };
     expect(analytics.totals).toMatchObject({ conversations: 5, engaged: 4, handedOff: 1, deflectionRate: 0.75, resolved: 2, resolutionRate: 0.5 });
     expect(analytics.totals.ratings).toEqual({ helpful: 1, notHelpful: 0, satisfaction: 1 });
     expect(analytics.totals.fallbacks).toBe(2);
+    expect(analytics.totals.questions).toEqual({ answered: 2, notCovered: 1 });
     expect(analytics.daily.reduce((sum, day) => sum + day.conversations, 0)).toBe(5);
   });
 
   it('shows the unbinding funnel and verification outcomes by method', async () => {
     const analytics = (await (await admin('/api/admin/analytics')).json()) as {
-      funnel: { stage: string; reached: number; droppedHere: number }[];
+      funnel: { stage: string; reached: number; droppedHere: number; cancelledHere: number }[];
       verification: { method: string; attempted: number; passed: number; failed: number; handedOff: number }[];
     };
     const stage = (name: string) => analytics.funnel.find((entry) => entry.stage === name)!;
@@ -50,6 +51,8 @@ describe('admin API with ADMIN_TOKEN', () => {
     expect(stage('step7').reached).toBe(2);
     expect(stage('step7').droppedHere).toBe(1);
     expect(stage('completed').reached).toBe(1);
+    // The handed-off conversation stopped at step 7 without cancelling.
+    expect(analytics.funnel.every((entry) => entry.cancelledHere === 0)).toBe(true);
     expect(analytics.verification).toEqual([
       { method: 'sms', attempted: 1, passed: 1, failed: 0, handedOff: 0 },
       { method: 'biometric', attempted: 1, passed: 0, failed: 1, handedOff: 1 },

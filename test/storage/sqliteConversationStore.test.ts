@@ -3,6 +3,10 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
+import { computeAnalytics } from '../../src/analytics/supportAnalytics.js';
+import { loadContent } from '../../src/content/loadContent.js';
+import type { TurnRecord } from '../../src/dialogue/conversationStore.js';
+import { TextNormalizer } from '../../src/nlu/textNormalizer.js';
 import { schemaVersion, SqliteConversationStore } from '../../src/storage/sqliteConversationStore.js';
 import { createConversation, sendMessage, startTestServer } from '../support/testServer.js';
 
@@ -59,6 +63,68 @@ describe('SqliteConversationStore', () => {
     expect((await reopened.closeTicket(1, '2026-01-02T00:00:00.000Z'))?.status).toBe('closed');
     expect(await reopened.tokenHash('c1')).toBe('ab');
     reopened.close();
+  });
+});
+
+describe('outcomes of turns', () => {
+  const turn = (at: string, overrides: Partial<TurnRecord> = {}): TurnRecord => ({
+    at,
+    text: '好了',
+    fromPayload: false,
+    intent: 'affirm',
+    confidence: 0.9,
+    event: 'user.affirm',
+    stateBefore: 'unbinding',
+    stateAfter: 'idle',
+    step: 0,
+    said: ['whatever'],
+    outcomes: [],
+    ...overrides,
+  });
+  const state = { flowVersion: 'v1', snapshot: {}, script: 'simplified' as const };
+  const everything = ['2000-01-01T00:00:00.000Z', '2100-01-01T00:00:00.000Z'] as const;
+
+  it('stores what happened in a turn and reads it back for analytics, whatever the response ids were called', async () => {
+    const file = tempFile();
+    const store = new SqliteConversationStore(file);
+    await store.createConversation({ id: 'c1', tokenHash: 'ab', createdAt: '2026-01-01T00:00:00.000Z' });
+    const outcomes = [{ kind: 'verificationPassed', method: 'sms' }, { kind: 'unbindCompleted' }] as const;
+    await store.saveTurn('c1', { state, entries: [], record: turn('2026-01-01T00:00:01.000Z', { said: ['renamed.done'], outcomes: [...outcomes] }) });
+    store.close();
+    const reopened = new SqliteConversationStore(file);
+    const rows = await reopened.analyticsRows(...everything);
+    expect(rows.turns.map((row) => row.outcomes)).toEqual([outcomes]);
+    reopened.close();
+  });
+
+  it('upgrades a database of the previous schema version: old turns are marked as having no outcomes recorded', async () => {
+    const file = tempFile();
+    // A database as the version before outcomes left it: schema version 4, no outcomes column.
+    new SqliteConversationStore(file).close();
+    const old = new Database(file);
+    old.exec('ALTER TABLE turns DROP COLUMN outcomes');
+    old.pragma('user_version = 4');
+    old.prepare("INSERT INTO conversations (id, token_hash, created_at, updated_at) VALUES ('old', '', '2026-01-01T00:00:00.000Z', '2026-01-01T00:00:00.000Z')").run();
+    old
+      .prepare(
+        `INSERT INTO turns (conversation_id, at, text, from_payload, intent, confidence, event, state_before, state_after, step, said)
+         VALUES ('old', '2026-01-01T00:00:01.000Z', '好了', 0, 'affirm', 0.9, 'user.affirm', 'unbinding', 'idle', 0, '["unbind.completed"]')`,
+      )
+      .run();
+    old.close();
+
+    const store = new SqliteConversationStore(file);
+    expect(store.db.pragma('user_version', { simple: true })).toBe(schemaVersion);
+    await store.saveTurn('old', { state, entries: [], record: turn('2026-01-01T00:00:02.000Z', { outcomes: [{ kind: 'notCovered' }] }) });
+    const rows = await store.analyticsRows(...everything);
+    expect(rows.turns.map((row) => ({ said: row.said, outcomes: row.outcomes }))).toEqual([
+      { said: ['unbind.completed'], outcomes: null },
+      { said: ['whatever'], outcomes: [{ kind: 'notCovered' }] },
+    ]);
+    // The old turn is read the legacy way (its response ids), the new one from its outcomes.
+    const analytics = computeAnalytics(rows, { from: '2026-01-01', to: '2026-01-01' }, new TextNormalizer(loadContent().lexicon));
+    expect(analytics.totals).toMatchObject({ resolved: 1, questions: { answered: 0, notCovered: 1 } });
+    store.close();
   });
 });
 

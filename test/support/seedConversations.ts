@@ -15,7 +15,8 @@ export async function seedConversations(baseUrl: string): Promise<{ completed: C
   const lost = await createConversation(baseUrl);
   await say(lost, 'asdfghjkl', '微信怎么注销账号', '/records_after_unbind');
   const faq = await createConversation(baseUrl);
-  await say(faq, '解绑后还能用微信支付吗');
+  // One question the article answers, one it does not.
+  await say(faq, '解绑后还能用微信支付吗', '解绑要手续费吗');
   const rating = await fetch(`${baseUrl}/api/conversations/${faq.id}/rating`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', authorization: `Bearer ${faq.token}` },
