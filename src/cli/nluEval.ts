@@ -6,7 +6,7 @@
 import { parseArgs } from 'node:util';
 import { loadContent, isContentError } from '../content/loadContent.js';
 import type { FeatureSet } from '../nlu/featureExtractor.js';
-import { MessageParser, evaluate, kFolds, readLabelledJsonl, JsonlError, type EvaluationReport, type LabelledText } from '../nlu/index.js';
+import { MessageParser, defaultParserOptions, type ParserOptions, evaluate, kFolds, readLabelledJsonl, JsonlError, type EvaluationReport, type LabelledText } from '../nlu/index.js';
 
 const percent = (value: number) => `${(value * 100).toFixed(1)}%`;
 
@@ -25,7 +25,20 @@ function printReport(title: string, report: EvaluationReport): void {
 }
 
 const featureSets: FeatureSet[] = ['charNgrams', 'charNgramsAndWords', 'words', 'charTrigrams'];
-let parserOptions: { featureSet?: FeatureSet } = {};
+let parserOptions: Partial<ParserOptions> = {};
+
+/** `--set softmaxWeight=0.4 --set softmax.l2=0.001`: numeric options for measuring one change. */
+function applySetting(setting: string): void {
+  const match = /^([a-zA-Z]+)(?:\.([a-zA-Z]+))?=(-?[0-9.e-]+)$/.exec(setting);
+  if (!match) throw new JsonlError(`--set takes option=number (or softmax.option=number), not "${setting}"`);
+  const [, key, subKey, raw] = match as unknown as [string, string, string | undefined, string];
+  const value = Number(raw);
+  const options = parserOptions as Record<string, unknown>;
+  const defaults = defaultParserOptions as unknown as Record<string, unknown>;
+  if (!(key in defaults)) throw new JsonlError(`--set: unknown option ${key}`);
+  if (subKey) options[key] = { ...(defaults[key] as object), ...(options[key] as object | undefined), [subKey]: value };
+  else options[key] = value;
+}
 
 function crossValidate(k: number): EvaluationReport {
   const content = loadContent();
@@ -48,13 +61,14 @@ function crossValidate(k: number): EvaluationReport {
 
 function main(): number {
   const { values, positionals } = parseArgs({
-    options: { json: { type: 'boolean', default: false }, cv: { type: 'string' }, features: { type: 'string' } },
+    options: { json: { type: 'boolean', default: false }, cv: { type: 'string' }, features: { type: 'string' }, set: { type: 'string', multiple: true } },
     allowPositionals: true,
   });
   if (values.features !== undefined) {
     if (!featureSets.includes(values.features as FeatureSet)) throw new JsonlError(`--features takes one of ${featureSets.join(', ')}`);
     parserOptions = { featureSet: values.features as FeatureSet };
   }
+  for (const setting of values.set ?? []) applySetting(setting);
   if (values.cv !== undefined) {
     const k = Number(values.cv);
     if (!Number.isInteger(k) || k < 2) throw new JsonlError('--cv takes a whole number of folds, 2 or more');

@@ -5,6 +5,7 @@ import { ExampleMatcher } from './exampleMatcher.js';
 import { FeatureExtractor, type FeatureSet } from './featureExtractor.js';
 import { IntentClassifier, defaultClassifierOptions, type RankedIntent } from './intentClassifier.js';
 import { SecretRedactor, type SecretKind } from './secretRedactor.js';
+import { SoftmaxClassifier, defaultSoftmaxOptions, type SoftmaxOptions } from './softmaxClassifier.js';
 import { TextNormalizer, detectScript, type Script } from './textNormalizer.js';
 import { YesNoReader, type YesNo } from './yesNoReader.js';
 
@@ -58,8 +59,12 @@ export interface ParserOptions {
   drasticExplained: number;
   /** How much more likely the intents the dialogue expects next are made (see ParseContext). */
   expectedBoost: number;
-  /** Share of the final confidence that comes from the nearest training sentences (the rest is Bayes). */
+  /** Share of the final confidence that comes from the nearest training sentences. */
   exampleWeight: number;
+  /** Share that comes from the softmax (logistic regression) model; the rest is natural's Bayes. */
+  softmaxWeight: number;
+  /** How the softmax model is trained and calibrated. */
+  softmax: SoftmaxOptions;
   /** How sharply nearest-sentence similarities are turned into a distribution over intents. */
   exampleSharpness: number;
 }
@@ -93,6 +98,8 @@ export const defaultParserOptions: ParserOptions = {
   expectedBoost: 3,
   exampleWeight: 0.5,
   exampleSharpness: 20,
+  softmaxWeight: 0,
+  softmax: defaultSoftmaxOptions,
 };
 
 const payloadPattern = /^\/([a-z_]+)(\{.*\})?$/;
@@ -105,6 +112,7 @@ export class MessageParser {
   private readonly features: FeatureExtractor;
   private readonly classifier: IntentClassifier;
   private readonly matcher: ExampleMatcher;
+  private readonly softmax: SoftmaxClassifier | undefined;
   private readonly methodWords: [VerificationMethod, string][];
   private readonly outOfScopeMarkers: string[];
   private readonly problemCues: string[];
@@ -137,6 +145,10 @@ export class MessageParser {
     );
     this.classifier.train(examples);
     this.matcher = new ExampleMatcher(features, examples);
+    this.softmax =
+      this.options.softmaxWeight > 0
+        ? new SoftmaxClassifier(this.options.softmax).train(examples.map(({ text, intent }) => ({ tokens: features.extract(text), intent })))
+        : undefined;
     for (const { text, intent } of examples) this.knownSentences.set(text, intent);
     this.outOfScopeMarkers = content.lexicon.outOfScopeMarkers.map((marker) => this.normalizer.normalize(marker));
     this.problemCues = content.lexicon.verificationProblemCues.map((cue) => this.normalizer.normalize(cue));
@@ -306,14 +318,18 @@ export class MessageParser {
   private rank(normalized: string, tokens: readonly string[], context: ParseContext): RankedIntent[] {
     const known = this.knownSentences.get(normalized);
     if (known) return [{ name: known, confidence: 1 }, ...this.classifier.labels.filter((label) => label !== known).map((name) => ({ name, confidence: 0 }))];
-    const { exampleWeight, exampleSharpness, expectedBoost } = this.options;
+    const { exampleWeight, exampleSharpness, expectedBoost, softmaxWeight } = this.options;
     const bayes = new Map(this.classifier.rank(tokens).map(({ name, confidence }) => [name, confidence]));
+    const softmax = new Map(this.softmax?.rank(tokens).map(({ name, confidence }) => [name, confidence]));
     const nearest = this.matcher.closest(tokens);
     const nearestWeights = new Map(nearest.map(({ name, confidence }) => [name, Math.exp(exampleSharpness * confidence)]));
     const nearestSum = [...nearestWeights.values()].reduce((sum, weight) => sum + weight, 0);
     const expected = new Set(context.expectedIntents ?? []);
     const blended = [...bayes].map(([name, confidence]) => {
-      const mixed = (1 - exampleWeight) * confidence + (exampleWeight * (nearestWeights.get(name) ?? 0)) / nearestSum;
+      const mixed =
+        (1 - exampleWeight - softmaxWeight) * confidence +
+        softmaxWeight * (softmax.get(name) ?? 0) +
+        (exampleWeight * (nearestWeights.get(name) ?? 0)) / nearestSum;
       return { name, confidence: expected.has(name) ? mixed * expectedBoost : mixed };
     });
     const sum = blended.reduce((total, { confidence }) => total + confidence, 0);
