@@ -107,10 +107,7 @@ export const conversationMachine = setup({
     say: emit((_, params: SayParams) => ({ type: 'bot.say' as const, ...params })),
     /** Children speak, and say what happened, through the conversation so the channel hears one voice, in order. */
     relay: emit(({ event }) => event as SayEvent | OutcomeEvent),
-    /**
-     * Each question of the message in order (outside a flow the "not covered" answer also offers
-     * a human; inside one the flow's own question follows), then the other requests as buttons.
-     */
+    /** Each question of the message in order, then the other requests as buttons. */
     answerFaq: enqueueActions(({ event, enqueue, self }) => {
       if (event.type !== 'user.ask') return;
       const inFlow = self.getSnapshot().value !== 'idle';
@@ -118,7 +115,7 @@ export const conversationMachine = setup({
       const also = (event.also ?? []).filter((intent) => intent !== 'unbind_wallet');
       event.topics.forEach((topic, index) => {
         const last = index === event.topics.length - 1;
-        const key = topic === 'not_covered' && inFlow ? 'notCovered.inFlow' : `faq.${topic}`;
+        const key = `faq.${topic}`;
         const choices = last && also.length ? { choices: also } : {};
         enqueue.emit({ type: 'bot.say', key, ...choices });
         enqueue.emit(outcomeEvent(topic === 'not_covered' ? { kind: 'notCovered' } : { kind: 'answered', topic }));
@@ -174,7 +171,7 @@ export const conversationMachine = setup({
     // Params typed loosely: xstate's enqueueActions cannot infer a guard's params type.
     answers: ({ event }, params: unknown) =>
       (event.type === 'user.affirm' || event.type === 'user.deny') && event.question !== undefined && (params as { questions: string[] }).questions.includes(event.question),
-    answersAQuestion: ({ event }) => (event.type === 'user.affirm' || event.type === 'user.deny') && event.question !== undefined,
+    onlyNotCovered: ({ event }) => event.type === 'user.ask' && event.topics.every((topic) => topic === 'not_covered'),
     asksToUnbindToo: ({ event }) => event.type === 'user.ask' && (event.also ?? []).includes('unbind_wallet'),
     unsure: ({ event }) => (event.type === 'user.cancel' || event.type === 'user.human') && event.unsure === true,
     outcomeCompleted: outcomeIs('completed'),
@@ -232,13 +229,12 @@ export const conversationMachine = setup({
         'user.deny': [
           { guard: 'humanOffered', actions: ['resetFallbacks', say('anythingElse')] },
           { guard: answers(['anythingElse']), actions: ['resetFallbacks', say('goodbye')] },
-          { guard: 'answersAQuestion', actions: ['resetFallbacks', say('offer.declined')] },
-          { actions: ['resetFallbacks', say('noFlowActive')] },
+          { actions: ['resetFallbacks', say('offer.declined')] },
         ],
         // "不用了" to "要不要帮你转接人工客服？" declines the human; with nothing running it cancels nothing.
         'user.cancel': [
           { guard: 'humanOffered', actions: ['resetFallbacks', say('anythingElse')] },
-          { actions: ['resetFallbacks', say('noFlowActive')] },
+          { actions: ['resetFallbacks', say('offer.declined')] },
         ],
         'user.back': { actions: ['resetFallbacks', say('noFlowActive')] },
         'user.stepHelp': { actions: ['resetFallbacks', say('noFlowActive')] },
@@ -305,7 +301,8 @@ export const conversationMachine = setup({
     handedOff: {
       entry: [say('handoff.created'), 'handOff'],
       on: {
-        'user.ask': { actions: 'answerFaq' },
+        // What the article cannot answer is what the waiting human is for.
+        'user.ask': [{ guard: 'onlyNotCovered', actions: say('handoff.waiting') }, { actions: 'answerFaq' }],
         'user.thanks': { actions: say('handoff.thanks') },
         'user.goodbye': { actions: say('goodbye') },
         'user.*': { actions: say('handoff.waiting') },

@@ -54,7 +54,10 @@ const speakingActions: Record<string, (params: unknown, facts: ContentFacts) => 
     const key = keyParam(params);
     return key ? [{ key }, { key: `${key}.beforeSteps`, via: `what "${key}" becomes before step 1`, anchor: key }] : [];
   },
-  answerFaq: () => faqTopics.map((topic) => ({ key: `faq.${topic}`, via: `the answer to FAQ topic "${topic}"` })),
+  answerFaq: () => [
+    ...faqTopics.map((topic) => ({ key: `faq.${topic}`, via: `the answer to FAQ topic "${topic}"` })),
+    { key: 'offer.walkthrough', via: 'the offer of the steps after an answer', anchor: 'offer.walkthrough' },
+  ],
   repeatLastAnswer: () => [...faqTopics.map((topic) => ({ key: `faq.${topic}`, via: `the answer to FAQ topic "${topic}"` })), { key: 'noFlowActive' }],
   // The clarifying question offers the two candidate intents (any intent) as buttons titled label.<intent>.
   clarify: (_, facts) => [

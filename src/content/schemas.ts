@@ -20,7 +20,7 @@ export const quickReplySchema = z
  * a yes or a no (of a kind: a balance, a step done, a verification passed, the wallet unbound, an
  * offer taken), one of its buttons, or a verification method.
  */
-export const yesNoKinds = ['balance', 'done', 'passed', 'unbound', 'offer'] as const;
+export const yesNoKinds = ['balance', 'done', 'passed', 'unbound', 'offer', 'stop', 'askedToVerify'] as const;
 export type YesNoKind = (typeof yesNoKinds)[number];
 export const expectationSchema = z.union([z.object({ yesNo: z.enum(yesNoKinds) }).strict(), z.literal('choice'), z.literal('method')]);
 export type AnswerExpectation = z.infer<typeof expectationSchema>;

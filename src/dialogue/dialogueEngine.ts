@@ -231,7 +231,7 @@ export class DialogueEngine {
     });
     if (restarted) said.push({ type: 'bot.say', key: 'conversationUpdated' });
     const stateBefore = describeState(actor.getSnapshot());
-    const event = eventFromParse(parse, openQuestion);
+    const event = eventFromParse(parse, openQuestion, stepOf(stored));
     actor.send(event);
     this.failIfErrored(actor, conversationId);
     if (said.length === (restarted ? 1 : 0)) {
@@ -347,6 +347,13 @@ export class DialogueEngine {
 
 /** Inside a flow, the controls of that flow are what users mostly say. */
 const flowControlIntents = ['affirm', 'deny', 'go_back', 'repeat', 'cancel', 'step_help', 'restart', 'verification_help'];
+
+/** The unbinding step the stored conversation is on (0 outside the steps). */
+function stepOf(stored: ConversationState | undefined): number {
+  const snapshot = stored?.snapshot as { value?: unknown; context?: { step?: unknown } } | undefined;
+  const step = snapshot?.context?.step;
+  return snapshot?.value === 'unbinding' && typeof step === 'number' ? step : 0;
+}
 
 function expectedIntentsIn(stored: ConversationState | undefined): string[] {
   const value = (stored?.snapshot as { value?: unknown } | undefined)?.value;

@@ -1,6 +1,9 @@
 import { faqTopics, type FaqTopic, type UserEvent } from '../../flows/events.js';
 import type { ParseResult } from '../nlu/index.js';
 
+/** What a user further along than the bot may be read as: done, a jump, or a verification question (step 7). */
+const aheadIntents = new Set(['affirm', 'jump_ahead', 'verification_help', 'step_help', 'unbind_wallet']);
+
 const isFaqTopic = (intent: string): intent is FaqTopic => (faqTopics as readonly string[]).includes(intent);
 
 /** A bare method name ("短信", "指纹") is rarely classified as anything useful; with these it is a choice. */
@@ -26,8 +29,12 @@ const controlEvents: Record<string, UserEvent['type']> = {
  * Turns what the NLU understood into the one event the dialogue machines receive this turn.
  * @param openQuestion the response id of the question the bot last asked, which a yes or a no answers.
  */
-export function eventFromParse(parse: ParseResult, openQuestion?: string): UserEvent {
+export function eventFromParse(parse: ParseResult, openQuestion?: string, currentStep = 0): UserEvent {
   if (parse.onlySecret) return { type: 'user.shareSecret' };
+  // "解绑按钮已经点了" at step 1 is more than "done": the user is further along than the bot.
+  if (currentStep > 0 && parse.position !== undefined && parse.position > currentStep + 1 && aheadIntents.has(parse.intent.name)) {
+    return { type: 'user.jumpAhead', step: parse.position };
+  }
   // "我收到的是 [验证码] 对吗": the secret is the point; the bot warns and stays where it was.
   if (parse.secrets.length && parse.intent.confidence < 0.6) return { type: 'user.shareSecret' };
   const topics = parse.questions.filter(isFaqTopic);

@@ -8,6 +8,7 @@ import { SecretRedactor, type SecretKind } from './secretRedactor.js';
 import { SoftmaxClassifier, defaultSoftmaxOptions, type SoftmaxOptions } from './softmaxClassifier.js';
 import { TextNormalizer, detectScript, type Script } from './textNormalizer.js';
 import { YesNoReader, type YesNo } from './yesNoReader.js';
+import { PinyinReader } from './pinyinReader.js';
 
 export const fallbackIntent = 'out_of_scope';
 
@@ -119,8 +120,9 @@ export class MessageParser {
   private readonly declineCues: string[];
   private readonly humanWord: string;
   private readonly yesNo: YesNoReader;
-  /** [step to do next, normalised place words], furthest step first. */
-  private readonly positions: [number, string[]][];
+  private readonly pinyin: PinyinReader;
+  /** [step to do next, places (each the words that must all appear)], furthest step first. */
+  private readonly positions: [number, string[][]][];
   private readonly questionCues: string[];
   private readonly cancelCues: string[];
   private readonly clauseBreaks: RegExp;
@@ -150,13 +152,14 @@ export class MessageParser {
         ? new SoftmaxClassifier(this.options.softmax).train(examples.map(({ text, intent }) => ({ tokens: features.extract(text), intent })))
         : undefined;
     for (const { text, intent } of examples) this.knownSentences.set(text, intent);
+    this.pinyin = new PinyinReader(examples.map(({ text }) => text));
     this.outOfScopeMarkers = content.lexicon.outOfScopeMarkers.map((marker) => this.normalizer.normalize(marker));
     this.problemCues = content.lexicon.verificationProblemCues.map((cue) => this.normalizer.normalize(cue));
     this.declineCues = content.lexicon.declineHuman.cues.map((cue) => this.normalizer.normalize(cue));
     this.humanWord = this.normalizer.normalize(content.lexicon.declineHuman.target);
     this.yesNo = new YesNoReader(content.answers);
     this.positions = Object.entries(content.lexicon.positions)
-      .map(([step, words]): [number, string[]] => [Number(step), words.map((word) => this.normalizer.normalize(word))])
+      .map(([step, places]): [number, string[][]] => [Number(step), places.map((place) => place.split('+').map((part) => this.normalizer.normalize(part)))])
       .sort((a, b) => b[0] - a[0]);
     this.cancelCues = content.lexicon.cancelCues.map((cue) => this.normalizer.normalize(cue));
     this.questionCues = content.lexicon.questionCues.map((cue) => this.normalizer.normalize(cue));
@@ -185,6 +188,13 @@ export class MessageParser {
     return this.normalizer.normalize(text).replace(/[\s\p{P}\p{S}]/gu, '');
   }
 
+  /** Normalised as training sentences are, with typed pinyin read as characters ("jiebang" → 解绑). */
+  private normalizeUserText(text: string): string {
+    const normalized = this.normalizer.normalize(text);
+    const read = this.pinyin.read(normalized);
+    return read === normalized ? normalized : this.normalizer.normalize(read);
+  }
+
   /** The text with its secrets replaced by labels, for anything that is stored or logged. */
   redact(text: string): string {
     return this.redactor.redact(text).text;
@@ -197,13 +207,13 @@ export class MessageParser {
     const { text: redactedText, kinds: secrets } = this.redactor.redact(text);
     // Classify what is left once the secrets are out, so a code does not sway the intent.
     const withoutSecrets = secrets.length ? this.redactor.strip(redactedText) : redactedText;
-    const normalized = this.normalizer.normalize(withoutSecrets);
+    const normalized = this.normalizeUserText(withoutSecrets);
     const onlySecret = secrets.length > 0 && !/[\p{L}]/u.test(normalized);
     const tokens = this.features.extract(normalized);
     const ranking = this.rank(normalized, tokens, context);
     const top = ranking[0]!;
     const runnerUp = ranking[1];
-    const answer = context.expects && typeof context.expects === 'object' && !onlySecret ? this.yesNo.read(normalized, context.expects.yesNo) : undefined;
+    const answer = this.readAnswer(normalized, secrets.length > 0, context, top);
     // Classifiers score what a message shares with the domain, not what it adds; "支付宝解绑银行卡"
     // shares almost everything with unbind_wallet. Naming another product settles it.
     const namesOtherProduct = top.confidence < 1 && this.outOfScopeMarkers.some((marker) => normalized.includes(marker));
@@ -235,10 +245,21 @@ export class MessageParser {
         ambiguousBetween = undefined;
       }
     }
+    // "你的手机上显示的是哪种验证方式？" answered "收到了，已经输进去了": the method it names is the answer.
+    const method = this.findMethod(normalized);
+    const asksForMethod = typeof context.expects === 'object' && context.expects.yesNo === 'askedToVerify';
+    if (asksForMethod && method && answer !== 'no' && !this.problemCues.some((cue) => normalized.includes(cue)) && !drasticIntents.has(intent.name)) {
+      intent = { name: 'verification_help', confidence: Math.max(intent.confidence, 0.9) };
+      ambiguousBetween = undefined;
+    }
     // The open question reads short answers first: 有 / 还有一点 / 解绑了 / 没让我验证.
-    if (answer === 'yes' || answer === 'no') {
+    if ((answer === 'yes' || answer === 'no') && !(asksForMethod && method && answer === 'yes')) {
       intent = { name: answer === 'yes' ? 'affirm' : 'deny', confidence: Math.max(0.9, intent.name === (answer === 'yes' ? 'affirm' : 'deny') ? intent.confidence : 0) };
       ambiguousBetween = undefined;
+    }
+    // A drastic intent that explains little of the message is a remark, not a request ("今天好热啊").
+    if (drasticIntents.has(intent.name) && intent.confidence < 1 && (intent.confidence < 0.5 || this.classifier.explainedBy(tokens, intent.name) < 0.5)) {
+      intent = { name: fallbackIntent, confidence: 1 - intent.confidence };
     }
     const clearRequest = !drasticIntents.has(intent.name) || this.isClearRequest(intent, normalized, tokens, withoutSecrets, context);
     const { questions, alsoRequested } = answer === 'yes' || answer === 'no' ? { questions: [], alsoRequested: [] } : this.questionsIn(withoutSecrets, intent.name);
@@ -275,8 +296,9 @@ export class MessageParser {
     const questions: string[] = [];
     const alsoRequested: string[] = [];
     for (const clause of clauses) {
-      const normalized = this.normalizer.normalize(clause);
-      if (!this.questionCues.some((cue) => normalized.includes(cue))) continue;
+      const normalized = this.normalizeUserText(clause);
+      // "…再绑麻烦不": a clause ending in 不 or 没 asks, too.
+      if (!this.asks(normalized)) continue;
       const tokens = this.features.extract(normalized);
       if (this.classifier.coverage(tokens) < this.options.minCoverage) continue;
       const top = this.rank(normalized, tokens, {})[0]!;
@@ -293,6 +315,48 @@ export class MessageParser {
   }
 
   /**
+   * How the open question's yes/no reader takes the message, if it should read it at all: not a
+   * message holding a secret (it is about the secret), not one that names a verification method
+   * with a problem ("收不到短信验证码": the method matters), and not one that says the user is
+   * further along ("解绑按钮已经点了" at step 1 is not just "done").
+   */
+  private readAnswer(normalized: string, hasSecrets: boolean, context: ParseContext, top: RankedIntent): YesNo | undefined {
+    const expects = context.expects;
+    if (!expects || typeof expects !== 'object' || hasSecrets) return undefined;
+    if (this.findMethod(normalized) && this.problemCues.some((cue) => normalized.includes(cue))) return undefined;
+    if (top.name === 'jump_ahead' && top.confidence >= 0.5 && this.findPosition(normalized) !== undefined) return undefined;
+    const whole = this.yesNo.read(normalized, expects.yesNo);
+    // "找不到微信" is a no at a step, but "找不到" says which help is wanted: the classifier's reading stays.
+    const saysWhichHelp = (expects.yesNo === 'done' && top.name === 'step_help') || (expects.yesNo === 'passed' && top.name === 'verification_help');
+    if (whole === 'no' && saysWhichHelp && top.confidence >= 0.8) return undefined;
+    if (whole !== 'other') return whole;
+    // "换了个有信号的地方，收到了，通过了" / "不用了，我明天再试试": the answer first or last, the rest
+    // background. Taken when the other clauses neither answer otherwise, nor ask, nor hold back ("等一下").
+    const clauses = normalized.split(/[\s\p{P}]+/u).filter(Boolean);
+    if (clauses.length < 2) return 'other';
+    const read = clauses.map((clause) => this.yesNo.read(clause, expects.yesNo));
+    const answer = [read[0], read.at(-1)].find((one) => one === 'yes' || one === 'no');
+    if (!answer) return 'other';
+    const fits = clauses.every((clause, index) => read[index] === answer || (read[index] === 'other' && this.isBackground(clause)));
+    return fits ? answer : 'other';
+  }
+
+  /**
+   * A clause that neither asks, nor holds back ("等一下"), nor says something the bot would act on
+   * ("我要找客服", "谢谢"): background to an answer, like "换了个有信号的地方".
+   */
+  private isBackground(clause: string): boolean {
+    if (this.yesNo.holdsBack(clause) || this.asks(clause)) return false;
+    const tokens = this.features.extract(clause);
+    const top = this.rank(clause, tokens, {})[0]!;
+    return top.name === fallbackIntent || top.confidence < 0.6 || this.classifier.coverage(tokens) < this.options.minCoverage;
+  }
+
+  private asks(normalized: string): boolean {
+    return this.questionCues.some((cue) => normalized.includes(cue)) || /[不没](有)?$/u.test(normalized);
+  }
+
+  /**
    * A drastic request is clear when the whole message, or one of its clauses on its own ("还是找不到
    * 我要找客服"), is that intent with confidence and its examples explain the words; a stop must
    * also say what it stops ("算了吧" alone is asked about, "不解绑了" is not).
@@ -305,14 +369,14 @@ export class MessageParser {
         (candidate.confidence >= this.options.drasticConfidence && this.classifier.explainedBy(candidateTokens, intent.name) >= this.options.drasticExplained));
     if (clear(intent, tokens)) return true;
     return text.split(this.clauseBreaks).some((clause) => {
-      const clauseNormalized = this.normalizer.normalize(clause);
+      const clauseNormalized = this.normalizeUserText(clause);
       const clauseTokens = this.features.extract(clauseNormalized);
       return clauseTokens.length > 0 && clear(this.rank(clauseNormalized, clauseTokens, context)[0]!, clauseTokens);
     });
   }
 
   private findPosition(normalized: string): number | undefined {
-    return this.positions.find(([, words]) => words.some((word) => normalized.includes(word)))?.[0];
+    return this.positions.find(([, places]) => places.some((parts) => parts.every((part) => normalized.includes(part))))?.[0];
   }
 
   private rank(normalized: string, tokens: readonly string[], context: ParseContext): RankedIntent[] {

@@ -20,7 +20,11 @@ export class YesNoReader {
   /** Per kind of question: word → role, longest words first when matching. */
   private readonly vocabularies = new Map<YesNoKind, { roles: Map<string, WordRole>; longest: number }>();
 
+  private readonly notAnAnswer: string[];
+
   constructor(words: AnswerWords) {
+    // 解绑 and the like are "not an answer" only as words of their own; for holding back, the hesitations count.
+    this.notAnAnswer = words.notAnAnswer.map(compact).filter((word) => word.length > 1 && !['解绑', '绑定', '转人工'].includes(word));
     for (const kind of Object.keys(words.kinds) as YesNoKind[]) {
       const roles = new Map<string, WordRole>();
       // Later entries win: the kind's own words over the generic ones, "not an answer" over all.
@@ -39,6 +43,12 @@ export class YesNoReader {
       roles.delete('');
       this.vocabularies.set(kind, { roles, longest: Math.max(...[...roles.keys()].map((word) => [...word].length)) });
     }
+  }
+
+  /** Whether the text holds a word that is never an answer ("等一下", "什么意思", "不知道"). */
+  holdsBack(normalized: string): boolean {
+    const text = compact(normalized);
+    return this.notAnAnswer.some((word) => text.includes(word));
   }
 
   /** @param normalized the message after TextNormalizer (simplified, lower case, lexicon spellings). */

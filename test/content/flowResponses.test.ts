@@ -35,7 +35,7 @@ describe('a response the bot says but the content lacks', () => {
   it.each([
     { id: 'greet.inFlow', from: 'general.yml', file: flow('conversationMachine.ts'), text: "'greet.inFlow'", home: 'general.yml' },
     { id: 'goodbye.inFlow.beforeSteps', from: 'general.yml', file: flow('conversationMachine.ts'), text: "'goodbye.inFlow'", home: 'general.yml' },
-    { id: 'faq.rebind', from: 'faq.yml', file: flow('conversationMachine.ts'), text: 'faq.${event.topic}', home: 'faq.yml' },
+    { id: 'faq.rebind', from: 'faq.yml', file: flow('conversationMachine.ts'), text: 'faq.${topic}', home: 'faq.yml' },
     { id: 'label.rebind', from: 'general.yml', file: flow('conversationMachine.ts'), text: "'clarify'", home: 'general.yml' },
     { id: 'unbind.help.step4', from: 'unbind.yml', file: flow('unbindWalletMachine.ts'), text: 'unbind.help.step${number}', home: 'unbind.yml' },
     { id: 'unbind.confirmFailed', from: 'unbind.yml', file: flow('unbindWalletMachine.ts'), text: "'unbind.confirmFailed'", home: 'unbind.yml' },

@@ -121,7 +121,8 @@ describe('script', () => {
     expect(result.intent.name).toBe('records_after_unbind');
     expect(allText(result)).toContain('記錄');
     expect(allText(result)).not.toContain('记录');
-    expect(result.replies[0]!.quickReplies![0]!.title).toBe('開始解綁');
+    // The answer ends with the offer of the steps, whose buttons come first.
+    expect(result.replies.at(-1)!.quickReplies![0]!.title).toBe('帶我解綁');
     // "好" is the same in both scripts, so the conversation keeps the user's script.
     const next = await engine.handleMessage('tw', '/unbind_wallet');
     expect(allText(next)).toContain('解綁');

@@ -7,11 +7,67 @@ import { loadContent } from '../../src/content/loadContent.js';
 import { atStep, FlowConversation, turn } from '../support/flowDriver.js';
 
 describe('conversationMachine: routing, fallback and handoff', () => {
-  it.each(faqTopics)('answers the FAQ %s from idle and stays idle', (topic) => {
+  it.each(faqTopics)('answers the FAQ %s from idle, offers the steps where they follow, and stays idle', (topic) => {
     const conversation = new FlowConversation();
-    expect(conversation.send({ type: 'user.ask', topics: [topic] }).said).toEqual([`faq.${topic}`]);
+    const offer = topic === 'bind_wallet' || topic === 'not_covered' ? [] : ['offer.walkthrough'];
+    expect(conversation.send({ type: 'user.ask', topics: [topic] }).said).toEqual([`faq.${topic}`, ...offer]);
     expect(conversation.state).toBe('idle');
-    expect(conversation.send('user.repeat').said).toEqual([`faq.${topic}`]);
+    // "不会吧" has no answer to repeat; the last real answer is repeated.
+    if (topic !== 'not_covered') expect(conversation.send('user.repeat').said).toEqual([`faq.${topic}`]);
+  });
+
+  it('answers several questions in order, and starts the steps when the message also asks to unbind', () => {
+    const both = new FlowConversation();
+    expect(both.send({ type: 'user.ask', topics: ['pay_after_unbind', 'balance_before_unbind'] }).said).toEqual([
+      'faq.pay_after_unbind',
+      'faq.balance_before_unbind',
+      'offer.walkthrough',
+    ]);
+    const andUnbind = new FlowConversation();
+    expect(andUnbind.send({ type: 'user.ask', topics: ['records_after_unbind'], also: ['unbind_wallet'] }).said).toEqual([
+      'faq.records_after_unbind',
+      'unbind.intro',
+      'unbind.askBalance',
+    ]);
+    expect(andUnbind.state).toBe('unbinding.checkingBalance');
+  });
+
+  it('a yes takes what the last question offered, a no closes it politely, and neither asks the same again', () => {
+    const offered = new FlowConversation();
+    offered.send({ type: 'user.ask', topics: ['rebind'] });
+    expect(offered.send({ type: 'user.affirm', question: 'offer.walkthrough' }).said).toEqual(['unbind.intro', 'unbind.askBalance']);
+    const declined = new FlowConversation();
+    declined.send({ type: 'user.ask', topics: ['rebind'] });
+    expect(declined.send({ type: 'user.deny', question: 'offer.walkthrough' }).said).toEqual(['offer.declined']);
+    const notCovered = new FlowConversation();
+    notCovered.send({ type: 'user.ask', topics: ['not_covered'] });
+    expect(notCovered.send({ type: 'user.affirm', question: 'faq.not_covered' }).handoff).toEqual({ reason: 'user_request', step: 0 });
+    const more = new FlowConversation();
+    expect(more.send('user.shareSecret').said).toEqual(['anythingElse']);
+    expect(more.send({ type: 'user.affirm', question: 'anythingElse' }).said).toEqual(['anythingElse.go']);
+    expect(more.send('user.shareSecret').said).toEqual(['anythingElse']);
+    expect(more.send({ type: 'user.deny', question: 'anythingElse' }).said).toEqual(['goodbye']);
+  });
+
+  it('a stop or a human not clearly asked for is confirmed first; the steps go on when the user says no', () => {
+    const conversation = atStep(3);
+    expect(conversation.send({ type: 'user.cancel', unsure: true }).said).toEqual(['unbind.confirmCancel']);
+    expect(conversation.send({ type: 'user.deny', question: 'unbind.confirmCancel' }).said).toEqual(['unbind.resume', 'unbind.step3']);
+    expect(conversation.send({ type: 'user.cancel', unsure: true }).said).toEqual(['unbind.confirmCancel']);
+    expect(conversation.send({ type: 'user.affirm', question: 'unbind.confirmCancel' }).said).toEqual(['unbind.cancelled']);
+    const human = atStep(2);
+    expect(human.send({ type: 'user.human', unsure: true }).said).toEqual(['human.confirm']);
+    expect(human.send({ type: 'user.affirm', question: 'human.confirm' }).handoff).toEqual({ reason: 'user_request', step: 2 });
+  });
+
+  it('a user ahead of the bot goes to the step they are at; without a place the bot asks which page', () => {
+    const conversation = atStep(1);
+    expect(conversation.send({ type: 'user.jumpAhead', step: 5 }).said).toEqual(['unbind.skipAhead', 'unbind.step5']);
+    expect(conversation.last?.step).toBe(5);
+    expect(conversation.send({ type: 'user.jumpAhead' }).said).toEqual(['unbind.askPosition']);
+    expect(conversation.send({ type: 'user.jumpAhead', step: 5 }).said).toEqual(['unbind.step5']);
+    const fromIdle = new FlowConversation();
+    expect(fromIdle.send({ type: 'user.jumpAhead', step: 7 }).said).toEqual(['unbind.skipAhead', 'unbind.step7', 'verify.askMethod']);
   });
 
   it('greets, thanks and says goodbye', () => {
@@ -81,7 +137,9 @@ describe('conversationMachine: routing, fallback and handoff', () => {
 
   it('flow controls outside a flow say there is nothing in progress', () => {
     const conversation = new FlowConversation();
-    expect(conversation.sendAll('user.affirm', 'user.back', 'user.cancel')).toEqual(['noFlowActive', 'noFlowActive', 'noFlowActive']);
+    expect(conversation.sendAll('user.affirm', 'user.back', 'user.stepHelp')).toEqual(['noFlowActive', 'noFlowActive', 'noFlowActive']);
+    // Nothing to stop: a polite close, not the offer again.
+    expect(conversation.send('user.cancel').said).toEqual(['offer.declined']);
   });
 
   it('after a handoff it still answers FAQs but no longer runs flows', () => {
@@ -111,6 +169,13 @@ const everyEvent: ConversationEvent[] = [
   { type: 'user.ask', topics: ['balance_before_unbind'] },
   { type: 'user.verificationHelp', method: 'sms' },
   { type: 'nlu.ambiguous', candidates: ['rebind', 'bind_wallet'] },
+  { type: 'user.ask', topics: ['not_covered'] },
+  { type: 'user.ask', topics: ['rebind', 'pay_after_unbind'], also: ['unbind_wallet'] },
+  { type: 'user.cancel', unsure: true },
+  { type: 'user.human', unsure: true },
+  { type: 'user.jumpAhead' },
+  { type: 'user.jumpAhead', step: 4 },
+  { type: 'user.jumpAhead', step: 7 },
 ];
 
 describe('every state answers every event', () => {
@@ -119,12 +184,19 @@ describe('every state answers every event', () => {
   const failures: string[] = [];
   const withoutButtons = new Set<string>();
   const responses = loadContent().responses;
-  const queue: { snapshot: unknown; state: string }[] = [{ snapshot: undefined, state: 'idle' }];
+  const offerLoops: string[] = [];
+  const queue: { snapshot: unknown; state: string; asked: string | undefined }[] = [{ snapshot: undefined, state: 'idle', asked: undefined }];
   explored.set('idle', undefined);
   while (queue.length) {
-    const { snapshot, state } = queue.shift()!;
-    for (const event of everyEvent) {
+    const { snapshot, state, asked } = queue.shift()!;
+    for (const plain of everyEvent) {
+      // A yes or a no carries the question it answers, as the engine sends it.
+      const event = (plain.type === 'user.affirm' || plain.type === 'user.deny') && asked ? { ...plain, question: asked } : plain;
       const result = turn(snapshot, event);
+      const expects = asked ? responses.get(asked)?.expects : undefined;
+      if (typeof expects === 'object' && expects.yesNo === 'offer' && event !== plain && result.said.at(-1) === asked) {
+        offerLoops.push(`${state} asked ${asked}; ${event.type} asked it again`);
+      }
       if (result.said.length === 0) failures.push(`${state} + ${event.type}: no reply`);
       for (const key of result.said) if (!responses.has(key)) failures.push(`${state} + ${event.type}: unknown response ${key}`);
       // Inside a flow the user must always have buttons to go on with (a reloaded widget shows the last ones).
@@ -133,16 +205,22 @@ describe('every state answers every event', () => {
       if (/^(unbinding|verifying)/.test(result.state) && last && last !== 'clarify' && !responses.get(last)?.quickReplies?.length) {
         withoutButtons.add(`${result.state} after ${event.type}: ${last}`);
       }
-      const key = `${result.state}#${stateKey(result.snapshot)}`;
+      const lastSaid = result.said.at(-1);
+      const question = lastSaid && responses.get(lastSaid)?.expects ? lastSaid : undefined;
+      const key = `${result.state}#${stateKey(result.snapshot)}#${question ?? ''}`;
       if (!explored.has(key)) {
         explored.set(key, result.snapshot);
-        queue.push({ snapshot: result.snapshot, state: result.state });
+        queue.push({ snapshot: result.snapshot, state: result.state, asked: question });
       }
     }
   }
 
   it('gives at least one reply, with a response that exists, for every event in every reachable state', () => {
     expect(failures).toEqual([]);
+  });
+
+  it('every offer the bot makes has an answer path: a yes or a no never gets the same offer again', () => {
+    expect(offerLoops).toEqual([]);
   });
 
   it('inside a flow, always ends its turn with quick replies to go on with', () => {
@@ -165,7 +243,7 @@ describe('every state answers every event', () => {
 /** Final states and `start` are left on the same turn they are entered, so no snapshot rests in them. */
 const transient = new Set([
   'verification.start', 'verification.passed', 'verification.skipped', 'verification.wentBack', 'verification.stopped',
-  'verification.restartRequested', 'verification.handedOff', 'unbindWallet.completed', 'unbindWallet.cancelled', 'unbindWallet.handedOff',
+  'verification.restartRequested', 'verification.handedOff', 'unbindWallet.starting', 'unbindWallet.completed', 'unbindWallet.cancelled', 'unbindWallet.handedOff',
 ]);
 
 /**
