@@ -91,15 +91,15 @@ export const defaultParserOptions: ParserOptions = {
   featureSet: 'charNgrams',
   temperature: defaultClassifierOptions.temperature,
   smoothing: defaultClassifierOptions.smoothing,
-  fallbackThreshold: 0.3,
+  fallbackThreshold: 0.2,
   minCoverage: 0.5,
   ambiguityMargin: 0.15,
   drasticConfidence: 0.7,
   drasticExplained: 0.75,
   expectedBoost: 3,
-  exampleWeight: 0.5,
+  exampleWeight: 0.25,
   exampleSharpness: 20,
-  softmaxWeight: 0,
+  softmaxWeight: 0.5,
   softmax: defaultSoftmaxOptions,
 };
 

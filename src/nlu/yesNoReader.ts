@@ -70,8 +70,8 @@ export class YesNoReader {
         }
       }
       if (matched === 0) {
-        // A number in "还有十几块" or "剩 3 块" is part of the answer; anything else is not explained.
-        if (!/[\p{N}十百千万几块元毛角分]/u.test(chars[at]!)) unexplained++;
+        // An amount in "还有十几块", "大概三十块" or "剩 3 块" is part of the answer; anything else is not explained.
+        if (!/[\p{N}零一二两三四五六七八九十百千万几块元毛角分]/u.test(chars[at]!)) unexplained++;
         matched = 1;
       }
       at += matched;

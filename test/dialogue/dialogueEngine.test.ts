@@ -128,6 +128,16 @@ describe('script', () => {
     expect(allText(next)).toContain('解綁');
   });
 
+  it('answers a button title typed in traditional characters in traditional characters (the payload has no script)', async () => {
+    const engine = newEngine();
+    await engine.startConversation('tw-typed');
+    // The greeting's buttons are in simplified characters; the user types one in traditional ones.
+    const result = await engine.handleMessage('tw-typed', '我要解綁錢包');
+    expect(result.replies.map((reply) => reply.id)).toEqual(['unbind.intro', 'unbind.askBalance']);
+    expect(allText(result)).toContain('錢包');
+    expect(allText(result)).not.toContain('钱包');
+  });
+
   it('answers in simplified characters otherwise', async () => {
     const result = await newEngine().handleMessage('cn', '解绑后购物记录还在吗');
     expect(allText(result)).toContain('记录');
