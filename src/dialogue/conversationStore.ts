@@ -2,13 +2,18 @@ import type { Outcome } from '../../flows/events.js';
 import type { Script } from '../nlu/index.js';
 
 export interface TranscriptEntry {
-  role: 'user' | 'bot';
+  role: 'user' | 'bot' | 'agent';
   /** Already redacted: a secret the user typed never reaches a store. */
   text: string;
   at: string;
   intent?: { name: string; confidence: number };
   /** On bot lines: the buttons offered, so a reloaded widget can show them again. */
   quickReplies?: { title: string; payload: string }[];
+  /** On agent lines: who wrote it, as the user sees it. */
+  agentName?: string;
+  agentId?: string;
+  /** The line's place in the conversation (1, 2, …), set by the store; `?after=<seq>` reads on from one. */
+  seq?: number;
 }
 
 /** A conversation handed to a human: what the agent needs to pick it up. */
@@ -22,11 +27,40 @@ export interface HandoffTicketInput {
   createdAt: string;
 }
 
+/** Who holds a handed-over conversation: nobody yet, one agent, or nobody any more. */
+export type HandoffStatus = 'waiting' | 'assigned' | 'resolved';
+/** How a handover ended: the agent resolved it, handed it back to the bot, or the user stopped waiting. */
+export type HandoffResolution = 'resolved' | 'handed_back' | 'user_left';
+
 export interface HandoffTicket extends HandoffTicketInput {
   id: number;
+  /** The dashboard's view: open until resolved (resolved ⇒ closed). */
   status: 'open' | 'closed';
   closedAt: string | null;
+  handoffStatus: HandoffStatus;
+  assignedAgentId: string | null;
+  assignedAt: string | null;
+  firstAgentReplyAt: string | null;
+  resolvedAt: string | null;
+  resolution: HandoffResolution | null;
 }
+
+/** A support agent; the token itself is never stored, only its scrypt hash. */
+export interface Agent {
+  id: string;
+  name: string;
+  createdAt: string;
+  disabledAt: string | null;
+  lastSeenAt: string | null;
+}
+
+export interface AgentRecord extends Agent {
+  /** `scrypt:<salt hex>:<hash hex>` of the token's secret part. */
+  tokenHash: string;
+}
+
+/** Why an agent's line was refused; the API maps each to a 409. */
+export type AgentLineRefusal = 'not_assigned' | 'not_assigned_to_you';
 
 /** One user turn as analytics sees it: what was said (redacted), understood, and what the bot did. */
 export interface TurnRecord {
@@ -54,6 +88,16 @@ export interface StoredTurn {
   ticket?: HandoffTicketInput;
   /** Absent for the greeting, which is not a user turn. */
   record?: TurnRecord;
+  /** The handover this turn ends (the user stopped waiting, an agent resolved or handed back). */
+  resolveTicket?: { id: number; resolution: HandoffResolution; at: string };
+  /** The user's line of this turn belongs to this open ticket (reported as `message.created`). */
+  ticketLine?: number;
+}
+
+/** What saving a turn assigned: the seq of each entry, and the ticket it created. */
+export interface SavedTurn {
+  seqs: number[];
+  ticket?: HandoffTicket;
 }
 
 /** What is kept of a conversation between turns. */
@@ -74,16 +118,64 @@ export interface ConversationState {
 export interface ConversationStore {
   load(conversationId: string): Promise<ConversationState | undefined>;
   /** Persists the new state, the transcript lines, the ticket and the turn record, together or not at all. */
-  saveTurn(conversationId: string, turn: StoredTurn): Promise<void>;
-  transcript(conversationId: string): Promise<TranscriptEntry[]>;
+  saveTurn(conversationId: string, turn: StoredTurn): Promise<SavedTurn | void>;
+  /** The lines of a conversation in order; with `afterSeq`, only those after that line. */
+  transcript(conversationId: string, afterSeq?: number): Promise<TranscriptEntry[]>;
   tickets(): Promise<HandoffTicket[]>;
+  /** The conversation's latest ticket (whatever its status), if it was ever handed over. */
+  currentTicket(conversationId: string): Promise<HandoffTicket | undefined>;
+  /** How many waiting tickets are ahead of this one (0: it is next). */
+  queuePosition(ticketId: number): Promise<number>;
+}
+
+/** Agents and the life of a handover: what the agent API needs from storage. */
+export interface SupportStore {
+  createAgent(agent: AgentRecord): Promise<void>;
+  agents(): Promise<Agent[]>;
+  agentRecord(id: string): Promise<AgentRecord | undefined>;
+  disableAgent(id: string, at: string): Promise<boolean>;
+  touchAgent(id: string, at: string): Promise<void>;
+  /** Agents not disabled whose last call was at or after `sinceIso`. */
+  agentsSeenSince(sinceIso: string): Promise<number>;
+  currentTicket(conversationId: string): Promise<HandoffTicket | undefined>;
+  queuePosition(ticketId: number): Promise<number>;
+  /** Latest ticket per conversation with this status; waiting ones oldest first, others newest first. */
+  ticketsWithStatus(status: HandoffStatus): Promise<HandoffTicket[]>;
+  /** One conditional update: true for exactly one of any number of concurrent claims. */
+  claimTicket(ticketId: number, agentId: string, at: string): Promise<boolean>;
+  /** Appends an agent's (redacted) line if the ticket is assigned to that agent, in one transaction. */
+  addAgentLine(ticketId: number, agent: Pick<Agent, 'id' | 'name'>, text: string, at: string): Promise<TranscriptEntry | AgentLineRefusal>;
+}
+
+/** A new ticket as the store starts it: waiting, nobody assigned. */
+export function newTicket(input: HandoffTicketInput, id: number): HandoffTicket {
+  return {
+    ...input,
+    id,
+    status: 'open',
+    closedAt: null,
+    handoffStatus: 'waiting',
+    assignedAgentId: null,
+    assignedAt: null,
+    firstAgentReplyAt: null,
+    resolvedAt: null,
+    resolution: null,
+  };
+}
+
+/** Ends a ticket in place (resolved ⇒ closed); false when it had already ended. */
+export function endTicket(ticket: HandoffTicket, resolution: HandoffResolution, at: string): boolean {
+  if (ticket.handoffStatus === 'resolved') return false;
+  Object.assign(ticket, { handoffStatus: 'resolved', resolution, resolvedAt: at, status: 'closed', closedAt: ticket.closedAt ?? at });
+  return true;
 }
 
 /** Keeps conversations in memory: for tests, the terminal chat, and one-process demos. */
-export class MemoryConversationStore implements ConversationStore {
+export class MemoryConversationStore implements ConversationStore, SupportStore {
   private readonly states = new Map<string, string>();
   private readonly transcripts = new Map<string, TranscriptEntry[]>();
   private readonly allTickets: HandoffTicket[] = [];
+  private readonly allAgents = new Map<string, AgentRecord>();
   readonly records: (TurnRecord & { conversationId: string })[] = [];
 
   async load(conversationId: string): Promise<ConversationState | undefined> {
@@ -92,19 +184,95 @@ export class MemoryConversationStore implements ConversationStore {
     return json === undefined ? undefined : (JSON.parse(json) as ConversationState);
   }
 
-  async saveTurn(conversationId: string, { state, entries, ticket, record }: StoredTurn): Promise<void> {
+  async saveTurn(conversationId: string, { state, entries, ticket, record, resolveTicket }: StoredTurn): Promise<SavedTurn> {
     const json = JSON.stringify(state);
     this.states.set(conversationId, json);
-    this.transcripts.set(conversationId, [...(this.transcripts.get(conversationId) ?? []), ...entries]);
-    if (ticket) this.allTickets.push({ ...ticket, id: this.allTickets.length + 1, status: 'open', closedAt: null });
+    const lines = this.transcripts.get(conversationId) ?? [];
+    const seqs = entries.map((entry) => {
+      const seq = lines.length + 1;
+      lines.push({ ...entry, seq });
+      return seq;
+    });
+    this.transcripts.set(conversationId, lines);
+    if (resolveTicket) {
+      const open = this.allTickets.find((candidate) => candidate.id === resolveTicket.id);
+      if (open) endTicket(open, resolveTicket.resolution, resolveTicket.at);
+    }
+    let created: HandoffTicket | undefined;
+    if (ticket) this.allTickets.push((created = newTicket(ticket, this.allTickets.length + 1)));
     if (record) this.records.push({ ...record, conversationId });
+    return created ? { seqs, ticket: { ...created } } : { seqs };
   }
 
   async tickets(): Promise<HandoffTicket[]> {
     return this.allTickets.map((ticket) => ({ ...ticket }));
   }
 
-  async transcript(conversationId: string): Promise<TranscriptEntry[]> {
-    return [...(this.transcripts.get(conversationId) ?? [])];
+  async transcript(conversationId: string, afterSeq = 0): Promise<TranscriptEntry[]> {
+    return (this.transcripts.get(conversationId) ?? []).filter((entry) => (entry.seq ?? 0) > afterSeq).map((entry) => ({ ...entry }));
+  }
+
+  async currentTicket(conversationId: string): Promise<HandoffTicket | undefined> {
+    const ticket = this.allTickets.filter((candidate) => candidate.conversationId === conversationId).at(-1);
+    return ticket && { ...ticket };
+  }
+
+  async queuePosition(ticketId: number): Promise<number> {
+    return this.allTickets.filter((ticket) => ticket.handoffStatus === 'waiting' && ticket.id < ticketId).length;
+  }
+
+  async ticketsWithStatus(status: HandoffStatus): Promise<HandoffTicket[]> {
+    const latest = new Map<string, HandoffTicket>();
+    for (const ticket of this.allTickets) latest.set(ticket.conversationId, ticket);
+    const matching = [...latest.values()].filter((ticket) => ticket.handoffStatus === status).map((ticket) => ({ ...ticket }));
+    return status === 'waiting' ? matching.sort((a, b) => a.id - b.id) : matching.sort((a, b) => b.id - a.id);
+  }
+
+  async claimTicket(ticketId: number, agentId: string, at: string): Promise<boolean> {
+    const ticket = this.allTickets.find((candidate) => candidate.id === ticketId);
+    if (ticket?.handoffStatus !== 'waiting') return false;
+    Object.assign(ticket, { handoffStatus: 'assigned', assignedAgentId: agentId, assignedAt: at });
+    return true;
+  }
+
+  async addAgentLine(ticketId: number, agent: Pick<Agent, 'id' | 'name'>, text: string, at: string): Promise<TranscriptEntry | AgentLineRefusal> {
+    const ticket = this.allTickets.find((candidate) => candidate.id === ticketId);
+    if (ticket?.handoffStatus !== 'assigned') return 'not_assigned';
+    if (ticket.assignedAgentId !== agent.id) return 'not_assigned_to_you';
+    ticket.firstAgentReplyAt ??= at;
+    const lines = this.transcripts.get(ticket.conversationId) ?? [];
+    const entry: TranscriptEntry = { role: 'agent', text, at, agentId: agent.id, agentName: agent.name, seq: lines.length + 1 };
+    lines.push(entry);
+    this.transcripts.set(ticket.conversationId, lines);
+    return { ...entry };
+  }
+
+  async createAgent(agent: AgentRecord): Promise<void> {
+    this.allAgents.set(agent.id, { ...agent });
+  }
+
+  async agents(): Promise<Agent[]> {
+    return [...this.allAgents.values()].map(({ tokenHash: _hash, ...agent }) => agent);
+  }
+
+  async agentRecord(id: string): Promise<AgentRecord | undefined> {
+    const agent = this.allAgents.get(id);
+    return agent && { ...agent };
+  }
+
+  async disableAgent(id: string, at: string): Promise<boolean> {
+    const agent = this.allAgents.get(id);
+    if (!agent) return false;
+    agent.disabledAt ??= at;
+    return true;
+  }
+
+  async touchAgent(id: string, at: string): Promise<void> {
+    const agent = this.allAgents.get(id);
+    if (agent) agent.lastSeenAt = at;
+  }
+
+  async agentsSeenSince(sinceIso: string): Promise<number> {
+    return [...this.allAgents.values()].filter((agent) => !agent.disabledAt && agent.lastSeenAt !== null && agent.lastSeenAt >= sinceIso).length;
   }
 }

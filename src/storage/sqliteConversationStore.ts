@@ -2,7 +2,22 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import type { Outcome } from '../../flows/events.js';
-import type { ConversationState, ConversationStore, HandoffTicket, StoredTurn, TranscriptEntry, TurnRecord } from '../dialogue/conversationStore.js';
+import type {
+  Agent,
+  AgentLineRefusal,
+  AgentRecord,
+  ConversationState,
+  ConversationStore,
+  HandoffResolution,
+  HandoffStatus,
+  HandoffTicket,
+  SavedTurn,
+  StoredTurn,
+  SupportStore,
+  TranscriptEntry,
+  TurnRecord,
+} from '../dialogue/conversationStore.js';
+import { conversationResolved, handoffRequested, messageCreated, type WebhookEvent } from '../support/webhookEvents.js';
 import type { AnalyticsRows, AnalyticsSource } from '../analytics/supportAnalytics.js';
 import type { ConversationIdentity, IdentityStore } from './identityStore.js';
 
@@ -82,9 +97,52 @@ const migrations: string[] = [
   // have none recorded: 'null' marks them, so analytics knows to read their response ids instead.
   `ALTER TABLE turns ADD COLUMN outcomes TEXT NOT NULL DEFAULT '[]';
    UPDATE turns SET outcomes = 'null';`,
+  // 6: live handoff. Agents (a scrypt hash of each token); who holds each ticket and how it ended
+  // (a closed ticket was resolved); agent lines in the transcript (a CHECK cannot be altered, so the
+  // table is rebuilt with its rows and seqs); outbox rows carry their event's body.
+  `CREATE TABLE agents (
+     id TEXT PRIMARY KEY,
+     name TEXT NOT NULL,
+     token_hash TEXT NOT NULL,
+     created_at TEXT NOT NULL,
+     disabled_at TEXT,
+     last_seen_at TEXT
+   );
+   ALTER TABLE handoff_tickets ADD COLUMN handoff_status TEXT NOT NULL DEFAULT 'waiting' CHECK (handoff_status IN ('waiting', 'assigned', 'resolved'));
+   ALTER TABLE handoff_tickets ADD COLUMN assigned_agent_id TEXT REFERENCES agents(id);
+   ALTER TABLE handoff_tickets ADD COLUMN assigned_at TEXT;
+   ALTER TABLE handoff_tickets ADD COLUMN first_agent_reply_at TEXT;
+   ALTER TABLE handoff_tickets ADD COLUMN resolved_at TEXT;
+   ALTER TABLE handoff_tickets ADD COLUMN resolution TEXT CHECK (resolution IN ('resolved', 'handed_back', 'user_left'));
+   UPDATE handoff_tickets SET handoff_status = 'resolved', resolution = 'resolved', resolved_at = closed_at WHERE status = 'closed';
+   CREATE INDEX handoff_tickets_by_conversation ON handoff_tickets(conversation_id, id);
+   CREATE INDEX handoff_tickets_by_handoff_status ON handoff_tickets(handoff_status, id);
+   CREATE TABLE transcript_v6 (
+     conversation_id TEXT NOT NULL REFERENCES conversations(id),
+     seq INTEGER NOT NULL,
+     role TEXT NOT NULL CHECK (role IN ('user', 'bot', 'agent')),
+     text TEXT NOT NULL,
+     at TEXT NOT NULL,
+     intent TEXT,
+     confidence REAL,
+     quick_replies TEXT,
+     agent_id TEXT REFERENCES agents(id),
+     agent_name TEXT,
+     PRIMARY KEY (conversation_id, seq)
+   );
+   INSERT INTO transcript_v6 (conversation_id, seq, role, text, at, intent, confidence, quick_replies)
+     SELECT conversation_id, seq, role, text, at, intent, confidence, quick_replies FROM transcript;
+   DROP TABLE transcript;
+   ALTER TABLE transcript_v6 RENAME TO transcript;
+   CREATE INDEX transcript_by_agent ON transcript(agent_id) WHERE agent_id IS NOT NULL;
+   ALTER TABLE webhook_outbox ADD COLUMN type TEXT NOT NULL DEFAULT 'handoff.requested';
+   ALTER TABLE webhook_outbox ADD COLUMN body TEXT;`,
 ];
 
 export const schemaVersion = migrations.length;
+
+/** The migrations in order, so a test can build a database as an older version left it. */
+export const schemaMigrations: readonly string[] = migrations;
 
 interface ConversationRow {
   flow_version: string | null;
@@ -116,6 +174,12 @@ interface TicketRow {
   created_at: string;
   status: string;
   closed_at: string | null;
+  handoff_status: HandoffStatus;
+  assigned_agent_id: string | null;
+  assigned_at: string | null;
+  first_agent_reply_at: string | null;
+  resolved_at: string | null;
+  resolution: HandoffResolution | null;
 }
 
 function ticketFromRow(row: TicketRow): HandoffTicket {
@@ -128,16 +192,52 @@ function ticketFromRow(row: TicketRow): HandoffTicket {
     createdAt: row.created_at,
     status: row.status === 'closed' ? 'closed' : 'open',
     closedAt: row.closed_at,
+    handoffStatus: row.handoff_status,
+    assignedAgentId: row.assigned_agent_id,
+    assignedAt: row.assigned_at,
+    firstAgentReplyAt: row.first_agent_reply_at,
+    resolvedAt: row.resolved_at,
+    resolution: row.resolution,
   };
 }
 
 interface TranscriptRow {
-  role: 'user' | 'bot';
+  seq: number;
+  role: 'user' | 'bot' | 'agent';
   text: string;
   at: string;
   intent: string | null;
   confidence: number | null;
   quick_replies: string | null;
+  agent_id: string | null;
+  agent_name: string | null;
+}
+
+interface AgentRow {
+  id: string;
+  name: string;
+  token_hash: string;
+  created_at: string;
+  disabled_at: string | null;
+  last_seen_at: string | null;
+}
+
+const agentFromRow = (row: AgentRow): AgentRecord => ({
+  id: row.id,
+  name: row.name,
+  tokenHash: row.token_hash,
+  createdAt: row.created_at,
+  disabledAt: row.disabled_at,
+  lastSeenAt: row.last_seen_at,
+});
+
+function entryFromRow(row: TranscriptRow): TranscriptEntry {
+  const entry: TranscriptEntry = { role: row.role, text: row.text, at: row.at, seq: row.seq };
+  if (row.intent !== null && row.confidence !== null) entry.intent = { name: row.intent, confidence: row.confidence };
+  if (row.quick_replies) entry.quickReplies = JSON.parse(row.quick_replies) as TranscriptEntry['quickReplies'] & object;
+  if (row.agent_id !== null) entry.agentId = row.agent_id;
+  if (row.agent_name !== null) entry.agentName = row.agent_name;
+  return entry;
 }
 
 /**
@@ -149,9 +249,11 @@ export interface PendingDelivery {
   id: number;
   ticketId: number;
   attempts: number;
+  /** The event's JSON body as queued; null for tickets queued before schema version 6. */
+  body: string | null;
 }
 
-export class SqliteConversationStore implements ConversationStore, IdentityStore, AnalyticsSource {
+export class SqliteConversationStore implements ConversationStore, SupportStore, IdentityStore, AnalyticsSource {
   readonly db: Database.Database;
   private readonly statements;
 
@@ -171,19 +273,41 @@ export class SqliteConversationStore implements ConversationStore, IdentityStore
       updateState: this.db.prepare('UPDATE conversations SET flow_version = ?, snapshot = ?, script = ?, last_quick_replies = ?, open_question = ?, updated_at = ? WHERE id = ?'),
       nextSeq: this.db.prepare<[string], { next: number }>('SELECT COALESCE(MAX(seq), 0) + 1 AS next FROM transcript WHERE conversation_id = ?'),
       insertEntry: this.db.prepare(
-        'INSERT INTO transcript (conversation_id, seq, role, text, at, intent, confidence, quick_replies) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+        'INSERT INTO transcript (conversation_id, seq, role, text, at, intent, confidence, quick_replies, agent_id, agent_name) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
       ),
-      transcript: this.db.prepare<[string], TranscriptRow>(
-        'SELECT role, text, at, intent, confidence, quick_replies FROM transcript WHERE conversation_id = ? ORDER BY seq',
+      transcript: this.db.prepare<[string, number], TranscriptRow>(
+        'SELECT seq, role, text, at, intent, confidence, quick_replies, agent_id, agent_name FROM transcript WHERE conversation_id = ? AND seq > ? ORDER BY seq',
       ),
+      entry: this.db.prepare<[string, number], TranscriptRow>(
+        'SELECT seq, role, text, at, intent, confidence, quick_replies, agent_id, agent_name FROM transcript WHERE conversation_id = ? AND seq = ?',
+      ),
+      currentTicket: this.db.prepare<[string], TicketRow>('SELECT * FROM handoff_tickets WHERE conversation_id = ? ORDER BY id DESC LIMIT 1'),
+      queuePosition: this.db.prepare<[number], { ahead: number }>("SELECT COUNT(*) AS ahead FROM handoff_tickets WHERE handoff_status = 'waiting' AND id < ?"),
+      ticketsWithStatus: this.db.prepare<[string], TicketRow>(
+        `SELECT h.* FROM handoff_tickets h
+          WHERE h.handoff_status = ? AND h.id = (SELECT MAX(id) FROM handoff_tickets l WHERE l.conversation_id = h.conversation_id)
+          ORDER BY h.id`,
+      ),
+      // The one place a claim is decided: of any number of concurrent claims, one changes the row.
+      claimTicket: this.db.prepare("UPDATE handoff_tickets SET handoff_status = 'assigned', assigned_agent_id = ?, assigned_at = ? WHERE id = ? AND handoff_status = 'waiting'"),
+      firstAgentReply: this.db.prepare('UPDATE handoff_tickets SET first_agent_reply_at = COALESCE(first_agent_reply_at, ?) WHERE id = ?'),
+      resolveTicket: this.db.prepare(
+        "UPDATE handoff_tickets SET handoff_status = 'resolved', resolution = ?, resolved_at = ?, status = 'closed', closed_at = COALESCE(closed_at, ?) WHERE id = ? AND handoff_status != 'resolved'",
+      ),
+      insertAgent: this.db.prepare('INSERT INTO agents (id, name, token_hash, created_at) VALUES (?, ?, ?, ?)'),
+      agents: this.db.prepare<[], AgentRow>('SELECT * FROM agents ORDER BY created_at, id'),
+      agent: this.db.prepare<[string], AgentRow>('SELECT * FROM agents WHERE id = ?'),
+      disableAgent: this.db.prepare('UPDATE agents SET disabled_at = COALESCE(disabled_at, ?) WHERE id = ?'),
+      touchAgent: this.db.prepare('UPDATE agents SET last_seen_at = ? WHERE id = ?'),
+      agentsSeenSince: this.db.prepare<[string], { count: number }>('SELECT COUNT(*) AS count FROM agents WHERE disabled_at IS NULL AND last_seen_at >= ?'),
       insertTicket: this.db.prepare('INSERT INTO handoff_tickets (conversation_id, reason, step, state, created_at) VALUES (?, ?, ?, ?, ?)'),
       tickets: this.db.prepare<[], TicketRow>('SELECT * FROM handoff_tickets ORDER BY id'),
       ticket: this.db.prepare<[number], TicketRow>('SELECT * FROM handoff_tickets WHERE id = ?'),
-      closeTicket: this.db.prepare("UPDATE handoff_tickets SET status = 'closed', closed_at = ? WHERE id = ? AND status = 'open'"),
+
       insertTurn: this.db.prepare(
         'INSERT INTO turns (conversation_id, at, text, from_payload, intent, confidence, event, state_before, state_after, step, said, outcomes) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
       ),
-      insertOutbox: this.db.prepare('INSERT INTO webhook_outbox (ticket_id, next_attempt_at) VALUES (?, ?)'),
+      insertOutbox: this.db.prepare('INSERT INTO webhook_outbox (ticket_id, next_attempt_at, type, body) VALUES (?, ?, ?, ?)'),
       insertRating: this.db.prepare('INSERT INTO ratings (conversation_id, at, helpful) VALUES (?, ?, ?)'),
       conversationsBetween: this.db.prepare<[string, string], { id: string; created_at: string }>(
         'SELECT id, created_at FROM conversations WHERE created_at >= ? AND created_at < ? ORDER BY created_at',
@@ -201,8 +325,8 @@ export class SqliteConversationStore implements ConversationStore, IdentityStore
         `SELECT r.conversation_id, r.at, r.helpful FROM ratings r JOIN conversations c ON c.id = r.conversation_id
           WHERE c.created_at >= ? AND c.created_at < ?`,
       ),
-      dueDeliveries: this.db.prepare<[string, number], { id: number; ticket_id: number; attempts: number }>(
-        'SELECT id, ticket_id, attempts FROM webhook_outbox WHERE delivered_at IS NULL AND next_attempt_at <= ? ORDER BY id LIMIT ?',
+      dueDeliveries: this.db.prepare<[string, number], { id: number; ticket_id: number; attempts: number; body: string | null }>(
+        'SELECT id, ticket_id, attempts, body FROM webhook_outbox WHERE delivered_at IS NULL AND next_attempt_at <= ? ORDER BY id LIMIT ?',
       ),
       markDelivered: this.db.prepare('UPDATE webhook_outbox SET delivered_at = ?, attempts = attempts + 1, last_error = NULL WHERE id = ?'),
       markFailed: this.db.prepare('UPDATE webhook_outbox SET attempts = attempts + 1, next_attempt_at = ?, last_error = ? WHERE id = ?'),
@@ -247,11 +371,11 @@ export class SqliteConversationStore implements ConversationStore, IdentityStore
     return state;
   }
 
-  /** Whether a new ticket also goes into the webhook outbox (HANDOFF_WEBHOOK_URL is set). */
+  /** Whether handoff events also go into the webhook outbox (HANDOFF_WEBHOOK_URL is set). */
   queueTicketsForWebhook = false;
 
-  async saveTurn(conversationId: string, { state, entries, ticket, record }: StoredTurn): Promise<void> {
-    this.db.transaction(() => {
+  async saveTurn(conversationId: string, { state, entries, ticket, record, resolveTicket, ticketLine }: StoredTurn): Promise<SavedTurn> {
+    return this.db.transaction((): SavedTurn => {
       const now = entries.at(-1)?.at ?? new Date().toISOString();
       const values = [state.flowVersion, JSON.stringify(state.snapshot), state.script, state.lastQuickReplies ? JSON.stringify(state.lastQuickReplies) : null, state.openQuestion ?? null, now, conversationId];
       const updated = this.statements.updateState.run(...values);
@@ -260,26 +384,51 @@ export class SqliteConversationStore implements ConversationStore, IdentityStore
         this.statements.insertConversation.run(conversationId, '', now, now);
         this.statements.updateState.run(...values);
       }
-      let seq = this.statements.nextSeq.get(conversationId)!.next;
-      for (const entry of entries) {
-        this.statements.insertEntry.run(
-          conversationId,
-          seq++,
-          entry.role,
-          entry.text,
-          entry.at,
-          entry.intent?.name ?? null,
-          entry.intent?.confidence ?? null,
-          entry.quickReplies ? JSON.stringify(entry.quickReplies) : null,
-        );
-      }
+      const seqs = entries.map((entry) => this.insertEntry(conversationId, entry));
       if (record) this.insertRecord(conversationId, record);
-      if (ticket) {
-        const { lastInsertRowid } = this.statements.insertTicket.run(ticket.conversationId, ticket.reason, ticket.step, ticket.state, ticket.createdAt);
-        // Same transaction as the ticket: a ticket is never created without its delivery queued.
-        if (this.queueTicketsForWebhook) this.statements.insertOutbox.run(Number(lastInsertRowid), ticket.createdAt);
+      if (ticketLine !== undefined && seqs.length) {
+        const open = this.statements.ticket.get(ticketLine);
+        const line = this.statements.entry.get(conversationId, seqs[0]!);
+        if (open && line) this.queue(messageCreated(ticketFromRow(open), entryFromRow(line)), now);
       }
+      if (resolveTicket) this.resolveInTransaction(resolveTicket.id, resolveTicket.resolution, resolveTicket.at);
+      if (!ticket) return { seqs };
+      const { lastInsertRowid } = this.statements.insertTicket.run(ticket.conversationId, ticket.reason, ticket.step, ticket.state, ticket.createdAt);
+      const created = ticketFromRow(this.statements.ticket.get(Number(lastInsertRowid))!);
+      // Same transaction as the ticket: a ticket is never created without its delivery queued.
+      this.queue(handoffRequested(created, this.statements.transcript.all(conversationId, 0).map(entryFromRow)), ticket.createdAt);
+      return { seqs, ticket: created };
     })();
+  }
+
+  private insertEntry(conversationId: string, entry: TranscriptEntry): number {
+    const seq = this.statements.nextSeq.get(conversationId)!.next;
+    this.statements.insertEntry.run(
+      conversationId,
+      seq,
+      entry.role,
+      entry.text,
+      entry.at,
+      entry.intent?.name ?? null,
+      entry.intent?.confidence ?? null,
+      entry.quickReplies ? JSON.stringify(entry.quickReplies) : null,
+      entry.agentId ?? null,
+      entry.agentName ?? null,
+    );
+    return seq;
+  }
+
+  private queue(event: WebhookEvent, at: string): void {
+    if (!this.queueTicketsForWebhook) return;
+    const ticketId = event.type === 'message.created' ? event.ticketId : event.ticket.id;
+    this.statements.insertOutbox.run(ticketId, at, event.type, JSON.stringify(event));
+  }
+
+  private resolveInTransaction(id: number, resolution: HandoffResolution, at: string): HandoffTicket | undefined {
+    const changed = this.statements.resolveTicket.run(resolution, at, at, id).changes === 1;
+    const row = this.statements.ticket.get(id);
+    if (changed && row) this.queue(conversationResolved(ticketFromRow(row)), at);
+    return changed && row ? ticketFromRow(row) : undefined;
   }
 
   private insertRecord(conversationId: string, record: TurnRecord): void {
@@ -299,23 +448,78 @@ export class SqliteConversationStore implements ConversationStore, IdentityStore
     );
   }
 
+  /** Closes a ticket from the dashboard: it is resolved (the conversation's release is the caller's). */
   async closeTicket(id: number, at: string): Promise<HandoffTicket | undefined> {
-    this.statements.closeTicket.run(at, id);
+    this.db.transaction(() => this.resolveInTransaction(id, 'resolved', at))();
     const row = this.statements.ticket.get(id);
     return row && ticketFromRow(row);
+  }
+
+  async currentTicket(conversationId: string): Promise<HandoffTicket | undefined> {
+    const row = this.statements.currentTicket.get(conversationId);
+    return row && ticketFromRow(row);
+  }
+
+  async queuePosition(ticketId: number): Promise<number> {
+    return this.statements.queuePosition.get(ticketId)!.ahead;
+  }
+
+  async ticketsWithStatus(status: HandoffStatus): Promise<HandoffTicket[]> {
+    const tickets = this.statements.ticketsWithStatus.all(status).map(ticketFromRow);
+    return status === 'waiting' ? tickets : tickets.reverse();
+  }
+
+  async claimTicket(ticketId: number, agentId: string, at: string): Promise<boolean> {
+    return this.statements.claimTicket.run(agentId, at, ticketId).changes === 1;
+  }
+
+  async addAgentLine(ticketId: number, agent: Pick<Agent, 'id' | 'name'>, text: string, at: string): Promise<TranscriptEntry | AgentLineRefusal> {
+    return this.db.transaction((): TranscriptEntry | AgentLineRefusal => {
+      const row = this.statements.ticket.get(ticketId);
+      if (row?.handoff_status !== 'assigned') return 'not_assigned';
+      if (row.assigned_agent_id !== agent.id) return 'not_assigned_to_you';
+      const seq = this.insertEntry(row.conversation_id, { role: 'agent', text, at, agentId: agent.id, agentName: agent.name });
+      this.statements.firstAgentReply.run(at, ticketId);
+      const entry = entryFromRow(this.statements.entry.get(row.conversation_id, seq)!);
+      this.queue(messageCreated(ticketFromRow(row), entry), at);
+      return entry;
+    })();
+  }
+
+  async createAgent(agent: AgentRecord): Promise<void> {
+    this.statements.insertAgent.run(agent.id, agent.name, agent.tokenHash, agent.createdAt);
+  }
+
+  async agents(): Promise<Agent[]> {
+    return this.statements.agents.all().map((row) => {
+      const { tokenHash: _hash, ...agent } = agentFromRow(row);
+      return agent;
+    });
+  }
+
+  async agentRecord(id: string): Promise<AgentRecord | undefined> {
+    const row = this.statements.agent.get(id);
+    return row && agentFromRow(row);
+  }
+
+  async disableAgent(id: string, at: string): Promise<boolean> {
+    return this.statements.disableAgent.run(at, id).changes === 1;
+  }
+
+  async touchAgent(id: string, at: string): Promise<void> {
+    this.statements.touchAgent.run(at, id);
+  }
+
+  async agentsSeenSince(sinceIso: string): Promise<number> {
+    return this.statements.agentsSeenSince.get(sinceIso)!.count;
   }
 
   async rate(conversationId: string, helpful: boolean, at: string): Promise<void> {
     this.statements.insertRating.run(conversationId, at, helpful ? 1 : 0);
   }
 
-  async transcript(conversationId: string): Promise<TranscriptEntry[]> {
-    return this.statements.transcript.all(conversationId).map((row) => {
-      const entry: TranscriptEntry = { role: row.role, text: row.text, at: row.at };
-      if (row.intent !== null && row.confidence !== null) entry.intent = { name: row.intent, confidence: row.confidence };
-      if (row.quick_replies) entry.quickReplies = JSON.parse(row.quick_replies) as TranscriptEntry['quickReplies'] & object;
-      return entry;
-    });
+  async transcript(conversationId: string, afterSeq = 0): Promise<TranscriptEntry[]> {
+    return this.statements.transcript.all(conversationId, afterSeq).map(entryFromRow);
   }
 
   async tickets(): Promise<HandoffTicket[]> {
@@ -350,7 +554,7 @@ export class SqliteConversationStore implements ConversationStore, IdentityStore
 
   /** Deliveries whose next attempt is due, oldest first. */
   dueDeliveries(nowIso: string, limit = 20): PendingDelivery[] {
-    return this.statements.dueDeliveries.all(nowIso, limit).map((row) => ({ id: row.id, ticketId: row.ticket_id, attempts: row.attempts }));
+    return this.statements.dueDeliveries.all(nowIso, limit).map((row) => ({ id: row.id, ticketId: row.ticket_id, attempts: row.attempts, body: row.body }));
   }
 
   markDelivered(id: number, atIso: string): void {

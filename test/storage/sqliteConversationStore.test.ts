@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
@@ -7,7 +7,7 @@ import { computeAnalytics } from '../../src/analytics/supportAnalytics.js';
 import { loadContent } from '../../src/content/loadContent.js';
 import type { TurnRecord } from '../../src/dialogue/conversationStore.js';
 import { TextNormalizer } from '../../src/nlu/textNormalizer.js';
-import { schemaVersion, SqliteConversationStore } from '../../src/storage/sqliteConversationStore.js';
+import { schemaMigrations, schemaVersion, SqliteConversationStore } from '../../src/storage/sqliteConversationStore.js';
 import { createConversation, sendMessage, startTestServer } from '../support/testServer.js';
 
 const dirs: string[] = [];
@@ -54,11 +54,26 @@ describe('SqliteConversationStore', () => {
     const reopened = new SqliteConversationStore(file);
     expect(await reopened.load('c1')).toEqual({ flowVersion: 'v1', snapshot: { value: 'handedOff' }, script: 'traditional' });
     expect(await reopened.transcript('c1')).toEqual([
-      { role: 'user', text: '轉人工', at: '2026-01-01T00:00:01.000Z', intent: { name: 'contact_human', confidence: 1 } },
-      { role: 'bot', text: '已為你轉接', at: '2026-01-01T00:00:01.000Z', quickReplies: [{ title: '好', payload: '/affirm' }] },
+      { role: 'user', text: '轉人工', at: '2026-01-01T00:00:01.000Z', intent: { name: 'contact_human', confidence: 1 }, seq: 1 },
+      { role: 'bot', text: '已為你轉接', at: '2026-01-01T00:00:01.000Z', quickReplies: [{ title: '好', payload: '/affirm' }], seq: 2 },
     ]);
     expect(await reopened.tickets()).toEqual([
-      { id: 1, conversationId: 'c1', reason: 'user_request', step: 3, state: 'handedOff', createdAt: '2026-01-01T00:00:01.000Z', status: 'open', closedAt: null },
+      {
+        id: 1,
+        conversationId: 'c1',
+        reason: 'user_request',
+        step: 3,
+        state: 'handedOff',
+        createdAt: '2026-01-01T00:00:01.000Z',
+        status: 'open',
+        closedAt: null,
+        handoffStatus: 'waiting',
+        assignedAgentId: null,
+        assignedAt: null,
+        firstAgentReplyAt: null,
+        resolvedAt: null,
+        resolution: null,
+      },
     ]);
     expect((await reopened.closeTicket(1, '2026-01-02T00:00:00.000Z'))?.status).toBe('closed');
     expect(await reopened.tokenHash('c1')).toBe('ab');
@@ -100,9 +115,9 @@ describe('outcomes of turns', () => {
   it('upgrades a database of the previous schema version: old turns are marked as having no outcomes recorded', async () => {
     const file = tempFile();
     // A database as the version before outcomes left it: schema version 4, no outcomes column.
-    new SqliteConversationStore(file).close();
+    mkdirSync(path.dirname(file), { recursive: true });
     const old = new Database(file);
-    old.exec('ALTER TABLE turns DROP COLUMN outcomes');
+    for (const migration of schemaMigrations.slice(0, 4)) old.exec(migration);
     old.pragma('user_version = 4');
     old.prepare("INSERT INTO conversations (id, token_hash, created_at, updated_at) VALUES ('old', '', '2026-01-01T00:00:00.000Z', '2026-01-01T00:00:00.000Z')").run();
     old
