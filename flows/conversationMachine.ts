@@ -1,6 +1,7 @@
 import { and, assign, emit, enqueueActions, sendTo, setup, stateIn } from 'xstate';
 import {
   faqTopics,
+  type AgentEvent,
   type FaqTopic,
   type FlowOutcome,
   type HandoffReason,
@@ -28,7 +29,7 @@ export interface ConversationContext {
 /** Both child flows are invoked as `flow`, so the conversation addresses whichever runs by that id. */
 type FlowDone = { type: 'xstate.done.actor.flow'; output: FlowOutcome };
 
-export type ConversationEvent = UserEvent | SayEvent | ProgressEvent | OutcomeEvent | FlowDone;
+export type ConversationEvent = UserEvent | AgentEvent | SayEvent | ProgressEvent | OutcomeEvent | FlowDone;
 
 /** What the bot emits for the channel layer: something to say, what happened, or a conversation handed to a human. */
 export type ConversationEmitted = SayEvent | OutcomeEvent | { type: 'bot.handoff'; reason: HandoffReason; step: number };
@@ -146,11 +147,25 @@ export const conversationMachine = setup({
     clearProgress: assign({ step: 0, totalSteps: 0 }),
     countFallback: assign({ fallbackStreak: ({ context }) => context.fallbackStreak + 1 }),
     resetFallbacks: assign({ fallbackStreak: 0 }),
-    handOff: enqueueActions(({ context, enqueue }) => {
+    handOff: enqueueActions(({ context, enqueue, check }) => {
       const reason = context.handoffReason ?? 'user_request';
+      // Only what is true: an agent will answer here, or nobody can now (and when someone can).
+      enqueue.emit({ type: 'bot.say', key: check('agentAvailable') ? 'handoff.created' : 'handoff.nobodyAvailable' });
       enqueue.emit({ type: 'bot.handoff', reason, step: context.step });
       enqueue.emit(outcomeEvent({ kind: 'handedOff', reason }));
     }),
+    /** The user stopped waiting: the bot answers again. */
+    leaveQueue: enqueueActions(({ enqueue }) => {
+      enqueue.emit({ type: 'bot.say', key: 'handoff.left' });
+      enqueue.emit(outcomeEvent({ kind: 'handoffEnded', how: 'userLeft' }));
+    }),
+    /** The agent resolved the conversation or handed it back: the user is told, the bot answers again. */
+    sayReleased: enqueueActions(({ event, enqueue }) => {
+      if (event.type !== 'agent.released') return;
+      enqueue.emit({ type: 'bot.say', key: event.how === 'resolved' ? 'handoff.resolved' : 'handoff.handedBack' });
+      enqueue.emit(outcomeEvent({ kind: 'handoffEnded', how: event.how }));
+    }),
+    forgetHandoff: assign({ handoffReason: undefined, fallbackStreak: 0 }),
     reportStarted: emit(({ event }) => outcomeEvent({ kind: 'unbindStarted', atStep: event.type === 'user.jumpAhead' ? (event.step ?? 0) : 0 })),
     reportCompleted: emit(() => outcomeEvent({ kind: 'unbindCompleted' })),
     reportCancelled: emit(({ context }) => outcomeEvent({ kind: 'unbindCancelled', step: context.step })),
@@ -161,6 +176,11 @@ export const conversationMachine = setup({
     rememberRepeatedFallback: assign({ handoffReason: 'repeated_fallback' as HandoffReason }),
   },
   guards: {
+    /**
+     * Whether an agent can answer now (inside service hours, one online). The server provides the
+     * real check; on its own the conversation assumes someone is there.
+     */
+    agentAvailable: () => true,
     fallbackRepeated: ({ context }) => context.fallbackStreak >= 1,
     /** Two misunderstandings in a row, and this is the third: hand over rather than loop. */
     fallbackExhausted: ({ context }) => context.fallbackStreak >= 2,
@@ -188,6 +208,8 @@ export const conversationMachine = setup({
     'bot.say': { actions: 'relay' },
     'bot.outcome': { actions: 'relay' },
     'flow.progress': { actions: 'trackProgress' },
+    // A release that finds the conversation elsewhere (restarted after a content update): still say so.
+    'agent.released': { actions: 'sayReleased' },
   },
   states: {
     idle: {
@@ -297,10 +319,18 @@ export const conversationMachine = setup({
         ],
       },
     },
-    /** A ticket is open; the bot still answers FAQs but no longer pretends to handle the case. */
+    /**
+     * A ticket is open. While it waits the bot still answers FAQs but no longer pretends to handle
+     * the case; once an agent holds it the user's messages go to the agent and never reach here.
+     */
     handedOff: {
-      entry: [say('handoff.created'), 'handOff'],
+      entry: 'handOff',
+      exit: 'forgetHandoff',
       on: {
+        'agent.released': { target: 'idle', actions: 'sayReleased' },
+        // "不等了" / the button: back to the bot. A vague stop ("算了吧") is asked about first.
+        'user.cancel': [{ guard: 'unsure', actions: say('handoff.confirmLeave') }, { target: 'idle', actions: 'leaveQueue' }],
+        'user.affirm': [{ guard: answers(['handoff.confirmLeave']), target: 'idle', actions: 'leaveQueue' }, { actions: say('handoff.waiting') }],
         // What the article cannot answer is what the waiting human is for.
         'user.ask': [{ guard: 'onlyNotCovered', actions: say('handoff.waiting') }, { actions: 'answerFaq' }],
         'user.thanks': { actions: say('handoff.thanks') },

@@ -64,6 +64,15 @@ export type UserEvent =
   | { type: 'nlu.fallback' }
   | { type: 'nlu.ambiguous'; candidates: [string, string] };
 
+/**
+ * Sent by the support desk, not the user: the agent holding the conversation resolved it or handed
+ * it back to the bot, and the bot answers again.
+ */
+export type AgentEvent = { type: 'agent.released'; how: 'resolved' | 'handedBack' };
+
+/** How a handover ended, as the conversation reports it (`handoffEnded`). */
+export type HandoffEnd = AgentEvent['how'] | 'userLeft';
+
 /** Sent by a parent to a child flow after a digression: say where we are again. */
 export type ResumeEvent = { type: 'flow.resume' };
 
@@ -98,7 +107,9 @@ export type Outcome =
   | { kind: 'unbindStarted'; atStep: number }
   | { kind: 'unbindCompleted' }
   | { kind: 'unbindCancelled'; step: number }
-  | { kind: 'handedOff'; reason: HandoffReason };
+  | { kind: 'handedOff'; reason: HandoffReason }
+  /** The handover is over: resolved or handed back by the agent, or the user stopped waiting. */
+  | { kind: 'handoffEnded'; how: HandoffEnd };
 export type OutcomeEvent = { type: 'bot.outcome'; outcome: Outcome };
 
 export type FlowOutcome =

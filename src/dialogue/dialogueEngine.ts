@@ -1,9 +1,9 @@
 import { createActor, type AnyActorRef, type AnyStateMachine, type AnyStateNode, type Snapshot } from 'xstate';
 import { conversationMachine, type ConversationEmitted } from '../../flows/conversationMachine.js';
-import type { HandoffReason, Outcome, OutcomeEvent, SayEvent } from '../../flows/events.js';
+import type { AgentEvent, HandoffEnd, HandoffReason, Outcome, OutcomeEvent, SayEvent, SayParams } from '../../flows/events.js';
 import type { Content } from '../content/loadContent.js';
 import { MessageParser, detectScript, type ParserOptions } from '../nlu/index.js';
-import type { ConversationState, ConversationStore, TranscriptEntry, TurnRecord } from './conversationStore.js';
+import type { ConversationState, ConversationStore, HandoffTicket, StoredTurn, TranscriptEntry, TurnRecord } from './conversationStore.js';
 import { eventFromParse } from './eventFromParse.js';
 import { flowVersion } from './flowVersion.js';
 import { checkStoredContext, type StoredFlow } from './storedContexts.js';
@@ -77,6 +77,30 @@ export interface TurnResult {
   outcomes: Outcome[];
   /** The bot gave an answer or finished the unbinding: offer the one-tap "helpful?" rating. */
   askRating: boolean;
+  /** An agent holds the conversation: the message went to the agent, not to the flows (no bot reply but a secret warning). */
+  deliveredToAgent?: true;
+  /** The conversation's handover as it stands after the turn (created, waiting, assigned or just ended). */
+  ticket?: HandoffTicket;
+  /** The seq of the user's line. */
+  userSeq?: number;
+  /** Set on the turn a handover ended (here: the user stopped waiting). */
+  handoffEnded?: HandoffEnd;
+}
+
+/** A turn the desk takes for the conversation (an agent resolved or handed back): what to push to the user. */
+export interface SystemTurnResult {
+  /** False when there was no open handover to release (already ended): nothing was said or saved. */
+  released: boolean;
+  replies: Reply[];
+  state: string;
+  ticket?: HandoffTicket;
+}
+
+/** What the conversation needs to know about the support team: whether someone can answer now, and when they work. */
+export interface HandoffSettings {
+  agentAvailable(): boolean | Promise<boolean>;
+  /** SERVICE_HOURS as users read it ("09:00-21:00"). */
+  serviceHours: string;
 }
 
 /** A turn as clients receive it (REST, the QA runner): absent optionals become explicit nulls. */
@@ -90,6 +114,7 @@ export function turnForClients(result: TurnResult) {
     event: result.event,
     outcomes: result.outcomes,
     askRating: result.askRating,
+    deliveredToAgent: result.deliveredToAgent ?? false,
   };
 }
 
@@ -105,9 +130,13 @@ export interface DialogueOptions {
   parser?: Partial<ParserOptions>;
   logger?: Logger;
   now?: () => Date;
-  /** Called after every completed turn (metrics, webhook), with its duration in seconds. */
-  onTurn?: (result: TurnResult, seconds: number) => void;
+  /** Called after every completed turn (metrics, webhook, live updates), with its duration in seconds. */
+  onTurn?: (result: TurnResult, seconds: number, conversationId: string) => void;
+  /** Availability and service hours; without it someone is always there (tests, the terminal chat). */
+  handoff?: HandoffSettings;
 }
+
+const defaultHandoff: HandoffSettings = { agentAvailable: () => true, serviceHours: '09:00-21:00' };
 
 /** "unbinding.confirmUnbind.verifying.guidingMethod": the root state followed by each active child's. */
 export function describeState(snapshot: { value: unknown; children: Record<string, AnyActorRef | undefined> }): string {
@@ -131,6 +160,10 @@ export class DialogueEngine {
   private readonly now: () => Date;
   private readonly queues = new Map<string, Promise<unknown>>();
   private readonly onTurn: DialogueOptions['onTurn'];
+  private readonly handoff: HandoffSettings;
+  /** Whether an agent can answer, read once per turn before the (synchronous) event is sent. */
+  private agentAvailableNow = true;
+  private readonly machine: typeof conversationMachine;
 
   constructor(options: DialogueOptions) {
     this.parser = new MessageParser(options.content, options.parser);
@@ -139,6 +172,8 @@ export class DialogueEngine {
     this.logger = options.logger ?? { warn: (message, details) => console.warn(message, details ?? '') };
     this.now = options.now ?? (() => new Date());
     this.onTurn = options.onTurn;
+    this.handoff = options.handoff ?? defaultHandoff;
+    this.machine = conversationMachine.provide({ guards: { agentAvailable: () => this.agentAvailableNow } });
   }
 
   /** The greeting a new conversation opens with. */
@@ -149,7 +184,7 @@ export class DialogueEngine {
   /** Opens a conversation: its first state and the greeting, so a transcript starts where the user's screen does. */
   async startConversation(conversationId: string): Promise<Reply[]> {
     const replies = this.welcome();
-    const actor = createActor(conversationMachine).start();
+    const actor = createActor(this.machine).start();
     const snapshot = actor.getPersistedSnapshot();
     actor.stop();
     const at = this.now().toISOString();
@@ -173,8 +208,21 @@ export class DialogueEngine {
     } catch (error) {
       return Promise.reject(error);
     }
+    return this.enqueue(conversationId, () => this.runTurn(conversationId, message, displayText));
+  }
+
+  /**
+   * A turn the support desk takes: the agent resolved the conversation or handed it back. Queued
+   * with the user's turns; restores the snapshot, sends `agent.released`, ends the ticket and saves
+   * the bot's note in one transaction, and returns the replies to push to the user.
+   */
+  release(conversationId: string, how: AgentEvent['how'], ticketId: number): Promise<SystemTurnResult> {
+    return this.enqueue(conversationId, () => this.runRelease(conversationId, how, ticketId));
+  }
+
+  private enqueue<T>(conversationId: string, run: () => Promise<T>): Promise<T> {
     const previous = this.queues.get(conversationId) ?? Promise.resolve();
-    const turn = previous.catch(() => undefined).then(() => this.runTurn(conversationId, message, displayText));
+    const turn = previous.catch(() => undefined).then(run);
     this.queues.set(conversationId, turn);
     void turn.finally(() => {
       if (this.queues.get(conversationId) === turn) this.queues.delete(conversationId);
@@ -206,6 +254,12 @@ export class DialogueEngine {
   private async runTurn(conversationId: string, text: string, displayText: string | undefined): Promise<TurnResult> {
     const started = performance.now();
     const stored = await this.store.load(conversationId);
+    const current = await this.store.currentTicket(conversationId);
+    const open = current && current.handoffStatus !== 'resolved' ? current : undefined;
+    if (open?.handoffStatus === 'assigned' && stored) return this.deliverToAgent(conversationId, stored, open, text, displayText, started);
+    // Read before the synchronous turn: the flows ask whether someone can answer, and the position is said.
+    this.agentAvailableNow = await this.handoff.agentAvailable();
+    const position = await this.store.queuePosition(open?.id ?? Number.MAX_SAFE_INTEGER);
     // "还有余额" typed is the "还有余额" button: its meaning here is the button's, not a guess.
     const typedButton = stored?.lastQuickReplies?.find((button) => this.parser.sameWords(button.title, text));
     if (typedButton && displayText === undefined) {
@@ -249,7 +303,7 @@ export class DialogueEngine {
 
     const replies: Reply[] = [];
     if (parse.secrets.length) replies.push(this.renderer.render({ key: 'secretWarning' }, script));
-    for (const say of said) replies.push(this.renderer.render(say, script));
+    for (const say of said) replies.push(this.renderer.render(this.withHandoffParams(say, position), script));
     const offers = (id: string) => { const expects = this.renderer.expectation(id); return typeof expects === 'object' && expects.yesNo === 'offer'; };
     replies.splice(0, replies.length, ...carryButtonsToTheQuestion(replies, offers));
 
@@ -279,12 +333,12 @@ export class DialogueEngine {
       said: said.map((say) => say.key),
       outcomes,
     };
-    await this.store.saveTurn(conversationId, {
-      state: newState,
-      entries,
-      record,
-      ...(handoff ? { ticket: { conversationId, reason: handoff.reason, step: handoff.step, state, createdAt: at } } : {}),
-    });
+    const left = outcomes.some((outcome) => outcome.kind === 'handoffEnded' && outcome.how === 'userLeft');
+    const turn: StoredTurn = { state: newState, entries, record };
+    if (handoff) turn.ticket = { conversationId, reason: handoff.reason, step: handoff.step, state, createdAt: at };
+    if (open) turn.ticketLine = open.id;
+    if (open && left) turn.resolveTicket = { id: open.id, resolution: 'user_left', at };
+    const saved = await this.store.saveTurn(conversationId, turn);
 
     // An answer, a finished unbinding or a verification passed outside the steps is worth rating.
     const answered = outcomes.some(
@@ -293,8 +347,74 @@ export class DialogueEngine {
     const result: TurnResult = { replies, intent, state, event: event.type, outcomes, askRating: answered };
     if (step > 0 && snapshot.value === 'unbinding') result.progress = { step, total: totalSteps };
     if (handoff) result.handoff = handoff;
-    this.onTurn?.(result, (performance.now() - started) / 1000);
+    if (saved?.seqs[0] !== undefined) result.userSeq = saved.seqs[0];
+    const ticket = saved?.ticket ?? (open ? await this.store.currentTicket(conversationId) : undefined);
+    if (ticket) result.ticket = ticket;
+    if (open && left) result.handoffEnded = 'userLeft';
+    this.onTurn?.(result, (performance.now() - started) / 1000, conversationId);
     return result;
+  }
+
+  /** `{position}` and `{hours}` in what the bot says about the handover. */
+  private withHandoffParams(say: SayEvent | SayParams, position: number): SayParams {
+    if (!say.key.startsWith('handoff.')) return say;
+    return { ...say, params: { position, hours: this.handoff.serviceHours, ...say.params } };
+  }
+
+  /**
+   * An agent holds the conversation: the message is the agent's to answer. It is stored redacted
+   * (the secret warning still goes to the user), the flows never see it, and nothing else is said.
+   */
+  private async deliverToAgent(
+    conversationId: string,
+    stored: ConversationState,
+    ticket: HandoffTicket,
+    text: string,
+    displayText: string | undefined,
+    started: number,
+  ): Promise<TurnResult> {
+    const parse = this.parser.parse(text);
+    const script = parse.script ?? stored.script;
+    const replies = parse.secrets.length ? [this.renderer.render({ key: 'secretWarning' }, script)] : [];
+    const at = this.now().toISOString();
+    const userLine = parse.fromPayload && displayText?.trim() ? this.parser.redact(displayText.slice(0, maxMessageLength)) : parse.redactedText;
+    const intent = { name: parse.intent.name, confidence: Number(parse.intent.confidence.toFixed(4)) };
+    const saved = await this.store.saveTurn(conversationId, {
+      state: { ...stored, script },
+      entries: [{ role: 'user', text: userLine, at, intent }, ...replies.map((reply): TranscriptEntry => ({ role: 'bot', text: reply.text, at }))],
+      ticketLine: ticket.id,
+    });
+    const state = typeof (stored.snapshot as { value?: unknown } | null)?.value === 'string' ? String((stored.snapshot as { value: string }).value) : 'handedOff';
+    const result: TurnResult = { replies, intent, state, event: 'agent.deliver', outcomes: [], askRating: false, deliveredToAgent: true, ticket };
+    if (saved?.seqs[0] !== undefined) result.userSeq = saved.seqs[0];
+    this.onTurn?.(result, (performance.now() - started) / 1000, conversationId);
+    return result;
+  }
+
+  private async runRelease(conversationId: string, how: AgentEvent['how'], ticketId: number): Promise<SystemTurnResult> {
+    const current = await this.store.currentTicket(conversationId);
+    if (!current || current.id !== ticketId || current.handoffStatus === 'resolved') return { released: false, replies: [], state: 'handedOff' };
+    const stored = await this.store.load(conversationId);
+    const said: SayEvent[] = [];
+    const { actor } = this.restore(conversationId, stored, (actor) => {
+      actor.on('bot.say', (event) => said.push(event));
+    });
+    actor.send({ type: 'agent.released', how });
+    this.failIfErrored(actor, conversationId);
+    const persisted = actor.getPersistedSnapshot();
+    const state = describeState(actor.getSnapshot());
+    actor.stop();
+    const script = stored?.script ?? 'simplified';
+    const replies = said.map((say) => this.renderer.render(this.withHandoffParams(say, 0), script));
+    const at = this.now().toISOString();
+    const lastButtons = replies.at(-1)?.quickReplies;
+    await this.store.saveTurn(conversationId, {
+      state: lastButtons ? { flowVersion, snapshot: persisted, script, lastQuickReplies: lastButtons } : { flowVersion, snapshot: persisted, script },
+      entries: replies.map((reply): TranscriptEntry => (reply.quickReplies ? { role: 'bot', text: reply.text, at, quickReplies: reply.quickReplies } : { role: 'bot', text: reply.text, at })),
+      resolveTicket: { id: ticketId, resolution: how === 'resolved' ? 'resolved' : 'handed_back', at },
+    });
+    const ticket = await this.store.currentTicket(conversationId);
+    return ticket ? { released: true, replies, state, ticket } : { released: true, replies, state };
   }
 
   /** A flow that throws leaves its actor in error: the turn fails and nothing is saved. */
@@ -320,7 +440,7 @@ export class DialogueEngine {
       try {
         // Checked as stored, before xstate reads it: xstate fills in, drops or resolves by id what does not fit.
         checkSnapshotFits(conversationMachine, stored.snapshot);
-        const actor = start(createActor(conversationMachine, { snapshot: stored.snapshot as Snapshot<unknown> }));
+        const actor = start(createActor(this.machine, { snapshot: stored.snapshot as Snapshot<unknown> }));
         const snapshot = actor.getSnapshot();
         try {
           if (snapshot.status !== 'active') throw new Error(`restored conversation is ${snapshot.status}`);
@@ -338,10 +458,10 @@ export class DialogueEngine {
           flowVersion,
           error: (error as Error).message,
         });
-        return { actor: start(createActor(conversationMachine)), restarted: true };
+        return { actor: start(createActor(this.machine)), restarted: true };
       }
     }
-    return { actor: start(createActor(conversationMachine)), restarted: false };
+    return { actor: start(createActor(this.machine)), restarted: false };
   }
 }
 
