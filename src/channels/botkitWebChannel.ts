@@ -12,11 +12,14 @@ import { RateLimitedError, spendOrThrow, type RateLimiter } from '../server/rate
 import { isStorageFailure, storageUnavailable } from '../server/httpErrors.js';
 import { turnLogLine } from '../server/logging.js';
 import { checkAccess, type IdentityStore } from '../storage/identityStore.js';
+import type { LiveHub } from '../support/liveHub.js';
 
 type TurnLogic = (context: TurnContext) => Promise<void>;
 
 const helloFrame = z.object({ type: z.literal('hello'), conversation: z.string().min(1).max(100), token: z.string().min(1).max(200) }).strict();
 const messageFrame = z.object({ type: z.literal('message'), text: z.string(), displayText: z.string().optional() }).strict();
+/** The user is typing: forwarded to the agents' inboxes while the conversation is handed over. */
+const typingFrame = z.object({ type: z.literal('typing') }).strict();
 
 /** Largest websocket frame accepted; a message is at most 1000 characters, so 16 KB is ample. */
 const maxFrameBytes = 16 * 1024;
@@ -24,6 +27,8 @@ const heartbeatMs = 30_000;
 
 interface AuthenticatedSocket extends WebSocket {
   conversationId?: string;
+  /** Stops the live frames (agent messages, handoff status) of the conversation. */
+  unsubscribe?: (() => void) | undefined;
   isAlive?: boolean;
   address?: string;
 }
@@ -36,6 +41,12 @@ export interface SocketLimits {
   socketsPerAddress: number;
   /** The client address of an upgrade request (honours TRUST_PROXY as express does). */
   addressOf: (request: IncomingMessage) => string;
+}
+
+/** What reaches a widget outside its own turns: agent lines, agent typing, handoff status, bot notes. */
+export interface LiveDelivery {
+  hub: LiveHub;
+  onUserTyping: (conversationId: string) => Promise<void>;
 }
 
 /**
@@ -56,6 +67,7 @@ export class AuthenticatedWebAdapter extends WebAdapter {
     private readonly identities: IdentityStore,
     private readonly allowedOrigins: readonly string[],
     private readonly limits: SocketLimits,
+    private readonly live?: LiveDelivery,
     private readonly path = '/ws',
   ) {
     super({ noServer: true });
@@ -105,6 +117,7 @@ export class AuthenticatedWebAdapter extends WebAdapter {
     ws.on('pong', () => (ws.isAlive = true));
     ws.on('error', () => ws.terminate());
     ws.on('close', () => {
+      ws.unsubscribe?.();
       const peers = ws.conversationId ? this.sockets.get(ws.conversationId) : undefined;
       peers?.delete(ws);
       if (peers?.size === 0) this.sockets.delete(ws.conversationId!);
@@ -145,7 +158,12 @@ export class AuthenticatedWebAdapter extends WebAdapter {
       let peers = this.sockets.get(ws.conversationId);
       if (!peers) this.sockets.set(ws.conversationId, (peers = new Set()));
       peers.add(ws);
+      ws.unsubscribe = this.live?.hub.subscribeConversation(ws.conversationId, (live) => send(ws, live));
       return send(ws, { type: 'ready' });
+    }
+    if (typingFrame.safeParse(frame).success) {
+      await this.live?.onUserTyping(ws.conversationId);
+      return;
     }
     const message = messageFrame.safeParse(frame);
     if (!message.success) return send(ws, { type: 'error', code: 'invalid_frame', message: 'expected {"type":"message","text":"…"}' });
@@ -225,10 +243,14 @@ export interface BotkitWebChannelOptions extends SocketLimits {
   identities: IdentityStore;
   allowedOrigins: readonly string[];
   log: Logger;
+  live?: LiveDelivery & {
+    /** Whether the bot will answer this conversation's next message (not when an agent holds it). */
+    botAnswers: (conversationId: string) => Promise<boolean>;
+  };
 }
 
-export function createBotkitWebChannel({ server, engine, identities, allowedOrigins, log, ...limits }: BotkitWebChannelOptions): BotkitWebChannel {
-  const adapter = new AuthenticatedWebAdapter(server, identities, allowedOrigins, limits);
+export function createBotkitWebChannel({ server, engine, identities, allowedOrigins, log, live, ...limits }: BotkitWebChannelOptions): BotkitWebChannel {
+  const adapter = new AuthenticatedWebAdapter(server, identities, allowedOrigins, limits, live);
   const controller = new Botkit({ adapter, disable_webserver: true, disable_console: true });
   controller.on('message', async (bot: BotWorker, message: BotkitMessage) => {
     const conversationId = message.channel ?? message.user;
@@ -236,7 +258,8 @@ export function createBotkitWebChannel({ server, engine, identities, allowedOrig
     const requestId = randomUUID();
     const turnLog = log.child({ requestId });
     const started = performance.now();
-    await bot.reply(message, { type: 'typing' });
+    // The bot's typing dots only when the bot is the one answering (an agent types for themselves).
+    if (!live || (await live.botAnswers(conversationId))) await bot.reply(message, { type: 'typing' });
     let result;
     try {
       const displayText = (message.incoming_message.channelData as { displayText?: string } | undefined)?.displayText;

@@ -2,7 +2,7 @@ import { createActor, type AnyActorRef, type AnyStateMachine, type AnyStateNode,
 import { conversationMachine, type ConversationEmitted } from '../../flows/conversationMachine.js';
 import type { AgentEvent, HandoffEnd, HandoffReason, Outcome, OutcomeEvent, SayEvent, SayParams } from '../../flows/events.js';
 import type { Content } from '../content/loadContent.js';
-import { MessageParser, detectScript, type ParserOptions } from '../nlu/index.js';
+import { MessageParser, detectScript, type ParserOptions, type Script } from '../nlu/index.js';
 import type { ConversationState, ConversationStore, HandoffTicket, StoredTurn, TranscriptEntry, TurnRecord } from './conversationStore.js';
 import { eventFromParse } from './eventFromParse.js';
 import { flowVersion } from './flowVersion.js';
@@ -240,6 +240,21 @@ export class DialogueEngine {
     actor.stop();
     const { step, totalSteps } = snapshot.context;
     return step > 0 && snapshot.value === 'unbinding' ? { state, progress: { step, total: totalSteps } } : { state };
+  }
+
+  /**
+   * Agent assist: the answer the bot would give from the article to this (redacted) message, in the
+   * user's script, or undefined when the article does not answer it (not_covered, or no FAQ at all).
+   */
+  suggestReply(text: string, script?: Script): { responseId: string; text: string } | undefined {
+    const parse = this.parser.parse(text);
+    const event = eventFromParse(parse);
+    if (event.type !== 'user.ask') return undefined;
+    const topics = event.topics.filter((topic) => topic !== 'not_covered');
+    if (!topics.length) return undefined;
+    const inScript = parse.script ?? script ?? 'simplified';
+    const texts = topics.map((topic) => this.renderer.render({ key: `faq.${topic}` }, inScript).text);
+    return { responseId: `faq.${topics[0]}`, text: texts.join('\n\n') };
   }
 
   /** Resolves when every turn under way has finished (saved or failed): for a clean shutdown. */

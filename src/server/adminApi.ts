@@ -3,24 +3,36 @@ import express, { type NextFunction, type Request, type Response, type Router } 
 import { computeAnalytics, dayRange, unansweredJsonl } from '../analytics/supportAnalytics.js';
 import type { TextNormalizer } from '../nlu/index.js';
 import type { ServerStore } from '../storage/openStore.js';
+import { isSupportDeskError, type SupportDesk } from '../support/supportDesk.js';
+import { asAgentHttpError } from './agentApi.js';
 import { HttpError } from './httpErrors.js';
 
 export interface AdminApiOptions {
   adminToken: string;
   store: ServerStore;
   normalizer: TextNormalizer;
+  /** Agents, and closing a ticket releases its conversation back to the bot. */
+  desk: SupportDesk;
   now?: () => Date;
 }
+
+const agentName = (value: unknown): string => {
+  if (typeof value !== 'string' || !value.trim()) throw new HttpError(400, 'invalid_name', 'send {"name": "小林"}: the name users will see');
+  const name = value.trim();
+  if ([...name].length > 40 || /[\u0000-\u001F\u007F-\u009F]/.test(name)) throw new HttpError(400, 'invalid_name', 'a name is at most 40 characters, without control characters');
+  return name;
+};
 
 const digest = (value: string) => createHash('sha256').update(value).digest();
 const isDay = (value: unknown): value is string => typeof value === 'string' && /^\d{4}-\d{2}-\d{2}$/.test(value) && !Number.isNaN(Date.parse(value));
 
 /** The support team's API: analytics, unanswered questions, tickets. Every call needs ADMIN_TOKEN. */
-export function adminApi({ adminToken, store, normalizer, now = () => new Date() }: AdminApiOptions): Router {
+export function adminApi({ adminToken, store, normalizer, desk, now = () => new Date() }: AdminApiOptions): Router {
   const router = express.Router();
   const expected = digest(adminToken);
 
-  router.use((req: Request, _res: Response, next: NextFunction) => {
+  router.use((req: Request, res: Response, next: NextFunction) => {
+    res.set('Cache-Control', 'no-store');
     const token = /^Bearer\s+(\S+)$/i.exec(req.get('authorization') ?? '')?.[1];
     if (!token) throw new HttpError(401, 'missing_token', 'send the admin token as "Authorization: Bearer <ADMIN_TOKEN>"');
     // Hashing first gives equal lengths, so the comparison takes the same time whatever was sent.
@@ -68,9 +80,38 @@ export function adminApi({ adminToken, store, normalizer, now = () => new Date()
   router.post('/tickets/:id/close', async (req, res) => {
     const id = Number(req.params.id);
     if (!Number.isInteger(id) || id < 1) throw new HttpError(400, 'invalid_ticket', 'ticket ids are whole numbers');
+    const found = await store.ticket(id);
+    if (!found) throw new HttpError(404, 'ticket_not_found', `no ticket ${id}`);
+    // The conversation's latest ticket: the user is told and the bot answers again. An older one is only closed.
+    const current = await store.currentTicket(found.conversationId);
+    if (current?.id === id && current.handoffStatus !== 'resolved') {
+      try {
+        await desk.release(found.conversationId, 'resolved', undefined);
+      } catch (error) {
+        if (!isSupportDeskError(error)) throw error;
+      }
+    }
     const ticket = await store.closeTicket(id, now().toISOString());
-    if (!ticket) throw new HttpError(404, 'ticket_not_found', `no ticket ${id}`);
     res.json({ ticket });
+  });
+
+  router.post('/agents', express.json({ limit: '4kb' }), async (req, res) => {
+    const name = agentName((req.body as { name?: unknown } | undefined)?.name);
+    res.status(201).json(await desk.createAgent(name));
+  });
+
+  router.get('/agents', async (_req, res) => {
+    const agents = await store.agents();
+    res.json({ agents: agents.map((agent) => ({ id: agent.id, name: agent.name, createdAt: agent.createdAt, disabled: agent.disabledAt !== null, lastSeenAt: agent.lastSeenAt })) });
+  });
+
+  router.post('/agents/:id/disable', async (req, res) => {
+    try {
+      await desk.disableAgent(String(req.params.id));
+    } catch (error) {
+      throw asAgentHttpError(error);
+    }
+    res.json({ id: String(req.params.id), disabled: true });
   });
 
   router.use((req, _res) => {

@@ -10,7 +10,11 @@ import { DialogueEngine } from '../dialogue/dialogueEngine.js';
 import type { ServerStore } from '../storage/openStore.js';
 import { TextNormalizer } from '../nlu/index.js';
 import { HandoffWebhook } from '../support/handoffWebhook.js';
+import { LiveHub } from '../support/liveHub.js';
+import { parseServiceHours, type ServiceHours } from '../support/serviceHours.js';
+import { SupportDesk } from '../support/supportDesk.js';
 import { adminApi } from './adminApi.js';
+import { agentApi } from './agentApi.js';
 import { corsForEmbedding, parseAllowedOrigins } from './corsForEmbedding.js';
 import { BotMetrics } from './metrics.js';
 import { errorHandler, sendError } from './httpErrors.js';
@@ -37,9 +41,17 @@ export interface ServerOptions {
   allowedOrigins?: readonly string[];
   /** ADMIN_TOKEN: without it the dashboard and admin API are off (404), not open. */
   adminToken?: string | undefined;
-  /** HANDOFF_WEBHOOK_URL: each ticket is POSTed there, retried until delivered. */
+  /** HANDOFF_WEBHOOK_URL: each handoff event is POSTed there, retried until delivered. */
   handoffWebhookUrl?: string | undefined;
+  /** HANDOFF_WEBHOOK_SECRET: each delivery is signed with it (X-Timestamp, X-Signature). */
+  handoffWebhookSecret?: string | undefined;
   webhookOptions?: { pollMs?: number; baseDelayMs?: number; maxDelayMs?: number };
+  /** SERVICE_HOURS in SERVICE_TIMEZONE (default 09:00-21:00, Asia/Shanghai). */
+  serviceHours?: ServiceHours;
+  /** How often an agent's event stream sends a heartbeat (default 15 s). */
+  agentHeartbeatMs?: number;
+  /** The clock for availability (service hours); tests move it. */
+  now?: () => Date;
 }
 
 export interface RunningServer {
@@ -60,21 +72,41 @@ export function createServer({
   allowedOrigins = parseAllowedOrigins(undefined),
   adminToken,
   handoffWebhookUrl,
+  handoffWebhookSecret,
   webhookOptions = {},
+  serviceHours = parseServiceHours(),
+  agentHeartbeatMs,
+  now = () => new Date(),
 }: ServerOptions): RunningServer {
   const metrics = new BotMetrics();
   const webhook = handoffWebhookUrl
-    ? new HandoffWebhook({ url: handoffWebhookUrl, store, ...webhookOptions, log: (message, details) => log.warn(details ?? {}, message) })
+    ? new HandoffWebhook({ url: handoffWebhookUrl, secret: handoffWebhookSecret, store, ...webhookOptions, log: (message, details) => log.warn(details ?? {}, message) })
     : undefined;
+  const hub = new LiveHub();
+  // The engine asks the desk whether someone can answer; the desk takes the engine's system turns.
+  let desk: SupportDesk | undefined;
   const engine = new DialogueEngine({
     content,
     store,
     logger: { warn: (message, details) => log.warn(details ?? {}, message) },
-    onTurn: (result, seconds) => {
+    handoff: { agentAvailable: () => desk?.available() ?? false, serviceHours: serviceHours.label },
+    onTurn: (result, seconds, conversationId) => {
       metrics.recordTurn(result, seconds);
-      if (result.handoff) webhook?.kick();
+      if (result.ticket) {
+        void desk?.afterTurn(conversationId, result).catch((error: unknown) => log.error({ err: error, conversationId }, 'live handoff update failed'));
+      }
     },
   });
+  desk = new SupportDesk({
+    store,
+    engine,
+    hub,
+    hours: serviceHours,
+    now,
+    onQueued: () => webhook?.kick(),
+    log: (message, details) => log.warn(details, message),
+  });
+  const agents = agentApi({ desk, messageLimiter: conversationLimiterFor(rateLimits), ...(agentHeartbeatMs ? { heartbeatMs: agentHeartbeatMs } : {}) });
   const uiTexts = Object.fromEntries([...content.responses].filter(([key]) => key.startsWith('ui.')).map(([key, response]) => [key, response.text]));
 
   const addressLimiter = new RateLimiter(rateLimits.perAddress);
@@ -102,7 +134,8 @@ export function createServer({
   // CORS before the limits: an embedding page must be able to read a 429, not see a CORS failure.
   // The dashboard's API is for the dashboard's own origin only.
   const cors = corsForEmbedding(allowedOrigins);
-  app.use('/api', (req, res, next) => (req.path.startsWith('/admin/') ? next() : cors(req, res, next)));
+  // The agent API is for the dashboard and helpdesk servers, not for embedding pages.
+  app.use('/api', (req, res, next) => (req.path.startsWith('/admin/') || req.path.startsWith('/agent/') ? next() : cors(req, res, next)));
   app.use(['/api', '/admin'], (req, _res, next) => {
     spendOrThrow(addressLimiter, req.ip ?? 'unknown', 'address');
     next();
@@ -117,12 +150,13 @@ export function createServer({
     res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
   });
   if (adminToken) {
-    app.use('/api/admin', express.json({ limit: '4kb' }), adminApi({ adminToken, store, normalizer: new TextNormalizer(content.lexicon) }));
+    app.use('/api/admin', express.json({ limit: '4kb' }), adminApi({ adminToken, store, desk, normalizer: new TextNormalizer(content.lexicon) }));
     app.get('/admin/vendor/chart.umd.js', (_req, res) => res.sendFile(chartJs));
   } else {
     app.use(['/admin', '/api/admin'], (_req, res) => sendError(res, 404, 'admin_disabled', 'the dashboard is off: set ADMIN_TOKEN to turn it on'));
   }
-  app.use('/api', restApi({ engine, store, uiTexts, conversationLimiter }));
+  app.use('/api/agent', agents.router);
+  app.use('/api', restApi({ engine, store, uiTexts, conversationLimiter, desk }));
   app.use(express.static(publicDir, { index: 'index.html', maxAge: '5m' }));
   app.use((req, res) => sendError(res, 404, 'not_found', `no route ${req.method} ${req.path}`));
   app.use(errorHandler(log));
@@ -148,6 +182,11 @@ export function createServer({
     conversationLimiter,
     socketsPerAddress: rateLimits.socketsPerAddress,
     addressOf: (request) => clientAddress(request, app.get('trust proxy fn') as TrustProxy),
+    live: {
+      hub,
+      onUserTyping: (conversationId) => desk.userTyping(conversationId),
+      botAnswers: async (conversationId) => (await store.currentTicket(conversationId))?.handoffStatus !== 'assigned',
+    },
   });
   webhook?.start();
   return {
@@ -158,11 +197,18 @@ export function createServer({
       // Stop accepting first; requests under way finish, idle keep-alive connections go now.
       const httpClosed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();
+      // Event streams never finish on their own: end them so the server can close.
+      agents.closeStreams();
       await Promise.all([webhook?.stop(), channel.close()]);
       await httpClosed;
       await engine.drain();
     },
   };
+}
+
+/** Agents' messages get the allowance a conversation has (a person typing), keyed per agent. */
+function conversationLimiterFor(settings: RateLimitSettings): RateLimiter {
+  return new RateLimiter(settings.perConversation);
 }
 
 type TrustProxy = (address: string, hop: number) => boolean;

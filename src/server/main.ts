@@ -1,10 +1,13 @@
 /**
  * npm start: the chatbot server. PORT (default 3000), DATABASE_URL (default sqlite:./data/chatbot.db),
- * CONTENT_DIR (default the repository's intents/: the nlu/, responses/ and lexicon.yml to serve).
+ * CONTENT_DIR (default the repository's intents/: the nlu/, responses/ and lexicon.yml to serve),
+ * SERVICE_HOURS (default 09:00-21:00) in SERVICE_TIMEZONE (default Asia/Shanghai), HANDOFF_WEBHOOK_URL
+ * and HANDOFF_WEBHOOK_SECRET (signs each delivery).
  * A mistake in the content stops start-up with `cannot start: <file>:<line>: …` and exit code 2.
  */
 import { isContentError, loadContent } from '../content/loadContent.js';
 import { openStore } from '../storage/openStore.js';
+import { parseServiceHours } from '../support/serviceHours.js';
 import { parseAllowedOrigins } from './corsForEmbedding.js';
 import { createServer } from './createServer.js';
 import { createLogger } from './logging.js';
@@ -20,8 +23,13 @@ try {
   process.exit(2);
 }
 let rateLimits;
+let serviceHours;
+const webhookSecret = process.env.HANDOFF_WEBHOOK_SECRET || undefined;
 try {
   rateLimits = rateLimitSettingsFromEnv();
+  serviceHours = parseServiceHours(process.env.SERVICE_HOURS || undefined, process.env.SERVICE_TIMEZONE || undefined);
+  // A short shared secret can be guessed from one signed delivery.
+  if (webhookSecret !== undefined && webhookSecret.length < 16) throw new Error('HANDOFF_WEBHOOK_SECRET must be at least 16 characters');
 } catch (error) {
   console.error(`cannot start: ${(error as Error).message}`);
   process.exit(2);
@@ -37,6 +45,8 @@ const running = createServer({
   allowedOrigins: parseAllowedOrigins(process.env.ALLOWED_ORIGINS),
   adminToken: process.env.ADMIN_TOKEN || undefined,
   handoffWebhookUrl: process.env.HANDOFF_WEBHOOK_URL || undefined,
+  handoffWebhookSecret: webhookSecret,
+  serviceHours,
 });
 running.server.listen(port, () => {
   log.info({ port, database: process.env.DATABASE_URL ?? 'sqlite:./data/chatbot.db' }, `chatbot listening on http://localhost:${port}`);

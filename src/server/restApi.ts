@@ -1,7 +1,6 @@
 import { isUtf8 } from 'node:buffer';
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
 import { z } from 'zod';
-import type { TranscriptEntry } from '../dialogue/conversationStore.js';
 import { checkMessageText, DialogueInputError, turnForClients, type DialogueEngine } from '../dialogue/dialogueEngine.js';
 import { checkAccess, newConversationIdentity } from '../storage/identityStore.js';
 import type { ServerStore } from '../storage/openStore.js';
@@ -9,6 +8,7 @@ import { HttpError } from './httpErrors.js';
 import { requestLog, turnLogLine } from './logging.js';
 import { spendOrThrow, type RateLimiter } from './rateLimiter.js';
 import { openApiDocument } from './openApiDocument.js';
+import { publicLine, type SupportDesk } from '../support/supportDesk.js';
 
 export interface RestApiOptions {
   engine: DialogueEngine;
@@ -17,6 +17,8 @@ export interface RestApiOptions {
   uiTexts: Record<string, string>;
   /** Messages per conversation, shared with the websocket channel. */
   conversationLimiter: RateLimiter;
+  /** Where the conversation's handover stands (the `handoff` field). */
+  desk: SupportDesk;
 }
 
 const messageBody = z
@@ -68,7 +70,7 @@ function validBody<T>(schema: z.ZodType<T>, body: unknown): T {
 }
 
 /** The REST contract QA tools and outside clients rely on; described in openApiDocument. */
-export function restApi({ engine, store, uiTexts, conversationLimiter }: RestApiOptions): Router {
+export function restApi({ engine, store, uiTexts, conversationLimiter, desk }: RestApiOptions): Router {
   const router = express.Router();
   const json = express.json({ limit: '16kb', strict: false, verify: refuseInvalidUtf8 });
 
@@ -98,8 +100,11 @@ export function restApi({ engine, store, uiTexts, conversationLimiter }: RestApi
 
   router.get('/conversations/:id', async (req, res) => {
     const id = await authorize(req);
-    const [transcript, state] = await Promise.all([store.transcript(id), engine.describe(id)]);
-    res.json({ id, transcript: transcript.map(publicEntry), state: state.state, progress: state.progress ?? null });
+    const after = req.query.after ?? '0';
+    if (typeof after !== 'string' || !/^\d{1,15}$/.test(after)) throw new HttpError(400, 'invalid_after', 'after is the seq of a transcript line (a whole number ≥ 0)');
+    const [transcript, state, handoff] = await Promise.all([store.transcript(id, Number(after)), engine.describe(id), desk.handoffView(id)]);
+    res.set('Cache-Control', 'no-store');
+    res.json({ id, transcript: transcript.map(publicEntry), state: state.state, progress: state.progress ?? null, handoff });
   });
 
   router.post('/conversations/:id/messages', requireJson, json, async (req, res) => {
@@ -149,6 +154,4 @@ export function restApi({ engine, store, uiTexts, conversationLimiter }: RestApi
 }
 
 /** Transcript lines as clients see them (intents are for analytics, not for the widget). */
-function publicEntry(entry: TranscriptEntry) {
-  return entry.quickReplies ? { role: entry.role, text: entry.text, at: entry.at, quickReplies: entry.quickReplies } : { role: entry.role, text: entry.text, at: entry.at };
-}
+const publicEntry = publicLine;

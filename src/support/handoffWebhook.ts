@@ -1,7 +1,11 @@
+import { createHmac } from 'node:crypto';
 import type { SqliteConversationStore } from '../storage/sqliteConversationStore.js';
+import { handoffRequested } from './webhookEvents.js';
 
 export interface WebhookOptions {
   url: string;
+  /** HANDOFF_WEBHOOK_SECRET: when set, every attempt is signed (X-Timestamp, X-Signature). */
+  secret?: string | undefined;
   store: SqliteConversationStore;
   /** How often the outbox is checked for due deliveries (a new ticket also triggers a check). */
   pollMs?: number;
@@ -14,9 +18,21 @@ export interface WebhookOptions {
 }
 
 /**
- * Delivers each handoff ticket to HANDOFF_WEBHOOK_URL as JSON. Tickets wait in the database's
- * outbox (written in the same transaction as the ticket), so a receiver that is down, a timeout or
- * a restart only delays a delivery: it is retried with exponential backoff until it succeeds.
+ * `X-Signature: sha256=<hex HMAC-SHA256(secret, timestamp + "." + body)>`: a receiver recomputes it
+ * over the raw body and refuses an old timestamp, so a captured delivery cannot be replayed later.
+ */
+export function signatureHeaders(secret: string, body: string, unixSeconds: number): Record<string, string> {
+  const timestamp = String(unixSeconds);
+  const signature = createHmac('sha256', secret).update(`${timestamp}.${body}`).digest('hex');
+  return { 'x-timestamp': timestamp, 'x-signature': `sha256=${signature}` };
+}
+
+/**
+ * Delivers each handoff event (`handoff.requested`, `message.created`, `conversation.resolved`) to
+ * HANDOFF_WEBHOOK_URL as JSON. Events wait in the database's outbox (written in the same transaction
+ * as what they report), so a receiver that is down, a timeout or a restart only delays a delivery:
+ * it is retried with exponential backoff until it succeeds. The signature is made at each attempt,
+ * so a retry hours later carries a fresh timestamp.
  */
 export class HandoffWebhook {
   private timer: NodeJS.Timeout | undefined;
@@ -71,14 +87,19 @@ export class HandoffWebhook {
     const { store } = this.options;
     for (const delivery of store.dueDeliveries(this.now().toISOString())) {
       if (this.stopped) return;
-      const ticket = await store.ticket(delivery.ticketId);
-      if (!ticket) continue;
-      const transcript = await store.transcript(ticket.conversationId);
+      let body = delivery.body;
+      if (body === null) {
+        // Queued before events carried their body (schema version 5 and earlier): a ticket, built now.
+        const ticket = await store.ticket(delivery.ticketId);
+        if (!ticket) continue;
+        body = JSON.stringify(handoffRequested(ticket, await store.transcript(ticket.conversationId)));
+      }
       try {
+        const signed = this.options.secret ? signatureHeaders(this.options.secret, body, Math.floor(this.now().getTime() / 1000)) : {};
         const response = await fetch(this.options.url, {
           method: 'POST',
-          headers: { 'content-type': 'application/json' },
-          body: JSON.stringify({ type: 'handoff.ticket', ticket, transcript }),
+          headers: { 'content-type': 'application/json', ...signed },
+          body,
           signal: AbortSignal.timeout(this.timeoutMs),
         });
         if (!response.ok) throw new Error(`receiver answered ${response.status}`);
@@ -87,7 +108,7 @@ export class HandoffWebhook {
         const delay = Math.min(this.maxDelayMs, this.baseDelayMs * 2 ** delivery.attempts);
         const next = new Date(this.now().getTime() + delay).toISOString();
         store.markFailed(delivery.id, next, (error as Error).message);
-        this.log('handoff webhook delivery failed; will retry', { ticketId: ticket.id, attempt: delivery.attempts + 1, retryAt: next, error: (error as Error).message });
+        this.log('handoff webhook delivery failed; will retry', { ticketId: delivery.ticketId, attempt: delivery.attempts + 1, retryAt: next, error: (error as Error).message });
       }
     }
   }

@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
 
 /** Settings a test must not inherit from the shell that runs the suite. */
-const inheritedSettings = ['PORT', 'DATABASE_URL', 'ADMIN_TOKEN', 'HANDOFF_WEBHOOK_URL', 'ALLOWED_ORIGINS'];
+const inheritedSettings = ['PORT', 'DATABASE_URL', 'ADMIN_TOKEN', 'HANDOFF_WEBHOOK_URL', 'HANDOFF_WEBHOOK_SECRET', 'ALLOWED_ORIGINS', 'SERVICE_HOURS', 'SERVICE_TIMEZONE'];
 
 export interface ProcessExit {
   code: number | null;

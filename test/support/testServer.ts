@@ -8,6 +8,7 @@ import { createServer } from '../../src/server/createServer.js';
 import { createLogger } from '../../src/server/logging.js';
 import { noRateLimits, type RateLimitSettings } from '../../src/server/rateLimiter.js';
 import { openStore, type ServerStore } from '../../src/storage/openStore.js';
+import type { ServiceHours } from '../../src/support/serviceHours.js';
 
 let content: Content | undefined;
 
@@ -38,9 +39,26 @@ export interface TestServerOptions {
   /** Off unless given: tests of other behaviour send faster than people do. */
   rateLimits?: RateLimitSettings;
   httpTimeouts?: { headersMs: number; requestMs: number };
+  handoffWebhookSecret?: string;
+  serviceHours?: ServiceHours;
+  agentHeartbeatMs?: number;
+  now?: () => Date;
 }
 
-export async function startTestServer({ databaseFile, port = 0, allowedOrigins, adminToken, handoffWebhookUrl, webhookOptions, rateLimits = noRateLimits, httpTimeouts }: TestServerOptions = {}): Promise<TestServer> {
+export async function startTestServer({
+  databaseFile,
+  port = 0,
+  allowedOrigins,
+  adminToken,
+  handoffWebhookUrl,
+  webhookOptions,
+  rateLimits = noRateLimits,
+  httpTimeouts,
+  handoffWebhookSecret,
+  serviceHours,
+  agentHeartbeatMs,
+  now,
+}: TestServerOptions = {}): Promise<TestServer> {
   content ??= loadContent();
   const dir = databaseFile ? path.dirname(databaseFile) : mkdtempSync(path.join(tmpdir(), 'bot-server-'));
   const file = databaseFile ?? path.join(dir, 'chatbot.db');
@@ -67,6 +85,10 @@ export async function startTestServer({ databaseFile, port = 0, allowedOrigins, 
     adminToken,
     handoffWebhookUrl,
     ...(webhookOptions ? { webhookOptions } : {}),
+    handoffWebhookSecret,
+    ...(serviceHours ? { serviceHours } : {}),
+    ...(agentHeartbeatMs ? { agentHeartbeatMs } : {}),
+    ...(now ? { now } : {}),
   });
   await new Promise<void>((resolve) => running.server.listen(port, '127.0.0.1', resolve));
   const { port: boundPort } = running.server.address() as AddressInfo;
