@@ -49,7 +49,7 @@ describe('HANDOFF_WEBHOOK_URL', () => {
       await until(() => receiver.delivered().length === 1);
       expect(receiver.received.map((entry) => entry.status)).toEqual([503, 503, 200]);
       const { body } = receiver.delivered()[0]!;
-      expect(body.type).toBe('handoff.ticket');
+      expect(body.type).toBe('handoff.requested');
       expect(body.ticket).toMatchObject({ conversationId: conversation.id, reason: 'user_request' });
       expect(JSON.stringify(body.transcript)).toContain('[手机号]');
       expect(JSON.stringify(body.transcript)).not.toContain('13812345678');
@@ -60,7 +60,7 @@ describe('HANDOFF_WEBHOOK_URL', () => {
       await server.stop();
       server.cleanup();
     }
-  });
+  }, 20_000);
 });
 
 describe('a delivery that fails before a restart', () => {
@@ -85,5 +85,5 @@ describe('a delivery that fails before a restart', () => {
       await second.stop();
       first.cleanup();
     }
-  });
+  }, 20_000);
 });
