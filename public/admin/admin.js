@@ -34,6 +34,7 @@
     lang: 'zh-CN',
     memoryToken: '', // used only when sessionStorage is unavailable (e.g. blocked storage)
     session: 0, // bumped on sign-out, so answers to an earlier session's requests are dropped
+    role: null, // 'admin' or 'agent', as the API answered for the token
     analytics: null,
     analyticsRequest: null,
     ticketsRequest: null,
@@ -179,6 +180,25 @@
     }
   }
 
+  const ROLE_KEY = 'wub.admin.role';
+
+  function readRoleHint() {
+    try {
+      return sessionStorage.getItem(ROLE_KEY) || '';
+    } catch {
+      return '';
+    }
+  }
+
+  function writeRoleHint(role) {
+    try {
+      if (role) sessionStorage.setItem(ROLE_KEY, role);
+      else sessionStorage.removeItem(ROLE_KEY);
+    } catch {
+      // storage blocked: the next sign-in asks the agent API first
+    }
+  }
+
   class HttpError extends Error {
     constructor(method, path, status, code, serverMessage) {
       super(`Request failed with ${status}${code ? ` ${code}` : ''}: ${method} ${path}${serverMessage ? ` (${serverMessage})` : ''}`);
@@ -212,8 +232,11 @@
     return t('ui.admin.error.generic');
   }
 
-  /** An /api/admin call with the token. A 401 or 403 signs out and asks for the token again. */
-  async function adminRequest(method, path, { body, signal, as = 'json' } = {}) {
+  /**
+   * An /api/admin or /api/agent call with the token. A 401 or 403 signs out and asks for the token
+   * again, unless `probe` (finding out which kind of token this is).
+   */
+  async function apiRequest(method, path, { body, signal, as = 'json', probe = false } = {}) {
     const token = readToken();
     if (!token) throw new AuthError(method, path, 401);
     const session = state.session;
@@ -234,7 +257,7 @@
       throw new NetworkError(method, path, error);
     }
     if (response.status === 401 || response.status === 403) {
-      if (session === state.session) signOut('ui.admin.login.rejected');
+      if (!probe && session === state.session) signOut('ui.admin.login.rejected');
       throw new AuthError(method, path, response.status);
     }
     if (!response.ok) {
@@ -242,8 +265,11 @@
       const error = data && typeof data.error === 'object' && data.error ? data.error : {};
       throw new HttpError(method, path, response.status, asText(error.code), asText(error.message));
     }
+    if (as === 'none' || response.status === 204) return null;
     return as === 'blob' ? response.blob() : response.json();
   }
+
+  const adminRequest = apiRequest;
 
   async function loadTexts() {
     const response = await fetch('/api/ui', { cache: 'no-store', credentials: 'omit' });
@@ -257,7 +283,10 @@
 
   function showLogin(noticeKey) {
     dom.dashboard.hidden = true;
+    dom.inbox.hidden = true;
     dom.signOut.hidden = true;
+    dom.who.hidden = true;
+    dom.loginForm.removeAttribute('aria-busy');
     dom.login.hidden = false;
     if (noticeKey) showNotice(dom.loginNotice, t(noticeKey), noticeKey === 'ui.admin.signedOut' ? 'info' : 'error');
     else hideNotice(dom.loginNotice);
@@ -265,19 +294,75 @@
     dom.tokenInput.focus();
   }
 
-  function showDashboard() {
-    dom.login.hidden = true;
-    dom.dashboard.hidden = false;
+  function showWho(text) {
+    dom.who.textContent = text;
+    dom.who.hidden = !text;
     dom.signOut.hidden = false;
+  }
+
+  function showDashboard() {
+    state.role = 'admin';
+    dom.login.hidden = true;
+    dom.inbox.hidden = true;
+    dom.dashboard.hidden = false;
+    showWho(t('ui.admin.who.admin'));
     hideNotice(dom.loginNotice);
     loadAnalytics();
     loadTickets(state.ticketStatus);
+    loadAgents();
+  }
+
+  /**
+   * Which kind of token this is, asked of the API: the admin token opens the admin API, an agent's
+   * token the agent API. Neither: signed out with a notice.
+   */
+  async function signIn() {
+    const session = state.session;
+    dom.bootStatus.textContent = '';
+    dom.loginForm.setAttribute('aria-busy', 'true');
+    const probe = async (path) => {
+      try {
+        return { data: await apiRequest('GET', path, { probe: true }) };
+      } catch (error) {
+        return { error };
+      }
+    };
+    // Agents sign in far more often than the admin: ask the agent API first (each wrong guess is one
+    // refused request in the console), or whichever API this tab's token opened last time.
+    const order = readRoleHint() === 'admin' ? ['admin', 'agent'] : ['agent', 'admin'];
+    const paths = { admin: '/api/admin/agents', agent: '/api/agent/conversations?status=waiting' };
+    const answers = {};
+    for (const role of order) {
+      answers[role] = await probe(paths[role]);
+      if (session !== state.session) return;
+      if (answers[role].data) {
+        writeRoleHint(role);
+        if (role === 'admin') showDashboard();
+        else void showInbox();
+        return;
+      }
+    }
+    const admin = answers.admin;
+    const agent = answers.agent;
+    const failure = [admin.error, agent.error].find((error) => !(error instanceof AuthError) && !(error instanceof HttpError && error.status === 404));
+    if (failure) {
+      // The server could not be asked (network, 5xx): say so rather than calling the token wrong.
+      console.error(failure);
+      signOut();
+      showNotice(dom.loginNotice, describeError(failure));
+      return;
+    }
+    signOut('ui.admin.login.rejected');
   }
 
   /** Forgets the token and everything shown with it (transcripts stay off screen once signed out). */
   function signOut(noticeKey) {
     state.session += 1;
+    state.role = null;
     writeToken('');
+    writeRoleHint('');
+    stopInbox();
+    resetAgentsPanel();
     if (state.analyticsRequest) state.analyticsRequest.abort();
     if (state.ticketsRequest) state.ticketsRequest.abort();
     state.analytics = null;
@@ -802,7 +887,7 @@
     ]);
 
     const lines = transcript.map((line) => {
-      const role = line.role === 'user' ? 'user' : 'bot';
+      const role = line.role === 'user' || line.role === 'agent' ? line.role : 'bot';
       return el('li', { className: `line line-${role}`, attrs: { 'data-role': role } }, [
         el('span', { className: 'line-role', text: t(`ui.admin.ticket.role.${role}`) }),
         timeElement(line.at, 'line-time muted'),
@@ -861,6 +946,777 @@
     }
   }
 
+  // ---------------------------------------------------------------- agents (admin)
+
+  const AGENT_CONFIRM_MS = 5000;
+  const agentsState = { request: null, confirming: null };
+
+  function resetAgentsPanel() {
+    if (agentsState.request) agentsState.request.abort();
+    agentsState.request = null;
+    dom.agentRows.replaceChildren();
+    hideToken();
+    hideNotice(dom.agentsNotice);
+  }
+
+  async function loadAgents() {
+    if (agentsState.request) agentsState.request.abort();
+    const request = new AbortController();
+    agentsState.request = request;
+    try {
+      const data = await apiRequest('GET', '/api/admin/agents', { signal: request.signal });
+      if (request.signal.aborted) return;
+      renderAgents(asArray(data && data.agents).filter((agent) => agent && agent.id !== undefined));
+    } catch (error) {
+      if (isAbort(error) || error instanceof AuthError) return;
+      console.error(error);
+      showNotice(dom.agentsNotice, describeError(error));
+    } finally {
+      if (agentsState.request === request) agentsState.request = null;
+    }
+  }
+
+  function renderAgents(agents) {
+    const cell = (labelKey, content) => {
+      const td = el('td', { attrs: { 'data-label': t(labelKey) } });
+      td.append(content);
+      return td;
+    };
+    // Active agents first, each group newest first: the one just created is on top.
+    const sorted = [...agents].sort((a, b) => Number(Boolean(a.disabled)) - Number(Boolean(b.disabled)) || asText(b.createdAt).localeCompare(asText(a.createdAt)));
+    dom.agentRows.replaceChildren(...sorted.map((agent) => {
+      const row = el('tr', { testid: 'admin-agent-row', attrs: { 'data-agent-id': asText(agent.id), 'data-disabled': String(Boolean(agent.disabled)) } });
+      const button = el('button', { className: 'button button-small button-quiet agent-disable', testid: 'admin-agent-disable', text: t('ui.admin.agents.disable'), attrs: { type: 'button' } });
+      button.hidden = Boolean(agent.disabled);
+      button.addEventListener('click', () => disableAgent(agent, button));
+      row.append(
+        cell('ui.admin.agents.col.name', el('strong', { className: 'user-text', text: asText(agent.name) })),
+        cell('ui.admin.agents.col.createdAt', timeElement(agent.createdAt)),
+        cell('ui.admin.agents.col.lastSeenAt', agent.lastSeenAt ? timeElement(agent.lastSeenAt) : document.createTextNode(t('ui.admin.agents.neverSeen'))),
+        cell('ui.admin.agents.col.status', el('span', { className: `badge ${agent.disabled ? 'badge-off' : 'badge-on'}`, text: t(agent.disabled ? 'ui.admin.agents.status.disabled' : 'ui.admin.agents.status.active') })),
+        cell('ui.admin.agents.col.actions', button),
+      );
+      return row;
+    }));
+    dom.agentsEmpty.hidden = agents.length > 0;
+    dom.agentsTable.hidden = agents.length === 0;
+  }
+
+  /** Disabling locks the agent out at once; the first click asks, a second within a few seconds does it. */
+  async function disableAgent(agent, button) {
+    if (agentsState.confirming !== button) {
+      if (agentsState.confirming) resetConfirm(agentsState.confirming);
+      agentsState.confirming = button;
+      button.textContent = t('ui.admin.agents.disableConfirm', { name: asText(agent.name) });
+      button.classList.add('button-danger');
+      button.dataset.timer = String(setTimeout(() => resetConfirm(button), AGENT_CONFIRM_MS));
+      return;
+    }
+    resetConfirm(button);
+    button.disabled = true;
+    hideNotice(dom.agentsNotice);
+    try {
+      await apiRequest('POST', `/api/admin/agents/${encodeURIComponent(agent.id)}/disable`, { body: {} });
+      await loadAgents();
+    } catch (error) {
+      if (error instanceof AuthError) return;
+      console.error(error);
+      showNotice(dom.agentsNotice, t('ui.admin.agents.disableFailed', { message: describeError(error) }));
+      button.disabled = false;
+    }
+  }
+
+  function resetConfirm(button) {
+    clearTimeout(Number(button.dataset.timer));
+    button.classList.remove('button-danger');
+    button.textContent = t('ui.admin.agents.disable');
+    if (agentsState.confirming === button) agentsState.confirming = null;
+  }
+
+  async function createAgent() {
+    const name = dom.agentName.value.trim();
+    if (!name) {
+      dom.agentName.focus();
+      return;
+    }
+    const submit = $('button[type="submit"]', dom.agentForm);
+    submit.disabled = true;
+    hideNotice(dom.agentsNotice);
+    try {
+      const created = await apiRequest('POST', '/api/admin/agents', { body: { name } });
+      dom.agentName.value = '';
+      showToken(asText(created && created.name) || name, asText(created && created.token));
+      void loadAgents();
+    } catch (error) {
+      if (error instanceof AuthError) return;
+      console.error(error);
+      const message = error instanceof HttpError && error.code === 'invalid_name' ? t('ui.admin.agents.invalidName') : describeError(error);
+      showNotice(dom.agentsNotice, t('ui.admin.agents.createFailed', { message }));
+    } finally {
+      submit.disabled = false;
+    }
+  }
+
+  /** The new agent's token, shown this once: the server keeps only its hash. */
+  function showToken(name, token) {
+    dom.tokenWarning.textContent = t('ui.admin.agents.token.warning', { name });
+    dom.tokenValue.textContent = token;
+    dom.tokenCopyStatus.textContent = '';
+    dom.tokenBox.hidden = false;
+    dom.tokenCopy.focus();
+  }
+
+  function hideToken() {
+    dom.tokenValue.textContent = '';
+    dom.tokenCopyStatus.textContent = '';
+    dom.tokenBox.hidden = true;
+  }
+
+  async function copyToken() {
+    const token = dom.tokenValue.textContent;
+    if (!token) return;
+    try {
+      await navigator.clipboard.writeText(token);
+      dom.tokenCopyStatus.textContent = t('ui.admin.agents.token.copied');
+    } catch {
+      // No clipboard access (permissions, an old browser): select it so Ctrl+C copies it.
+      const range = document.createRange();
+      range.selectNodeContents(dom.tokenValue);
+      const selection = window.getSelection();
+      selection.removeAllRanges();
+      selection.addRange(range);
+      dom.tokenCopyStatus.textContent = t('ui.admin.agents.token.copyManually');
+    }
+  }
+
+  function bindAgentsPanel() {
+    dom.agentForm.addEventListener('submit', (event) => {
+      event.preventDefault();
+      void createAgent();
+    });
+    dom.tokenCopy.addEventListener('click', copyToken);
+    dom.tokenDone.addEventListener('click', () => {
+      hideToken();
+      dom.agentName.focus();
+    });
+  }
+
+  // ---------------------------------------------------------------- agent inbox
+
+  const INBOX_TABS = ['waiting', 'mine', 'others', 'resolved'];
+  const LIST_STATUSES = ['waiting', 'assigned', 'resolved'];
+  const TYPING_SEND_MS = 3000; // the agent's typing goes to the widget at most this often
+  const TYPING_SHOWN_MS = 5000; // the user's typing shows this long after their last keystroke
+  const RETRY_FIRST_MS = 1000;
+  const RETRY_MAX_MS = 30_000;
+  const STREAM_SILENT_MS = 45_000; // the server says something every 15 s; silence this long = a dead connection
+  const SHORT_ID = 6;
+
+  const inbox = {
+    me: null, // { id, name } of the signed-in agent
+    tab: 'waiting',
+    lists: { waiting: [], assigned: [], resolved: [] },
+    listsRequest: null,
+    listsTimer: null,
+    openId: null,
+    detail: null,
+    lines: new Map(), // seq → line of the open conversation
+    detailRequest: null,
+    detailTimer: null,
+    notice: null, // { key, params, kind } shown over the open conversation until another opens
+    stream: null,
+    streamTimer: null,
+    watchdog: null,
+    retryMs: RETRY_FIRST_MS,
+    streamedBefore: false,
+    tick: null,
+    userTypingTimer: null,
+    lastTypingSent: 0,
+    unread: new Set(),
+    busy: false,
+  };
+
+  const agentToken = () => readToken();
+  const shortId = (id) => asText(id).slice(-SHORT_ID);
+  /** Held by the signed-in agent now (a resolved conversation still names who held it). */
+  const isMine = (conversation) => Boolean(conversation && conversation.status === 'assigned' && conversation.agent && inbox.me && conversation.agent.id === inbox.me.id);
+
+  function formatDuration(ms) {
+    const seconds = Math.max(0, Math.floor(ms / 1000));
+    if (seconds < 60) return t('ui.admin.duration.seconds', { s: seconds });
+    const minutes = Math.floor(seconds / 60);
+    if (minutes < 60) return t('ui.admin.duration.minutes', { m: minutes, s: seconds % 60 });
+    return t('ui.admin.duration.hours', { h: Math.floor(minutes / 60), m: minutes % 60 });
+  }
+
+  function waitedText(since) {
+    const start = Date.parse(asText(since));
+    return Number.isNaN(start) ? NO_VALUE : t('ui.admin.inbox.waited', { duration: formatDuration(Date.now() - start) });
+  }
+
+  /** An element whose "waited 3 min 12 s" the clock keeps current. */
+  function waitedElement(since, className) {
+    const node = el('span', { className, text: waitedText(since) });
+    node.dataset.since = asText(since);
+    return node;
+  }
+
+  function updateClocks() {
+    for (const node of document.querySelectorAll('[data-since]')) node.textContent = waitedText(node.dataset.since);
+  }
+
+  function stepText(step) {
+    const value = Number(step);
+    return value > 0 ? t('ui.admin.stage.step', { step: value }) : t('ui.admin.ticket.noStep');
+  }
+
+  const agentLabel = (name) => t('ui.admin.inbox.agentName', { name: asText(name) });
+
+  // --- start and stop
+
+  async function showInbox() {
+    state.role = 'agent';
+    const session = state.session;
+    dom.login.hidden = true;
+    dom.dashboard.hidden = true;
+    dom.inbox.hidden = false;
+    hideNotice(dom.loginNotice);
+    showWho('');
+    try {
+      const me = await apiRequest('GET', '/api/agent/me');
+      if (session !== state.session) return;
+      inbox.me = me && me.id ? { id: asText(me.id), name: asText(me.name) } : null;
+    } catch (error) {
+      if (error instanceof AuthError || session !== state.session) return;
+      console.error(error); // without a name the inbox still works; "mine" is learnt from the first claim
+    }
+    showWho(inbox.me ? agentLabel(inbox.me.name) : t('ui.admin.who.agent'));
+    selectTab(inbox.tab);
+    void refreshLists();
+    connectEvents();
+    clearInterval(inbox.tick);
+    inbox.tick = setInterval(updateClocks, 1000);
+  }
+
+  function stopInbox() {
+    if (inbox.stream) inbox.stream.abort();
+    inbox.stream = null;
+    for (const timer of [inbox.streamTimer, inbox.watchdog, inbox.listsTimer, inbox.detailTimer, inbox.userTypingTimer]) clearTimeout(timer);
+    clearInterval(inbox.tick);
+    if (inbox.listsRequest) inbox.listsRequest.abort();
+    if (inbox.detailRequest) inbox.detailRequest.abort();
+    Object.assign(inbox, {
+      me: null, lists: { waiting: [], assigned: [], resolved: [] }, listsRequest: null, openId: null, detail: null,
+      lines: new Map(), detailRequest: null, notice: null, retryMs: RETRY_FIRST_MS, streamedBefore: false, tick: null, lastTypingSent: 0, busy: false,
+    });
+    inbox.unread.clear();
+    if (!dom.queueList) return;
+    dom.queueList.replaceChildren();
+    dom.convLines.replaceChildren();
+    dom.replyInput.value = '';
+    dom.suggestionText.textContent = '';
+    dom.conversationBody.hidden = true;
+    dom.conversationPlaceholder.hidden = false;
+    hideNotice(dom.liveStatus);
+    document.title = t('ui.admin.title');
+  }
+
+  // --- the lists
+
+  function scheduleLists() {
+    clearTimeout(inbox.listsTimer);
+    inbox.listsTimer = setTimeout(() => void refreshLists(), 100);
+  }
+
+  async function refreshLists() {
+    if (inbox.listsRequest) inbox.listsRequest.abort();
+    const request = new AbortController();
+    inbox.listsRequest = request;
+    try {
+      const results = await Promise.all(LIST_STATUSES.map((status) => apiRequest('GET', `/api/agent/conversations?status=${status}`, { signal: request.signal })));
+      if (request.signal.aborted) return;
+      LIST_STATUSES.forEach((status, index) => {
+        inbox.lists[status] = asArray(results[index] && results[index].conversations).filter((item) => item && item.id);
+      });
+      // Oldest first while waiting (who waited longest goes first); the latest first once resolved.
+      inbox.lists.waiting.sort((a, b) => asText(a.waitingSince).localeCompare(asText(b.waitingSince)));
+      inbox.lists.resolved.sort((a, b) => asText(b.waitingSince).localeCompare(asText(a.waitingSince)));
+      hideNotice(dom.queueNotice);
+      renderQueue();
+    } catch (error) {
+      if (isAbort(error) || error instanceof AuthError) return;
+      console.error(error);
+      showNotice(dom.queueNotice, describeError(error));
+    } finally {
+      if (inbox.listsRequest === request) inbox.listsRequest = null;
+    }
+  }
+
+  function tabItems(tab) {
+    if (tab === 'waiting') return inbox.lists.waiting;
+    if (tab === 'mine') return inbox.lists.assigned.filter(isMine);
+    if (tab === 'others') return inbox.lists.assigned.filter((item) => !isMine(item));
+    return inbox.lists.resolved;
+  }
+
+  function selectTab(tab) {
+    inbox.tab = INBOX_TABS.includes(tab) ? tab : 'waiting';
+    for (const button of dom.queueTabs.querySelectorAll('[data-tab]')) {
+      const selected = button.dataset.tab === inbox.tab;
+      button.setAttribute('aria-selected', String(selected));
+      button.tabIndex = selected ? 0 : -1;
+    }
+    renderQueue();
+  }
+
+  function renderQueue() {
+    for (const button of dom.queueTabs.querySelectorAll('[data-tab]')) {
+      const items = tabItems(button.dataset.tab);
+      const unread = items.some((item) => inbox.unread.has(item.id));
+      $('.tab-count', button).textContent = button.dataset.tab === 'resolved' ? '' : String(items.length);
+      button.dataset.unread = String(unread);
+    }
+    const items = tabItems(inbox.tab);
+    dom.queueList.replaceChildren(...items.map(queueItem));
+    dom.queueEmpty.hidden = items.length > 0;
+    if (!items.length) dom.queueEmpty.textContent = t(`ui.admin.inbox.empty.${inbox.tab}`);
+    const waiting = inbox.lists.waiting.length;
+    document.title = waiting ? t('ui.admin.inbox.pageTitle', { count: waiting, title: t('ui.admin.title') }) : t('ui.admin.title');
+  }
+
+  function queueItem(item) {
+    const open = item.id === inbox.openId;
+    const meta = [el('span', { text: stepText(item.step) })];
+    if (item.status === 'assigned' && item.agent) meta.push(el('span', { text: agentLabel(item.agent.name) }));
+    meta.push(el('span', { className: 'muted', text: t('ui.admin.inbox.shortId', { id: shortId(item.id) }) }));
+    const button = el('button', { className: 'queue-item', testid: 'inbox-item', attrs: { type: 'button', 'data-id': asText(item.id), 'data-status': asText(item.status) } }, [
+      el('span', { className: 'queue-item-top' }, [
+        el('span', { className: 'queue-reason', text: labelFor('ui.admin.reason.', asText(item.reason)) }),
+        item.status === 'waiting'
+          ? waitedElement(item.waitingSince, 'queue-waited')
+          : timeElement(item.waitingSince, 'queue-time muted'),
+      ]),
+      el('span', { className: 'queue-item-meta small' }, meta),
+      inbox.unread.has(item.id) ? el('span', { className: 'unread', text: t('ui.admin.inbox.unread') }) : null,
+    ]);
+    if (open) button.setAttribute('aria-current', 'true');
+    button.addEventListener('click', () => openConversation(item.id));
+    return el('li', {}, [button]);
+  }
+
+  // --- the open conversation
+
+  function openConversation(id) {
+    if (inbox.openId !== id) {
+      inbox.openId = id;
+      inbox.detail = null;
+      inbox.lines = new Map();
+      inbox.notice = null;
+      dom.replyInput.value = '';
+      dom.convLines.replaceChildren();
+    }
+    inbox.unread.delete(id);
+    renderQueue();
+    void refreshDetail();
+  }
+
+  function scheduleDetail() {
+    clearTimeout(inbox.detailTimer);
+    inbox.detailTimer = setTimeout(() => void refreshDetail(), 100);
+  }
+
+  async function refreshDetail() {
+    const id = inbox.openId;
+    if (!id) return;
+    if (inbox.detailRequest) inbox.detailRequest.abort();
+    const request = new AbortController();
+    inbox.detailRequest = request;
+    try {
+      const data = await apiRequest('GET', `/api/agent/conversations/${encodeURIComponent(id)}`, { signal: request.signal });
+      if (request.signal.aborted || inbox.openId !== id) return;
+      inbox.detail = data;
+      for (const line of asArray(data && data.transcript)) addLine(line);
+      renderConversation();
+    } catch (error) {
+      if (isAbort(error) || error instanceof AuthError || inbox.openId !== id) return;
+      console.error(error);
+      setConversationNotice('ui.admin.inbox.loadFailed', { message: describeError(error) });
+      renderConversation();
+    } finally {
+      if (inbox.detailRequest === request) inbox.detailRequest = null;
+    }
+  }
+
+  /** Adds a transcript line once, whether it came from the stream, a reply or a reload. */
+  function addLine(line) {
+    if (!line || typeof line !== 'object') return false;
+    const seq = Number(line.seq);
+    const key = Number.isFinite(seq) && seq > 0 ? seq : `${asText(line.at)}|${asText(line.text)}`;
+    if (inbox.lines.has(key)) return false;
+    inbox.lines.set(key, line);
+    return true;
+  }
+
+  function sortedLines() {
+    return [...inbox.lines.values()].sort((a, b) => count(Number(a.seq)) - count(Number(b.seq)) || asText(a.at).localeCompare(asText(b.at)));
+  }
+
+  function setConversationNotice(key, params, kind = 'error') {
+    inbox.notice = key ? { key, params, kind } : null;
+  }
+
+  function lineElement(line) {
+    const role = line.role === 'user' || line.role === 'agent' ? line.role : 'bot';
+    const who = role === 'agent' ? agentLabel(line.agentName) : t(`ui.admin.ticket.role.${role}`);
+    const buttons = asArray(line.quickReplies).map((reply) => asText(reply && reply.title)).filter(Boolean);
+    return el('li', { className: `line line-${role}`, testid: 'inbox-line', attrs: { 'data-role': role, 'data-seq': asText(line.seq) } }, [
+      el('span', { className: 'line-role', text: who }),
+      timeElement(line.at, 'line-time muted'),
+      el('p', { className: 'line-text user-text', text: asText(line.text) }),
+      buttons.length ? el('p', { className: 'line-buttons muted small', text: t('ui.admin.inbox.buttonsOffered', { buttons: buttons.join(' · ') }) }) : null,
+    ]);
+  }
+
+  function renderConversation() {
+    const detail = inbox.detail;
+    dom.conversationPlaceholder.hidden = Boolean(inbox.openId);
+    dom.conversationBody.hidden = !inbox.openId;
+    if (!inbox.openId) return;
+    const status = detail ? asText(detail.status) : '';
+    const mine = isMine(detail);
+    dom.conversationBody.dataset.status = status;
+    dom.conversationBody.dataset.mine = String(mine);
+
+    dom.convReason.textContent = detail ? labelFor('ui.admin.reason.', asText(detail.reason)) : t('ui.admin.loading');
+    let badge = '';
+    if (status === 'waiting') badge = t('ui.admin.inbox.status.waiting');
+    else if (status === 'assigned') badge = mine ? t('ui.admin.inbox.status.mine') : t('ui.admin.inbox.status.other', { name: asText(detail.agent && detail.agent.name) });
+    else if (status === 'resolved') badge = t('ui.admin.inbox.status.resolved');
+    dom.convStatus.textContent = badge;
+    dom.convStatus.hidden = !badge;
+    dom.convStatus.dataset.status = mine ? 'mine' : status;
+
+    const meta = [];
+    if (detail) {
+      meta.push(metaItem('ui.admin.ticket.createdAt', timeElement(detail.waitingSince)));
+      if (status === 'waiting') meta.push(metaItem('ui.admin.inbox.waitedLabel', waitedElement(detail.waitingSince, 'conv-waited')));
+      meta.push(metaItem('ui.admin.ticket.step', document.createTextNode(stepText(detail.step))));
+      meta.push(metaItem('ui.admin.ticket.conversation', el('code', { className: 'conversation-id', text: asText(detail.id) })));
+    }
+    dom.convMeta.replaceChildren(...meta);
+
+    dom.claimButton.hidden = status !== 'waiting';
+    dom.handbackButton.hidden = !mine;
+    dom.resolveButton.hidden = !mine;
+    for (const button of [dom.claimButton, dom.handbackButton, dom.resolveButton, dom.replySend, dom.suggestionSend]) button.disabled = inbox.busy;
+
+    if (inbox.notice) showNotice(dom.convNotice, t(inbox.notice.key, inbox.notice.params), inbox.notice.kind);
+    else if (status === 'assigned' && !mine) showNotice(dom.convNotice, t('ui.admin.inbox.heldByOther', { name: asText(detail.agent && detail.agent.name) }), 'info');
+    else hideNotice(dom.convNotice);
+
+    const lines = sortedLines();
+    const nearBottom = dom.convLines.scrollHeight - dom.convLines.scrollTop - dom.convLines.clientHeight < 80;
+    const shown = dom.convLines.children.length;
+    dom.convLines.replaceChildren(...lines.map(lineElement));
+    if (!lines.length) dom.convLines.append(el('li', { className: 'muted', text: t('ui.admin.ticket.transcriptEmpty') }));
+    if (nearBottom || shown === 0 || lines.length > shown) dom.convLines.scrollTop = dom.convLines.scrollHeight;
+
+    // The suggestion answers the user's last message: shown until an agent has answered it.
+    const lastUser = lines.filter((line) => line.role === 'user').at(-1);
+    const answered = lastUser && lines.some((line) => line.role === 'agent' && count(Number(line.seq)) > count(Number(lastUser.seq)));
+    const suggestion = detail && detail.suggestion && typeof detail.suggestion.text === 'string' ? detail.suggestion.text : '';
+    const showSuggestion = Boolean(suggestion) && !answered && (status === 'waiting' || mine);
+    dom.suggestion.hidden = !showSuggestion;
+    dom.suggestionText.textContent = showSuggestion ? suggestion : '';
+    dom.suggestionUse.hidden = !mine;
+    dom.suggestionSend.hidden = !mine;
+
+    dom.replyForm.hidden = !mine;
+    let closed = '';
+    if (status === 'waiting') closed = t('ui.admin.inbox.replyAfterClaim');
+    else if (status === 'resolved') closed = t('ui.admin.inbox.replyResolved');
+    dom.replyClosed.textContent = closed;
+    dom.replyClosed.hidden = !closed;
+    if (mine) dom.replyLabel.textContent = t('ui.admin.inbox.reply.label', { name: inbox.me ? inbox.me.name : '' });
+    if (!mine || status !== 'assigned') hideUserTyping();
+  }
+
+  // --- what the agent does
+
+  async function act(action) {
+    const id = inbox.openId;
+    if (!id || inbox.busy) return;
+    inbox.busy = true;
+    setConversationNotice(null);
+    renderConversation();
+    try {
+      const data = await apiRequest('POST', `/api/agent/conversations/${encodeURIComponent(id)}/${action}`, { body: {} });
+      if (inbox.openId !== id) return;
+      if (action === 'claim') {
+        if (data && data.agent && !inbox.me) inbox.me = { id: asText(data.agent.id), name: asText(data.agent.name) };
+        if (data && data.id) {
+          inbox.detail = data;
+          for (const line of asArray(data.transcript)) addLine(line);
+        }
+        inbox.tab = 'mine';
+        dom.replyInput.focus();
+      } else {
+        setConversationNotice(action === 'resolve' ? 'ui.admin.inbox.resolvedNote' : 'ui.admin.inbox.handedBackNote', undefined, 'info');
+      }
+    } catch (error) {
+      if (error instanceof AuthError) return;
+      if (!(error instanceof HttpError)) console.error(error);
+      setConversationNotice(actionErrorKey(action, error), { message: describeError(error) });
+    } finally {
+      inbox.busy = false;
+      if (inbox.openId === id) {
+        selectTab(inbox.tab);
+        renderConversation();
+        void refreshDetail(); // who holds it now (after a 409: which agent)
+      }
+      void refreshLists();
+    }
+  }
+
+  function actionErrorKey(action, error) {
+    const code = error instanceof HttpError ? error.code : '';
+    if (code === 'already_claimed') return 'ui.admin.inbox.error.alreadyClaimed';
+    if (code === 'not_assigned_to_you') return 'ui.admin.inbox.error.notYours';
+    if (code === 'already_resolved') return 'ui.admin.inbox.error.alreadyResolved';
+    if (code === 'not_assigned') return 'ui.admin.inbox.error.notAssigned';
+    return `ui.admin.inbox.error.${action}`;
+  }
+
+  async function sendReply(text) {
+    const id = inbox.openId;
+    const message = asText(text).trim();
+    if (!id || !message || inbox.busy) return false;
+    inbox.busy = true;
+    setConversationNotice(null);
+    renderConversation();
+    try {
+      const data = await apiRequest('POST', `/api/agent/conversations/${encodeURIComponent(id)}/messages`, { body: { text: message } });
+      if (inbox.openId === id && data && data.message) addLine(data.message);
+      inbox.lastTypingSent = 0; // typing after a sent line is news again
+      return true;
+    } catch (error) {
+      if (error instanceof AuthError) return false;
+      if (!(error instanceof HttpError)) console.error(error);
+      const code = error instanceof HttpError ? error.code : '';
+      const textProblem = ['empty_text', 'text_too_long', 'control_characters', 'invalid_unicode', 'text_not_string'].includes(code);
+      setConversationNotice(textProblem ? `ui.admin.inbox.error.text.${code}` : actionErrorKey('send', error), { message: describeError(error) });
+      if (!textProblem) void refreshDetail();
+      return false;
+    } finally {
+      inbox.busy = false;
+      if (inbox.openId === id) renderConversation();
+    }
+  }
+
+  async function submitReply() {
+    const sent = await sendReply(dom.replyInput.value);
+    if (sent) dom.replyInput.value = '';
+    dom.replyInput.focus();
+  }
+
+  /** The widget shows "客服正在输入…": tell it while the agent types, at most every few seconds. */
+  function agentTyping() {
+    const id = inbox.openId;
+    if (!id || !isMine(inbox.detail) || !dom.replyInput.value.trim()) return;
+    const now = Date.now();
+    if (now - inbox.lastTypingSent < TYPING_SEND_MS) return;
+    inbox.lastTypingSent = now;
+    apiRequest('POST', `/api/agent/conversations/${encodeURIComponent(id)}/typing`, { as: 'none' }).catch((error) => {
+      if (!(error instanceof AuthError) && !(error instanceof HttpError)) console.error(error);
+    });
+  }
+
+  function showUserTyping() {
+    dom.convTyping.textContent = t('ui.admin.inbox.userTyping');
+    dom.convTyping.hidden = false;
+    clearTimeout(inbox.userTypingTimer);
+    inbox.userTypingTimer = setTimeout(hideUserTyping, TYPING_SHOWN_MS);
+  }
+
+  function hideUserTyping() {
+    clearTimeout(inbox.userTypingTimer);
+    dom.convTyping.hidden = true;
+  }
+
+  // --- live events
+
+  function setLiveStatus(key, params) {
+    if (!key) hideNotice(dom.liveStatus);
+    else showNotice(dom.liveStatus, t(key, params), 'info');
+  }
+
+  /** GET /api/agent/events with the token (EventSource cannot send it), read as it arrives. */
+  async function connectEvents() {
+    const session = state.session;
+    clearTimeout(inbox.streamTimer);
+    if (inbox.stream) inbox.stream.abort();
+    const controller = new AbortController();
+    inbox.stream = controller;
+    const lost = () => {
+      clearTimeout(inbox.watchdog);
+      if (controller.signal.aborted && inbox.stream !== controller) return; // replaced or signed out
+      if (session !== state.session) return;
+      reconnectLater();
+    };
+    let response;
+    try {
+      response = await fetch('/api/agent/events', {
+        headers: { Authorization: `Bearer ${agentToken()}`, Accept: 'text/event-stream' },
+        cache: 'no-store',
+        credentials: 'omit',
+        signal: controller.signal,
+      });
+    } catch {
+      lost();
+      return;
+    }
+    if (session !== state.session) return;
+    if (response.status === 401 || response.status === 403) {
+      signOut('ui.admin.login.rejected');
+      return;
+    }
+    if (!response.ok || !response.body) {
+      lost();
+      return;
+    }
+    inbox.retryMs = RETRY_FIRST_MS;
+    setLiveStatus(null);
+    dom.inbox.dataset.live = 'true';
+    if (inbox.streamedBefore) {
+      // Whatever happened while the stream was down is read back from the API.
+      void refreshLists();
+      if (inbox.openId) void refreshDetail();
+    }
+    inbox.streamedBefore = true;
+    const reader = response.body.getReader();
+    const decoder = new TextDecoder();
+    let buffer = '';
+    const feedWatchdog = () => {
+      clearTimeout(inbox.watchdog);
+      inbox.watchdog = setTimeout(() => controller.abort(), STREAM_SILENT_MS);
+    };
+    feedWatchdog();
+    try {
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        feedWatchdog();
+        buffer += decoder.decode(value, { stream: true });
+        let end;
+        while ((end = buffer.search(/\r?\n\r?\n/)) >= 0) {
+          const block = buffer.slice(0, end);
+          buffer = buffer.slice(end).replace(/^\r?\n\r?\n/, '');
+          const event = parseEvent(block);
+          if (event && session === state.session) handleEvent(event.type, event.data);
+        }
+      }
+    } catch (error) {
+      if (!isAbort(error)) console.warn('admin: inbox stream broke', error);
+    }
+    if (inbox.stream === controller && session === state.session) {
+      inbox.stream = null;
+      dom.inbox.dataset.live = 'false';
+      reconnectLater();
+    }
+  }
+
+  function parseEvent(block) {
+    let type = 'message';
+    const data = [];
+    for (const line of block.split(/\r?\n/)) {
+      if (!line || line.startsWith(':')) continue;
+      const colon = line.indexOf(':');
+      const field = colon < 0 ? line : line.slice(0, colon);
+      const value = colon < 0 ? '' : line.slice(colon + 1).replace(/^ /, '');
+      if (field === 'event') type = value;
+      else if (field === 'data') data.push(value);
+    }
+    if (!data.length) return null;
+    try {
+      return { type, data: JSON.parse(data.join('\n')) };
+    } catch {
+      console.warn(`admin: unreadable ${type} event`);
+      return null;
+    }
+  }
+
+  function reconnectLater() {
+    clearTimeout(inbox.streamTimer);
+    dom.inbox.dataset.live = 'false';
+    const delay = inbox.retryMs;
+    inbox.retryMs = Math.min(RETRY_MAX_MS, inbox.retryMs * 2);
+    setLiveStatus('ui.admin.inbox.live.lost', { seconds: Math.round(delay / 1000) });
+    inbox.streamTimer = setTimeout(() => {
+      setLiveStatus('ui.admin.inbox.live.reconnecting');
+      void connectEvents();
+    }, delay + Math.random() * 250);
+  }
+
+  function handleEvent(type, data) {
+    if (!data || typeof data !== 'object') return;
+    const id = asText(data.conversationId);
+    const open = id && id === inbox.openId;
+    if (type === 'conversation.waiting' || type === 'conversation.claimed' || type === 'conversation.resolved') {
+      scheduleLists();
+      if (open) scheduleDetail();
+      return;
+    }
+    if (type === 'message.created') {
+      const message = data.message && typeof data.message === 'object' ? data.message : null;
+      if (open) {
+        if (message && addLine(message)) renderConversation();
+        if (!message || message.role === 'user') {
+          hideUserTyping();
+          scheduleDetail(); // a new suggestion answers the new message
+        }
+      } else if (message && message.role === 'user' && inbox.lists.assigned.some((item) => item.id === id && isMine(item))) {
+        inbox.unread.add(id);
+        renderQueue();
+      }
+      return;
+    }
+    if (type === 'typing' && open && isMine(inbox.detail)) showUserTyping();
+  }
+
+  function bindInbox() {
+    dom.queueTabs.addEventListener('click', (event) => {
+      const button = event.target.closest('[data-tab]');
+      if (button) selectTab(button.dataset.tab);
+    });
+    dom.queueTabs.addEventListener('keydown', (event) => {
+      if (event.key !== 'ArrowRight' && event.key !== 'ArrowLeft') return;
+      const index = INBOX_TABS.indexOf(inbox.tab) + (event.key === 'ArrowRight' ? 1 : -1);
+      selectTab(INBOX_TABS[(index + INBOX_TABS.length) % INBOX_TABS.length]);
+      $(`[data-tab="${inbox.tab}"]`, dom.queueTabs).focus();
+    });
+    dom.claimButton.addEventListener('click', () => act('claim'));
+    dom.handbackButton.addEventListener('click', () => act('handback'));
+    dom.resolveButton.addEventListener('click', () => act('resolve'));
+    dom.replyForm.addEventListener('submit', (event) => {
+      event.preventDefault();
+      void submitReply();
+    });
+    dom.replyInput.addEventListener('keydown', (event) => {
+      // Enter sends, Shift+Enter is a new line; Enter that confirms an IME candidate does neither.
+      if (event.key !== 'Enter' || event.shiftKey || event.isComposing || event.keyCode === 229) return;
+      event.preventDefault();
+      void submitReply();
+    });
+    dom.replyInput.addEventListener('input', agentTyping);
+    dom.suggestionUse.addEventListener('click', () => {
+      dom.replyInput.value = dom.suggestionText.textContent;
+      dom.replyInput.focus();
+      dom.replyInput.setSelectionRange(dom.replyInput.value.length, dom.replyInput.value.length);
+      agentTyping();
+    });
+    dom.suggestionSend.addEventListener('click', () => void sendReply(dom.suggestionText.textContent));
+  }
+
   // ---------------------------------------------------------------- start
 
   function bindDom() {
@@ -892,6 +1748,45 @@
       ticketsNotice: $('#tickets-notice'),
       ticketList: $('#ticket-list'),
       ticketsEmpty: $('#tickets-empty'),
+      who: $('#who'),
+      agentForm: $('#agent-form'),
+      agentName: $('#agent-name'),
+      agentsNotice: $('#agents-notice'),
+      tokenBox: $('#token-box'),
+      tokenWarning: $('#token-warning'),
+      tokenValue: $('#token-value'),
+      tokenCopy: $('#token-copy'),
+      tokenCopyStatus: $('#token-copy-status'),
+      tokenDone: $('#token-done'),
+      agentsTable: $('#agents-table'),
+      agentRows: $('#agent-rows'),
+      agentsEmpty: $('#agents-empty'),
+      inbox: $('#inbox'),
+      liveStatus: $('#live-status'),
+      queueTabs: $('#queue-tabs'),
+      queueNotice: $('#queue-notice'),
+      queueList: $('#queue-list'),
+      queueEmpty: $('#queue-empty'),
+      conversationPlaceholder: $('#conversation-placeholder'),
+      conversationBody: $('#conversation-body'),
+      convReason: $('#conv-reason'),
+      convStatus: $('#conv-status'),
+      convMeta: $('#conv-meta'),
+      convNotice: $('#conv-notice'),
+      convLines: $('#conv-lines'),
+      convTyping: $('#conv-typing'),
+      claimButton: $('#conv-claim'),
+      handbackButton: $('#conv-handback'),
+      resolveButton: $('#conv-resolve'),
+      suggestion: $('#suggestion'),
+      suggestionText: $('#suggestion-text'),
+      suggestionUse: $('#suggestion-use'),
+      suggestionSend: $('#suggestion-send'),
+      replyClosed: $('#reply-closed'),
+      replyForm: $('#reply-form'),
+      replyLabel: $('#reply-label'),
+      replyInput: $('#reply-input'),
+      replySend: $('#reply-send'),
     });
   }
 
@@ -902,7 +1797,7 @@
       if (!token) return;
       writeToken(token);
       dom.tokenInput.value = '';
-      showDashboard();
+      void signIn();
     });
     dom.signOut.addEventListener('click', () => signOut('ui.admin.signedOut'));
     dom.rangeForm.addEventListener('submit', (event) => {
@@ -915,6 +1810,8 @@
       const button = event.target.closest('button[data-status]');
       if (button && TICKET_STATUSES.includes(button.dataset.status)) loadTickets(button.dataset.status);
     });
+    bindAgentsPanel();
+    bindInbox();
   }
 
   async function start() {
@@ -941,7 +1838,7 @@
     dom.rangeTo.max = today;
     bindEvents();
     dom.bootStatus.remove();
-    if (readToken()) showDashboard();
+    if (readToken()) void signIn();
     else showLogin();
   }
 
