@@ -20,8 +20,21 @@ export interface AnalyticsRows {
      */
     outcomes: Outcome[] | null;
   }[];
-  tickets: { conversationId: string; reason: string; createdAt: string }[];
+  tickets: {
+    conversationId: string;
+    reason: string;
+    createdAt: string;
+    /** Who claimed it and when, when it was answered first, how it ended (absent: not recorded by this source). */
+    assignedAgentId?: string | null;
+    assignedAt?: string | null;
+    firstAgentReplyAt?: string | null;
+    resolution?: 'resolved' | 'handed_back' | 'user_left' | null;
+  }[];
   ratings: { conversationId: string; at: string; helpful: boolean }[];
+  /** Every agent, for the per-agent counts. */
+  agents?: { id: string; name: string }[];
+  /** One row per agent line in these conversations. */
+  agentLines?: { conversationId: string; agentId: string }[];
 }
 
 export interface AnalyticsSource {
@@ -58,6 +71,20 @@ export interface Analytics {
   verification: { method: string; attempted: number; passed: number; failed: number; handedOff: number }[];
   topIntents: { intent: string; count: number }[];
   unanswered: { text: string; count: number; examples: string[]; lastAt: string; guess: string }[];
+  /**
+   * Live handoff: tickets requested; ended by an agent resolving (`resolvedByAgent`), handing back,
+   * or the user leaving the queue; median seconds from the request to the claim and to the first
+   * agent line; and per agent the tickets claimed, resolved and the lines written.
+   */
+  handoffs: {
+    requested: number;
+    resolvedByAgent: number;
+    handedBack: number;
+    userLeft: number;
+    medianWaitSeconds: number | null;
+    medianFirstReplySeconds: number | null;
+    perAgent: { id: string; name: string; claimed: number; resolved: number; messages: number }[];
+  };
 }
 
 const rate = (part: number, whole: number): Rate => (whole ? part / whole : null);
@@ -163,7 +190,37 @@ export function computeAnalytics(rows: AnalyticsRows, range: { from: string; to:
       .sort((a, b) => b.count - a.count || a.intent.localeCompare(b.intent))
       .slice(0, 15),
     unanswered: unansweredQuestions(userTurns.filter((turn) => !turn.fromPayload && (turn.intent === 'out_of_scope' || turn.confidence < lowConfidence)), normalizer),
+    handoffs: handoffFigures(rows),
   };
+}
+
+function handoffFigures(rows: AnalyticsRows): Analytics['handoffs'] {
+  const seconds = (from: string, to: string | null | undefined) => (to ? (Date.parse(to) - Date.parse(from)) / 1000 : undefined);
+  const present = (values: (number | undefined)[]) => values.filter((value): value is number => value !== undefined);
+  const claimedBy = groupBy(rows.tickets.filter((ticket) => ticket.assignedAgentId), (ticket) => ticket.assignedAgentId!);
+  const linesBy = groupBy(rows.agentLines ?? [], (line) => line.agentId);
+  return {
+    requested: rows.tickets.length,
+    resolvedByAgent: rows.tickets.filter((ticket) => ticket.resolution === 'resolved' && ticket.assignedAgentId).length,
+    handedBack: rows.tickets.filter((ticket) => ticket.resolution === 'handed_back').length,
+    userLeft: rows.tickets.filter((ticket) => ticket.resolution === 'user_left').length,
+    medianWaitSeconds: median(present(rows.tickets.map((ticket) => seconds(ticket.createdAt, ticket.assignedAt)))),
+    medianFirstReplySeconds: median(present(rows.tickets.map((ticket) => seconds(ticket.createdAt, ticket.firstAgentReplyAt)))),
+    perAgent: (rows.agents ?? []).map(({ id, name }) => ({
+      id,
+      name,
+      claimed: claimedBy.get(id)?.length ?? 0,
+      resolved: claimedBy.get(id)?.filter((ticket) => ticket.resolution === 'resolved').length ?? 0,
+      messages: linesBy.get(id)?.length ?? 0,
+    })),
+  };
+}
+
+function median(values: number[]): number | null {
+  if (!values.length) return null;
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
 }
 
 function verificationOutcomes(conversations: { outcomes: Outcome[]; tickets: AnalyticsRows['tickets'] }[]) {

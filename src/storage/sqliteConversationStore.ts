@@ -317,9 +317,14 @@ export class SqliteConversationStore implements ConversationStore, SupportStore,
            FROM turns t JOIN conversations c ON c.id = t.conversation_id
           WHERE c.created_at >= ? AND c.created_at < ? ORDER BY t.at`,
       ),
-      ticketsOfConversationsBetween: this.db.prepare<[string, string], { conversation_id: string; reason: string; created_at: string }>(
-        `SELECT h.conversation_id, h.reason, h.created_at FROM handoff_tickets h JOIN conversations c ON c.id = h.conversation_id
+      ticketsOfConversationsBetween: this.db.prepare<[string, string], Pick<TicketRow, 'conversation_id' | 'reason' | 'created_at' | 'assigned_agent_id' | 'assigned_at' | 'first_agent_reply_at' | 'resolution'>>(
+        `SELECT h.conversation_id, h.reason, h.created_at, h.assigned_agent_id, h.assigned_at, h.first_agent_reply_at, h.resolution
+           FROM handoff_tickets h JOIN conversations c ON c.id = h.conversation_id
           WHERE c.created_at >= ? AND c.created_at < ?`,
+      ),
+      agentLinesOfConversationsBetween: this.db.prepare<[string, string], { conversation_id: string; agent_id: string }>(
+        `SELECT t.conversation_id, t.agent_id FROM transcript t JOIN conversations c ON c.id = t.conversation_id
+          WHERE t.agent_id IS NOT NULL AND c.created_at >= ? AND c.created_at < ?`,
       ),
       ratingsOfConversationsBetween: this.db.prepare<[string, string], { conversation_id: string; at: string; helpful: number }>(
         `SELECT r.conversation_id, r.at, r.helpful FROM ratings r JOIN conversations c ON c.id = r.conversation_id
@@ -542,7 +547,17 @@ export class SqliteConversationStore implements ConversationStore, SupportStore,
         // null: stored before outcomes were (schema version 4 and earlier).
         outcomes: JSON.parse(row.outcomes) as Outcome[] | null,
       })),
-      tickets: this.statements.ticketsOfConversationsBetween.all(fromIso, toIso).map((row) => ({ conversationId: row.conversation_id, reason: row.reason, createdAt: row.created_at })),
+      tickets: this.statements.ticketsOfConversationsBetween.all(fromIso, toIso).map((row) => ({
+        conversationId: row.conversation_id,
+        reason: row.reason,
+        createdAt: row.created_at,
+        assignedAgentId: row.assigned_agent_id,
+        assignedAt: row.assigned_at,
+        firstAgentReplyAt: row.first_agent_reply_at,
+        resolution: row.resolution,
+      })),
+      agents: this.statements.agents.all().map((row) => ({ id: row.id, name: row.name })),
+      agentLines: this.statements.agentLinesOfConversationsBetween.all(fromIso, toIso).map((row) => ({ conversationId: row.conversation_id, agentId: row.agent_id })),
       ratings: this.statements.ratingsOfConversationsBetween.all(fromIso, toIso).map((row) => ({ conversationId: row.conversation_id, at: row.at, helpful: row.helpful === 1 })),
     };
   }
