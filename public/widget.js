@@ -24,6 +24,9 @@
   const SOCKET_REPLY_TIMEOUT_MS = 20000;
   const STARTUP_TIMEOUT_MS = 5000;
   const COMPACT_BELOW_PX = 520; // shorter than this (e.g. phone keyboard open): drop the sketch
+  const AGENT_TYPING_SHOWN_MS = 6000; // an agent.typing frame shows the dots this long, unless a message comes first
+  const USER_TYPING_EVERY_MS = 3000; // the user's typing goes to the agent at most this often
+  const TAKEN_AFTER_MS = 5000; // a message to an agent gets no reply: after this long without an error, it was taken
   const SVG_NS = 'http://www.w3.org/2000/svg';
 
   // Used only when /api/ui cannot be reached, so the widget stays usable.
@@ -62,6 +65,21 @@
     'ui.widget.rating.helpful': 'Yes',
     'ui.widget.rating.notHelpful': 'No',
     'ui.widget.rating.thanks': 'Thanks for your feedback!',
+    'ui.widget.botName': 'Assistant',
+    'ui.widget.agentName': 'Agent {name}',
+    'ui.widget.agentSays': 'Agent {name}:',
+    'ui.widget.agentTyping': 'Agent {name} is typing',
+    'ui.widget.handoff.label': 'Human support',
+    'ui.widget.handoff.waiting': 'Connecting you to a human agent',
+    'ui.widget.handoff.position': '{position} ahead of you in the queue',
+    'ui.widget.handoff.next': 'You are next; an agent will answer here',
+    'ui.widget.handoff.nobody': 'No agent is online right now',
+    'ui.widget.handoff.queued': 'Your question is in the queue ({position} ahead of you); an agent will answer here once online',
+    'ui.widget.handoff.hours': 'Service hours {hours}',
+    'ui.widget.handoff.cancel': 'Stop waiting, back to the assistant',
+    'ui.widget.handoff.serving': 'Agent {name} is helping you',
+    'ui.widget.handoff.joined': 'Agent {name} has joined',
+    'ui.widget.handoff.ended': 'Agent {name} has left the chat; the assistant answers again',
   };
 
   const state = {
@@ -86,6 +104,12 @@
     socketPending: [],
     openRequested: OPEN_AT_LOAD,
     originWarned: false,
+    // The handover as the server last described it: { status, position, agentName, serviceHours, available } or null.
+    handoff: null,
+    servingAgent: null, // the agent whose "已接入" note is the latest on screen (null once they left)
+    lastSender: '', // who wrote the last bubble ('bot', 'user', 'agent:<name>'), to group bubbles
+    agentTypingTimer: 0,
+    userTypingSentAt: 0,
   };
   const notices = new Map(); // kind → text; the newest one is shown
   const ui = {};
@@ -336,6 +360,11 @@
     ui.log.replaceChildren();
     state.renderedEntries = 0;
     state.ratingOffer = null;
+    state.lastSender = '';
+    state.servingAgent = null;
+    state.handoff = null;
+    hideAgentTyping();
+    renderHandoff();
     setQuickReplies([]);
     setProgress(null);
     notices.clear();
@@ -365,15 +394,20 @@
     if (socketIsReady()) {
       try {
         state.socket.send(JSON.stringify({ type: 'message', ...body }));
-        state.socketPending.push({ row: userMessage, text, displayText, previousQuickReplies, started: false });
-        waitForSocketReply();
+        const pending = { row: userMessage, text, displayText, previousQuickReplies, started: false, toAgent: withAgent() };
+        state.socketPending.push(pending);
+        // An agent answers in their own time: no bot typing and no "no reply" timeout. Only an error frame
+        // within a few seconds says the message was not taken.
+        if (pending.toAgent) setTimeout(() => forgetPending(pending), TAKEN_AFTER_MS);
+        else waitForSocketReply();
         return;
       } catch {
         // socket died between the check and the send: REST below
       }
     }
 
-    showTyping(true);
+    const toAgent = withAgent();
+    if (!toAgent) showTyping(true);
     try {
       const data = await request('POST', conversationPath(id, '/messages'), { body, token });
       if (generation !== state.generation) return;
@@ -491,23 +525,31 @@
         state.reconnectAttempt = 0;
         clearNotice('reconnecting');
         clearNotice('connection');
-        // A reply may have been lost with the old socket.
-        if (state.awaitingSocketReply) resyncTranscript();
+        // Whatever came while no socket was open (a reply lost with the old one, an agent's message, a
+        // claim or a resolve) is in the transcript: read on from the last line on screen.
+        resyncTranscript();
         break;
       case 'typing':
         // The server runs one message at a time, in order, and announces each turn with "typing".
         {
+          // A later turn started: earlier messages to the agent were taken.
+          state.socketPending = state.socketPending.filter((pending) => !(pending.started && pending.toAgent));
           const next = state.socketPending.find((pending) => !pending.started);
           if (next) next.started = true;
+          // While an agent holds the conversation the bot is not answering: no bot typing dots.
+          if (!(next ? next.toAgent : withAgent())) showTyping(true);
         }
-        showTyping(true);
         break;
       case 'message':
-        // A reply means the started message was taken; only messages not started yet stay pending.
-        state.socketPending = state.socketPending.filter((pending) => !pending.started);
-        stopWaitingForSocketReply();
-        showTyping(false);
         {
+          // Outside a turn of this user, while an agent holds the conversation, a bot line means the
+          // agent resolved or handed back: their note goes first. (In a turn it is the secret warning.)
+          const inTurn = state.socketPending.some((pending) => pending.started || pending.toAgent);
+          if (!inTurn && withAgent()) endAgentSession();
+          // A reply means the started message was taken; only messages not started yet stay pending.
+          state.socketPending = state.socketPending.filter((pending) => !pending.started);
+          stopWaitingForSocketReply();
+          showTyping(false);
           const row = appendMessage('bot', asText(frame.text));
           // Only the last frame of a turn says whether to ask; the earlier ones say false.
           if (frame.askRating === true) offerRating(row);
@@ -515,7 +557,22 @@
         setQuickReplies(quickRepliesOf(frame));
         if ('progress' in frame) setProgress(frame.progress);
         break;
+      case 'agent.message':
+        receiveAgentLine(frame);
+        break;
+      case 'agent.typing':
+        showAgentTyping();
+        break;
+      case 'handoff.status':
+        setHandoff(frame);
+        break;
       case 'error':
+        // Only typing frames can be invalid (message frames are built here): a server that does not
+        // take them yet is not an error for the user, and is not sent more.
+        if (frame.code === 'invalid_frame' && state.userTypingSentAt) {
+          state.typingUnsupported = true;
+          return;
+        }
         if (frame.code === 'unauthorized') {
           // The server closes now. REST still carries this conversation, and starts over if it is gone.
           state.socketRejected = true;
@@ -569,17 +626,28 @@
     if (!found) setNotice('error', t('ui.widget.noReply'));
   }
 
-  /** Appends transcript entries that are not on screen yet; true if there were any. */
+  /**
+   * Appends transcript lines that are not on screen yet, and takes the handover's state; true if
+   * there were new lines. Lines carry their place in the conversation (seq 1, 2, …), so the bubbles
+   * on screen are lines 1…renderedEntries and `?after=` asks for the rest only.
+   */
   async function resyncTranscript() {
     if (!state.conversation) return false;
     const { id, token } = state.conversation;
     const generation = state.generation;
+    const after = state.renderedEntries;
     try {
-      const data = await request('GET', conversationPath(id), { token });
+      const data = await request('GET', conversationPath(id, `?after=${after}`), { token });
       if (generation !== state.generation) return false;
       const entries = Array.isArray(data.transcript) ? data.transcript : [];
-      if (entries.length <= state.renderedEntries) return false;
-      appendEntries(entries, state.renderedEntries);
+      // A server that ignores `after` sends every line; lines that arrived live meanwhile are on screen too.
+      const bySeq = entries.length > 0 && entries.every((entry) => entry && Number.isInteger(entry.seq));
+      const fresh = bySeq
+        ? entries.filter((entry) => entry.seq > state.renderedEntries && !rowOfSeq(entry.seq))
+        : entries.slice(state.renderedEntries);
+      if (fresh.length) appendEntries(fresh, handoffOf(data));
+      else if ('handoff' in data) setHandoff(handoffOf(data));
+      if (!fresh.length) return false;
       if ('progress' in data) setProgress(data.progress);
       stopWaitingForSocketReply();
       showTyping(false);
@@ -588,6 +656,10 @@
       return false;
     }
   }
+
+  const handoffOf = (data) => (data && data.handoff && typeof data.handoff === 'object' ? data.handoff : null);
+
+  const rowOfSeq = (seq) => ui.log.querySelector(`[data-seq="${Number(seq)}"]`);
 
   // ---------------------------------------------------------------- rendering
 
@@ -609,39 +681,235 @@
     ui.log.replaceChildren();
     state.renderedEntries = 0;
     state.ratingOffer = null;
-    appendEntries(Array.isArray(data.transcript) ? data.transcript : [], 0);
+    state.lastSender = '';
+    state.servingAgent = null;
+    state.handoff = null;
+    appendEntries(Array.isArray(data.transcript) ? data.transcript : [], handoffOf(data));
     setProgress(data.progress ?? null);
   }
 
-  function appendEntries(entries, from) {
-    // A user entry may hold the payload of the quick reply that was clicked; show its title instead.
-    let offered = from > 0 ? quickRepliesOf(entries[from - 1]) : [];
-    for (const entry of entries.slice(from)) {
-      if (!entry || typeof entry.text !== 'string') continue;
-      if (entry.role === 'user') {
+  /**
+   * Appends transcript lines (the whole history, or what a resync found), with the notes a user saw
+   * live: "客服 … 已接入" before an agent's first line, and their leaving before the bot speaks again
+   * once they are gone (a later agent, or a handover that is no longer theirs).
+   */
+  function appendEntries(entries, handoff) {
+    const lines = entries.filter((entry) => entry && typeof entry.text === 'string');
+    const names = lines.map((entry) => (entry.role === 'agent' ? asText(entry.agentName) : null));
+    const lastAgentLine = names.reduce((last, name, index) => (name !== null ? index : last), -1);
+    const holderAtEnd = handoff && handoff.status === 'assigned' ? asText(handoff.agentName) : null;
+    // A user line may hold the payload of the quick reply that was clicked; show its title instead.
+    let offered = state.quickReplies;
+    lines.forEach((entry, index) => {
+      const meta = { at: entry.at, seq: entry.seq };
+      if (entry.role === 'agent') {
+        markServing(names[index]);
+        appendMessage('agent', entry.text, { ...meta, agentName: names[index] });
+      } else if (entry.role === 'user') {
         const clicked = offered.find((reply) => reply.payload === entry.text);
-        appendMessage('user', asText(entry.displayText) || (clicked ? clicked.title : entry.text));
+        appendMessage('user', asText(entry.displayText) || (clicked ? clicked.title : entry.text), meta);
         offered = [];
       } else {
-        appendMessage('bot', entry.text);
+        // The bot speaks after the agent's last line here: they left (unless they still hold it).
+        if (state.servingAgent && index > lastAgentLine && state.servingAgent !== holderAtEnd) markServing(null);
+        appendMessage('bot', entry.text, meta);
         offered = quickRepliesOf(entry);
       }
-    }
-    state.renderedEntries = entries.length;
-    const last = entries[entries.length - 1];
-    setQuickReplies(last && last.role !== 'user' ? quickRepliesOf(last) : []);
+    });
+    if (handoff !== undefined) setHandoff(handoff);
+    const last = lines[lines.length - 1];
+    if (last) setQuickReplies(last.role === 'bot' && !withAgent() ? quickRepliesOf(last) : []);
   }
 
-  function appendMessage(role, text) {
-    if (role === 'bot') withdrawRatingOffer();
-    const row = el('div', { class: `wub-row wub-row--${role}` }, [
-      el('span', { class: 'wub-visually-hidden', text: t(role === 'user' ? 'ui.widget.userSays' : 'ui.widget.botSays') }),
+  /** Who a bubble is from, for grouping: consecutive bubbles of one sender show the name once. */
+  const senderOf = (role, agentName) => (role === 'agent' ? `agent:${agentName}` : role);
+
+  /** The first character of a name, in a circle: the agent's "face" (and the assistant's). */
+  function avatar(role, name) {
+    const initial = Array.from(name.trim())[0] || '?';
+    return el('span', { class: `wub-avatar wub-avatar--${role}`, 'aria-hidden': 'true', text: initial });
+  }
+
+  function appendMessage(role, text, { at, agentName = '', seq } = {}) {
+    if (role !== 'user') withdrawRatingOffer();
+    if (role === 'agent') hideAgentTyping();
+    const sender = senderOf(role, agentName);
+    const first = sender !== state.lastSender;
+    state.lastSender = sender;
+    const name = role === 'agent' ? t('ui.widget.agentName', { name: agentName }) : role === 'bot' ? t('ui.widget.botName') : '';
+    const says =
+      role === 'agent' ? t('ui.widget.agentSays', { name: agentName }) : t(role === 'user' ? 'ui.widget.userSays' : 'ui.widget.botSays');
+    const when = at ? new Date(at) : new Date();
+    const stamp = Number.isNaN(when.getTime()) ? new Date() : when;
+    const column = el('div', { class: 'wub-stack' }, [
+      ...(first && name ? [el('div', { class: 'wub-sender', 'data-testid': 'wub-sender', 'aria-hidden': 'true', text: name })] : []),
+      el('span', { class: 'wub-visually-hidden', text: says }),
       el('div', { class: `wub-msg wub-msg--${role}`, 'data-testid': 'wub-message', 'data-role': role }, [text]),
+      el('time', { class: 'wub-time', datetime: stamp.toISOString(), 'data-testid': 'wub-time', text: formatTime(stamp) }),
     ]);
+    const face = role === 'user' ? [] : [first ? avatar(role, role === 'agent' ? agentName : t('ui.widget.botName')) : el('span', { class: 'wub-avatar-gap' })];
+    const row = el(
+      'div',
+      {
+        class: `wub-row wub-row--${role}${first ? ' wub-row--first' : ''}`,
+        'data-seq': Number.isInteger(seq) ? seq : undefined,
+        'data-agent': role === 'agent' ? agentName : undefined,
+      },
+      [...face, column],
+    );
     ui.log.append(row);
-    state.renderedEntries++;
+    state.renderedEntries = Number.isInteger(seq) ? Math.max(state.renderedEntries + 1, seq) : state.renderedEntries + 1;
     scrollToEnd();
     return row;
+  }
+
+  /** A line between the bubbles about the conversation itself (an agent joined or left). */
+  function appendNote(text) {
+    const note = el('div', { class: 'wub-note', 'data-testid': 'wub-note' }, [el('span', { class: 'wub-note-text', text })]);
+    ui.log.append(note);
+    state.lastSender = ''; // the next bubble shows its sender again
+    scrollToEnd();
+  }
+
+  // Times as the user's clock shows them; the date too when it is not today.
+  function formatTime(date) {
+    const lang = t('ui.widget.lang');
+    const sameDay = date.toDateString() === new Date().toDateString();
+    const options = sameDay
+      ? { hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }
+      : { month: 'numeric', day: 'numeric', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' };
+    try {
+      return new Intl.DateTimeFormat(lang, options).format(date);
+    } catch {
+      return new Intl.DateTimeFormat(undefined, options).format(date);
+    }
+  }
+
+  // ---------------------------------------------------------------- handover to a human
+
+  const withAgent = () => Boolean(state.handoff && state.handoff.status === 'assigned');
+  const handedOver = () => Boolean(state.handoff && state.handoff.status !== 'resolved');
+
+  /** The note of an agent joining (name) or of the one on screen leaving (null), each shown once. */
+  function markServing(name) {
+    const current = state.servingAgent;
+    if (current === name) return;
+    if (current) appendNote(t('ui.widget.handoff.ended', { name: current }));
+    state.servingAgent = name || null;
+    if (name) appendNote(t('ui.widget.handoff.joined', { name }));
+  }
+
+  /** The agent is gone (resolved or handed back): the bot answers again. */
+  function endAgentSession() {
+    markServing(null);
+    hideAgentTyping();
+    if (state.handoff && state.handoff.status === 'assigned') state.handoff = { ...state.handoff, status: 'resolved' };
+    renderHandoff();
+  }
+
+  function receiveAgentLine(frame) {
+    const agentName = asText(frame.agentName);
+    if (Number.isInteger(frame.seq) && rowOfSeq(frame.seq)) return; // a resync showed it already
+    // Said to this user, so someone holds the conversation even if the status frame was missed.
+    if (!withAgent()) setHandoff({ ...(state.handoff || {}), status: 'assigned', agentName });
+    markServing(agentName);
+    // Messages sent before this were taken (an agent only answers what arrived).
+    state.socketPending = state.socketPending.filter((pending) => !(pending.started && pending.toAgent));
+    appendMessage('agent', asText(frame.text), { at: frame.at, agentName, seq: frame.seq });
+  }
+
+  /** A message to the agent that got no error in time was taken: it no longer answers an error frame. */
+  function forgetPending(pending) {
+    state.socketPending = state.socketPending.filter((other) => other !== pending);
+  }
+
+  /** Takes the server's view of the handover (a `handoff.status` frame or the conversation's `handoff`). */
+  function setHandoff(view) {
+    const valid = view && ['waiting', 'assigned', 'resolved'].includes(view.status);
+    const next = valid
+      ? {
+          status: view.status,
+          position: Number.isInteger(view.position) && view.position >= 0 ? view.position : null,
+          agentName: asText(view.agentName),
+          serviceHours: asText(view.serviceHours),
+          available: view.available !== false,
+        }
+      : null;
+    state.handoff = next;
+    if (next && next.status === 'assigned' && next.agentName) {
+      markServing(next.agentName);
+      setQuickReplies([]); // the waiting buttons ("不等了…") no longer apply
+    } else if (!next || next.status !== 'assigned') {
+      markServing(null);
+      hideAgentTyping();
+    }
+    renderHandoff();
+  }
+
+  /**
+   * The strip above the messages while a conversation is handed over: where the user is in the
+   * queue and the service hours, or that nobody is online (then without the waiting animation, since
+   * nobody is coming soon), and a way back to the bot; once claimed, who is answering.
+   */
+  function renderHandoff() {
+    const handoff = state.handoff;
+    const status = handoff && handoff.status !== 'resolved' ? handoff.status : '';
+    ui.handoff.hidden = !status;
+    ui.handoff.dataset.status = status;
+    ui.handoff.classList.toggle('wub-handoff--offline', status === 'waiting' && !handoff.available);
+    if (!status) return;
+    const hours = handoff.serviceHours ? t('ui.widget.handoff.hours', { hours: handoff.serviceHours }) : '';
+    if (status === 'assigned') {
+      const name = handoff.agentName;
+      ui.handoffIcon.replaceChildren(avatar('agent', name || '?'));
+      ui.handoffTitle.textContent = t('ui.widget.handoff.serving', { name });
+      ui.handoffDetail.textContent = '';
+      ui.handoffHours.textContent = '';
+      ui.handoffCancel.hidden = true;
+      return;
+    }
+    const position = handoff.position;
+    ui.handoffIcon.replaceChildren(...(handoff.available ? [el('span', { class: 'wub-handoff-pulse' })] : [el('span', { class: 'wub-handoff-clock' })]));
+    if (handoff.available) {
+      ui.handoffTitle.textContent = t('ui.widget.handoff.waiting');
+      ui.handoffDetail.textContent =
+        position === null ? t('ui.widget.handoff.next') : position === 0 ? t('ui.widget.handoff.next') : t('ui.widget.handoff.position', { position });
+    } else {
+      ui.handoffTitle.textContent = t('ui.widget.handoff.nobody');
+      ui.handoffDetail.textContent = t('ui.widget.handoff.queued', { position: position ?? 0 });
+    }
+    ui.handoffHours.textContent = hours;
+    ui.handoffHours.hidden = !hours;
+    ui.handoffCancel.hidden = false;
+  }
+
+  function showAgentTyping() {
+    if (!withAgent()) return;
+    const name = state.handoff.agentName;
+    ui.agentTypingFace.replaceChildren(avatar('agent', name || '?'));
+    ui.agentTypingLabel.textContent = t('ui.widget.agentTyping', { name });
+    ui.agentTyping.hidden = false;
+    clearTimeout(state.agentTypingTimer);
+    state.agentTypingTimer = setTimeout(hideAgentTyping, AGENT_TYPING_SHOWN_MS);
+    scrollToEnd();
+  }
+
+  function hideAgentTyping() {
+    clearTimeout(state.agentTypingTimer);
+    if (ui.agentTyping) ui.agentTyping.hidden = true;
+  }
+
+  /** While handed over, the agent sees that the user is typing; at most one frame every few seconds. */
+  function sendUserTyping() {
+    if (!handedOver() || state.typingUnsupported || !socketIsReady() || !ui.input.value.trim()) return;
+    const now = Date.now();
+    if (now - state.userTypingSentAt < USER_TYPING_EVERY_MS) return;
+    state.userTypingSentAt = now;
+    try {
+      state.socket.send(JSON.stringify({ type: 'typing' }));
+    } catch {
+      // socket closing: typing is only a hint
+    }
   }
 
   // ---------------------------------------------------------------- rating
@@ -1049,6 +1317,17 @@
         el('span', { class: 'wub-visually-hidden', text: t('ui.widget.typing') }),
       ],
     );
+    ui.agentTypingFace = el('span', { class: 'wub-agent-typing-face' });
+    ui.agentTypingLabel = el('span', { class: 'wub-visually-hidden' });
+    ui.agentTyping = el('div', { class: 'wub-agent-typing', role: 'status', 'data-testid': 'wub-agent-typing', hidden: true }, [
+      ui.agentTypingFace,
+      el('span', { class: 'wub-typing wub-typing--agent', 'aria-hidden': 'true' }, [
+        el('span', { class: 'wub-dot' }),
+        el('span', { class: 'wub-dot' }),
+        el('span', { class: 'wub-dot' }),
+      ]),
+      ui.agentTypingLabel,
+    ]);
     ui.quickReplies = el('div', {
       class: 'wub-quick-replies',
       role: 'group',
@@ -1056,7 +1335,23 @@
       'data-testid': 'wub-quick-replies',
       hidden: true,
     });
-    ui.scroller = el('div', { class: 'wub-scroll', tabindex: '-1' }, [ui.log, ui.typing, ui.quickReplies]);
+    ui.scroller = el('div', { class: 'wub-scroll', tabindex: '-1' }, [ui.log, ui.typing, ui.agentTyping, ui.quickReplies]);
+
+    ui.handoffIcon = el('div', { class: 'wub-handoff-icon', 'aria-hidden': 'true' });
+    ui.handoffTitle = el('div', { class: 'wub-handoff-title', 'data-testid': 'wub-handoff-title' });
+    ui.handoffDetail = el('div', { class: 'wub-handoff-detail', 'data-testid': 'wub-handoff-detail' });
+    ui.handoffHours = el('div', { class: 'wub-handoff-hours', 'data-testid': 'wub-handoff-hours' });
+    ui.handoffCancel = el('button', {
+      type: 'button',
+      class: 'wub-handoff-cancel',
+      'data-testid': 'wub-handoff-cancel',
+      text: t('ui.widget.handoff.cancel'),
+    });
+    ui.handoff = el(
+      'div',
+      { class: 'wub-handoff', role: 'status', 'aria-label': t('ui.widget.handoff.label'), 'data-testid': 'wub-handoff', hidden: true },
+      [ui.handoffIcon, el('div', { class: 'wub-handoff-text' }, [ui.handoffTitle, ui.handoffDetail, ui.handoffHours]), ui.handoffCancel],
+    );
 
     ui.notice = el('div', { class: 'wub-notice', role: 'status', 'data-testid': 'wub-notice', hidden: true });
 
@@ -1081,6 +1376,7 @@
           ui.closeButton,
         ]),
         ui.progress,
+        ui.handoff,
         ui.scroller,
         ui.notice,
         el('div', { class: 'wub-composer' }, [
@@ -1105,6 +1401,11 @@
       ui.input.focus({ preventScroll: true });
     });
     ui.send.addEventListener('click', submitInput);
+    ui.input.addEventListener('input', sendUserTyping);
+    ui.handoffCancel.addEventListener('click', (event) => {
+      if (event.detail === 0 || !coarsePointer()) ui.input.focus({ preventScroll: true });
+      sendMessage('/cancel', t('ui.widget.handoff.cancel'));
+    });
 
     let composing = false; // Enter that commits an IME candidate must not send
     ui.input.addEventListener('compositionstart', () => {
