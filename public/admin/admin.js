@@ -105,6 +105,24 @@
     return Number.isNaN(date.getTime()) ? asText(iso) : dateTimeFormat.format(date);
   }
 
+  /** Today's times as 14:05, older ones with their date: a transcript is mostly today's. */
+  function formatClock(iso) {
+    const date = new Date(asText(iso));
+    if (!iso || Number.isNaN(date.getTime())) return formatTime(iso);
+    if (isoDay(date) !== isoDay(new Date())) return formatTime(iso);
+    const pad = (n) => String(n).padStart(2, '0');
+    return `${pad(date.getHours())}:${pad(date.getMinutes())}`;
+  }
+
+  function clockElement(iso, className) {
+    const node = el('time', { className, text: formatClock(iso) });
+    if (iso) {
+      node.dateTime = asText(iso);
+      node.title = formatTime(iso);
+    }
+    return node;
+  }
+
   function timeElement(iso, className) {
     const node = el('time', { className, text: formatTime(iso) });
     if (iso) node.dateTime = asText(iso);
@@ -1294,7 +1312,7 @@
         el('span', { className: 'queue-reason', text: labelFor('ui.admin.reason.', asText(item.reason)) }),
         item.status === 'waiting'
           ? waitedElement(item.waitingSince, 'queue-waited')
-          : timeElement(item.waitingSince, 'queue-time muted'),
+          : el('span', { className: 'queue-time muted', text: t('ui.admin.inbox.handedOverAt', { time: formatClock(item.waitingSince) }) }),
       ]),
       el('span', { className: 'queue-item-meta small' }, meta),
       inbox.unread.has(item.id) ? el('span', { className: 'unread', text: t('ui.admin.inbox.unread') }) : null,
@@ -1371,7 +1389,7 @@
     const buttons = asArray(line.quickReplies).map((reply) => asText(reply && reply.title)).filter(Boolean);
     return el('li', { className: `line line-${role}`, testid: 'inbox-line', attrs: { 'data-role': role, 'data-seq': asText(line.seq) } }, [
       el('span', { className: 'line-role', text: who }),
-      timeElement(line.at, 'line-time muted'),
+      clockElement(line.at, 'line-time muted'),
       el('p', { className: 'line-text user-text', text: asText(line.text) }),
       buttons.length ? el('p', { className: 'line-buttons muted small', text: t('ui.admin.inbox.buttonsOffered', { buttons: buttons.join(' · ') }) }) : null,
     ]);
