@@ -392,6 +392,7 @@
     dom.ticketList.replaceChildren();
     for (const box of document.querySelectorAll('.chart-data .table-wrap')) box.replaceChildren();
     renderCards(null);
+    renderHandoffs(null);
     dom.exportButton.disabled = true;
     for (const node of [dom.dashboardNotice, dom.ticketsNotice, dom.exportNotice]) hideNotice(node);
     showLogin(noticeKey);
@@ -471,6 +472,7 @@
 
   function renderAnalytics(data) {
     renderCards(data.totals || {});
+    renderHandoffs(data.handoffs && typeof data.handoffs === 'object' ? data.handoffs : null);
     renderChartsOrNotice(data);
     renderUnanswered(asArray(data.unanswered));
     dom.exportButton.disabled = false;
@@ -554,6 +556,37 @@
     state.openTickets = value;
     const node = $('[data-card="openTickets"] .card-value', dom.cards);
     if (node) node.textContent = formatCount(value);
+  }
+
+  // ---------------------------------------------------------------- live handoff figures
+
+  const formatSeconds = (value) => (isNumber(value) ? formatDuration(value * 1000) : NO_VALUE);
+
+  /** handoffs null: nothing to show (signed out, or a server without live handoff). */
+  function renderHandoffs(handoffs) {
+    dom.handoffsPanel.hidden = !handoffs;
+    const stats = handoffs ? [
+      ['requested', formatCount(handoffs.requested)],
+      ['resolvedByAgent', formatCount(handoffs.resolvedByAgent)],
+      ['handedBack', formatCount(handoffs.handedBack)],
+      ['userLeft', formatCount(handoffs.userLeft)],
+      ['medianWait', formatSeconds(handoffs.medianWaitSeconds)],
+      ['medianFirstReply', formatSeconds(handoffs.medianFirstReplySeconds)],
+    ] : [];
+    dom.handoffStats.replaceChildren(...stats.map(([key, value]) => el('div', { className: 'stat', attrs: { 'data-stat': key } }, [
+      el('dt', { text: t(`ui.admin.handoffs.${key}`) }),
+      el('dd', { text: value }),
+    ])));
+    const agents = handoffs ? asArray(handoffs.perAgent).filter(Boolean) : [];
+    const cell = (labelKey, text, className = '') => el('td', { className, text, attrs: { 'data-label': t(labelKey) } });
+    dom.handoffAgentRows.replaceChildren(...agents.map((agent) => el('tr', {}, [
+      cell('ui.admin.handoffs.col.agent', asText(agent.name), 'user-text'),
+      cell('ui.admin.handoffs.col.claimed', formatCount(agent.claimed), 'num'),
+      cell('ui.admin.handoffs.col.resolved', formatCount(agent.resolved), 'num'),
+      cell('ui.admin.handoffs.col.messages', formatCount(agent.messages), 'num'),
+    ])));
+    dom.handoffAgentsTable.hidden = agents.length === 0;
+    dom.handoffAgentsEmpty.hidden = agents.length > 0;
   }
 
   // ---------------------------------------------------------------- charts
@@ -1767,6 +1800,11 @@
       ticketList: $('#ticket-list'),
       ticketsEmpty: $('#tickets-empty'),
       who: $('#who'),
+      handoffsPanel: $('#handoffs'),
+      handoffStats: $('#handoff-stats'),
+      handoffAgentsTable: $('#handoff-agents'),
+      handoffAgentRows: $('#handoff-agent-rows'),
+      handoffAgentsEmpty: $('#handoff-agents-empty'),
       agentForm: $('#agent-form'),
       agentName: $('#agent-name'),
       agentsNotice: $('#agents-notice'),

@@ -204,6 +204,10 @@ describe('the agent inbox in a real browser', () => {
     await expect.poll(() => page.getByTestId('admin-agents').isVisible(), { timeout: 10_000 }).toBe(true);
     expect(await page.getByTestId('admin-who').innerText()).toBe('管理员');
     expect(await page.getByTestId('agent-inbox').isVisible()).toBe(false);
+    // The first test's handoff, in the admin's figures: requested, resolved by 小林.
+    await expect.poll(() => page.locator('[data-stat="requested"] dd').innerText()).toBe('1');
+    expect(await page.locator('[data-stat="resolvedByAgent"] dd').innerText()).toBe('1');
+    expect(await page.getByTestId('admin-handoffs').locator('tr', { hasText: '小林' }).innerText()).toMatch(/小林\s+1\s+1\s+2/);
     await page.getByTestId('admin-agent-name').fill('小赵');
     await page.getByTestId('admin-agent-create').click();
     await expect.poll(() => page.getByTestId('admin-agent-token-box').isVisible()).toBe(true);
