@@ -14,14 +14,7 @@ import { createLogger } from './logging.js';
 import { rateLimitSettingsFromEnv } from './rateLimiter.js';
 
 const port = Number(process.env.PORT ?? 3000);
-let content;
-try {
-  content = loadContent(process.env.CONTENT_DIR || undefined);
-} catch (error) {
-  if (!isContentError(error)) throw error;
-  console.error(`cannot start: ${error.message}`);
-  process.exit(2);
-}
+// Settings first: a bad one is reported at once, not after the content has loaded.
 let rateLimits;
 let serviceHours;
 const webhookSecret = process.env.HANDOFF_WEBHOOK_SECRET || undefined;
@@ -32,6 +25,14 @@ try {
   if (webhookSecret !== undefined && webhookSecret.length < 16) throw new Error('HANDOFF_WEBHOOK_SECRET must be at least 16 characters');
 } catch (error) {
   console.error(`cannot start: ${(error as Error).message}`);
+  process.exit(2);
+}
+let content;
+try {
+  content = loadContent(process.env.CONTENT_DIR || undefined);
+} catch (error) {
+  if (!isContentError(error)) throw error;
+  console.error(`cannot start: ${error.message}`);
   process.exit(2);
 }
 const log = createLogger();

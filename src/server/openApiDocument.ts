@@ -3,7 +3,15 @@ import { maxMessageLength } from '../dialogue/dialogueEngine.js';
 const error = { $ref: '#/components/schemas/Error' };
 const errorResponse = (description: string) => ({ description, content: { 'application/json': { schema: error } } });
 const bearer = [{ conversationToken: [] }];
+const agentAuth = [{ agentToken: [] }];
+const adminAuth = [{ adminToken: [] }];
 const idParameter = { name: 'id', in: 'path', required: true, schema: { type: 'string' } };
+const json = (schema: object) => ({ 'application/json': { schema } });
+const agentErrors = {
+  401: errorResponse('No agent token, an unknown one, or a disabled agent’s (missing_token, invalid_token)'),
+  404: errorResponse('The conversation was never handed over (conversation_not_found)'),
+};
+const conversationRef = { $ref: '#/components/schemas/AgentConversation' };
 
 /** The REST contract, served at /api/openapi.json. */
 export const openApiDocument = {
@@ -16,7 +24,11 @@ export const openApiDocument = {
       'Requests per client address and messages per conversation are rate-limited: 429 with Retry-After (seconds). Every response carries X-Request-Id.',
   },
   components: {
-    securitySchemes: { conversationToken: { type: 'http', scheme: 'bearer', description: 'The token returned when the conversation was created.' } },
+    securitySchemes: {
+      conversationToken: { type: 'http', scheme: 'bearer', description: 'The token returned when the conversation was created.' },
+      agentToken: { type: 'http', scheme: 'bearer', description: 'An agent’s own token (agt_<id>_<secret>), shown once when the agent is created.' },
+      adminToken: { type: 'http', scheme: 'bearer', description: 'ADMIN_TOKEN.' },
+    },
     schemas: {
       Error: {
         type: 'object',
@@ -33,6 +45,54 @@ export const openApiDocument = {
           quickReplies: { type: 'array', items: { $ref: '#/components/schemas/QuickReply' } },
         },
       },
+      Line: {
+        type: 'object',
+        required: ['role', 'text', 'at', 'seq'],
+        description: 'A transcript line, secrets already redacted. seq numbers the lines of a conversation 1, 2, …',
+        properties: {
+          role: { enum: ['user', 'bot', 'agent'] },
+          text: { type: 'string' },
+          at: { type: 'string', format: 'date-time' },
+          seq: { type: 'integer', minimum: 1 },
+          agentName: { type: 'string', description: 'On agent lines: the name users see' },
+          quickReplies: { type: 'array', items: { $ref: '#/components/schemas/QuickReply' } },
+        },
+      },
+      Handoff: {
+        type: ['object', 'null'],
+        description: 'The conversation’s latest handover, or null when it was never handed over',
+        required: ['status', 'serviceHours', 'available'],
+        properties: {
+          status: { enum: ['waiting', 'assigned', 'resolved'] },
+          position: { type: 'integer', description: 'While waiting: how many are ahead (0 = next)' },
+          agentName: { type: 'string', description: 'While assigned' },
+          serviceHours: { type: 'string', example: '09:00-21:00', description: 'SERVICE_HOURS, in SERVICE_TIMEZONE' },
+          available: { type: 'boolean', description: 'Inside the service hours with an agent online now' },
+        },
+      },
+      AgentConversation: {
+        type: 'object',
+        required: ['id', 'status', 'waitingSince', 'reason', 'step'],
+        properties: {
+          id: { type: 'string', description: 'The conversation id' },
+          status: { enum: ['waiting', 'assigned', 'resolved'] },
+          waitingSince: { type: 'string', format: 'date-time' },
+          reason: { enum: ['user_request', 'verification_failed', 'repeated_fallback', 'unbind_failed'] },
+          step: { type: 'integer', description: 'Unbinding step reached, 0 outside the steps' },
+          agent: { type: 'object', properties: { id: { type: 'string' }, name: { type: 'string' } } },
+          transcript: { type: 'array', items: { $ref: '#/components/schemas/Line' }, description: 'In GET /api/agent/conversations/{id} and the claim' },
+          suggestion: {
+            type: 'object',
+            description: 'The article’s answer to the user’s last message, in the user’s script (never for what the article does not cover)',
+            properties: { responseId: { type: 'string', example: 'faq.rebind' }, text: { type: 'string' } },
+          },
+        },
+      },
+      AgentMessage: {
+        type: 'object',
+        required: ['role', 'agentName', 'text', 'at', 'seq'],
+        properties: { role: { const: 'agent' }, agentName: { type: 'string' }, text: { type: 'string' }, at: { type: 'string', format: 'date-time' }, seq: { type: 'integer' } },
+      },
       Intent: { type: 'object', required: ['name', 'confidence'], properties: { name: { type: 'string' }, confidence: { type: 'number', minimum: 0, maximum: 1 } } },
       Progress: { type: ['object', 'null'], properties: { step: { type: 'integer' }, total: { type: 'integer' } } },
       Turn: {
@@ -46,6 +106,7 @@ export const openApiDocument = {
           handoff: { type: ['object', 'null'], description: 'Set on the turn the conversation was handed to a human', properties: { reason: { type: 'string' }, step: { type: 'integer' } } },
           event: { type: 'string', description: 'The dialogue event the message became, e.g. user.affirm (for QA coverage)' },
           askRating: { type: 'boolean', description: 'The bot answered or finished: offer the helpful / not helpful rating' },
+          deliveredToAgent: { type: 'boolean', description: 'An agent holds the conversation: the message went to the agent; no bot reply (but a warning about a secret)' },
         },
       },
     },
@@ -72,11 +133,25 @@ export const openApiDocument = {
     },
     '/api/conversations/{id}': {
       get: {
-        summary: 'The transcript (secrets redacted) and where the conversation stands',
+        summary: 'The transcript (secrets redacted), where the conversation stands, and its handover',
         security: bearer,
-        parameters: [idParameter],
+        parameters: [idParameter, { name: 'after', in: 'query', required: false, schema: { type: 'integer', minimum: 0 }, description: 'Only the lines after this seq' }],
         responses: {
-          200: { description: 'Transcript' },
+          200: {
+            description: 'Transcript',
+            content: json({
+              type: 'object',
+              required: ['id', 'transcript', 'state', 'handoff'],
+              properties: {
+                id: { type: 'string' },
+                transcript: { type: 'array', items: { $ref: '#/components/schemas/Line' } },
+                state: { type: 'string' },
+                progress: { $ref: '#/components/schemas/Progress' },
+                handoff: { $ref: '#/components/schemas/Handoff' },
+              },
+            }),
+          },
+          400: errorResponse('after is not a whole number (invalid_after)'),
           401: errorResponse('No token'),
           403: errorResponse('Token of another conversation'),
           404: errorResponse('No such conversation'),
@@ -131,6 +206,91 @@ export const openApiDocument = {
         summary: 'Classify a text without a conversation (like Rasa’s /model/parse)',
         requestBody: { required: true, content: { 'application/json': { schema: { type: 'object', required: ['text'], properties: { text: { type: 'string' } } } } } },
         responses: { 200: { description: '{ intent, ranking, ambiguousBetween, entities, secrets }' }, 400: errorResponse('Bad text'), 413: errorResponse('Too long') },
+      },
+    },
+    '/api/admin/agents': {
+      post: {
+        summary: 'Create an agent; the token is shown once (only its scrypt hash is kept)',
+        security: adminAuth,
+        requestBody: { required: true, content: json({ type: 'object', required: ['name'], properties: { name: { type: 'string', maxLength: 40, example: '小林' } } }) },
+        responses: {
+          201: { description: 'Created', content: json({ type: 'object', required: ['id', 'name', 'token'], properties: { id: { type: 'string' }, name: { type: 'string' }, token: { type: 'string' } } }) },
+          400: errorResponse('No name (invalid_name)'),
+          401: errorResponse('No admin token'),
+          403: errorResponse('Not the admin token'),
+        },
+      },
+      get: {
+        summary: 'The agents',
+        security: adminAuth,
+        responses: {
+          200: {
+            description: 'Agents',
+            content: json({
+              type: 'object',
+              properties: { agents: { type: 'array', items: { type: 'object', properties: { id: { type: 'string' }, name: { type: 'string' }, createdAt: { type: 'string' }, disabled: { type: 'boolean' }, lastSeenAt: { type: ['string', 'null'] } } } } },
+            }),
+          },
+        },
+      },
+    },
+    '/api/admin/agents/{id}/disable': {
+      post: { summary: 'Disable an agent: their token stops working (401)', security: adminAuth, parameters: [idParameter], responses: { 200: { description: 'Disabled' }, 404: errorResponse('No such agent (agent_not_found)') } },
+    },
+    '/api/agent/conversations': {
+      get: {
+        summary: 'The inbox: handed-over conversations with this status (waiting ones oldest first)',
+        security: agentAuth,
+        parameters: [{ name: 'status', in: 'query', schema: { enum: ['waiting', 'assigned', 'resolved'], default: 'waiting' } }],
+        responses: {
+          200: { description: 'Conversations', content: json({ type: 'object', properties: { conversations: { type: 'array', items: conversationRef } } }) },
+          400: errorResponse('Unknown status (invalid_status)'),
+          401: agentErrors[401],
+        },
+      },
+    },
+    '/api/agent/conversations/{id}': {
+      get: { summary: 'One conversation with its redacted transcript and the suggested reply', security: agentAuth, parameters: [idParameter], responses: { 200: { description: 'Conversation', content: json(conversationRef) }, ...agentErrors } },
+    },
+    '/api/agent/conversations/{id}/claim': {
+      post: {
+        summary: 'Take the conversation: of concurrent claims exactly one wins',
+        security: agentAuth,
+        parameters: [idParameter],
+        responses: { 200: { description: 'Claimed (or already yours)', content: json(conversationRef) }, ...agentErrors, 409: errorResponse('Another agent holds it (already_claimed), or it is resolved (already_resolved)') },
+      },
+    },
+    '/api/agent/conversations/{id}/messages': {
+      post: {
+        summary: 'Write to the user (checked like user text, redacted before it is stored); pushed live to the widget',
+        security: agentAuth,
+        parameters: [idParameter],
+        requestBody: { required: true, content: json({ type: 'object', required: ['text'], additionalProperties: false, properties: { text: { type: 'string', minLength: 1, maxLength: maxMessageLength } } }) },
+        responses: {
+          201: { description: 'Stored and sent', content: json({ type: 'object', properties: { message: { $ref: '#/components/schemas/AgentMessage' } } }) },
+          400: errorResponse('Empty, non-string or malformed text'),
+          ...agentErrors,
+          409: errorResponse('Nobody holds it (not_assigned) or another agent does (not_assigned_to_you)'),
+          413: errorResponse('Too long'),
+          429: errorResponse('Too many messages (rate_limited)'),
+        },
+      },
+    },
+    '/api/agent/conversations/{id}/typing': {
+      post: { summary: 'Show the agent’s typing indicator in the widget', security: agentAuth, parameters: [idParameter], responses: { 204: { description: 'Sent' }, ...agentErrors, 409: errorResponse('Not yours') } },
+    },
+    '/api/agent/conversations/{id}/handback': {
+      post: { summary: 'Hand the conversation back to the bot; the user is told', security: agentAuth, parameters: [idParameter], responses: { 200: { description: 'Handed back', content: json(conversationRef) }, ...agentErrors, 409: errorResponse('Another agent holds it, or it is resolved') } },
+    },
+    '/api/agent/conversations/{id}/resolve': {
+      post: { summary: 'Resolve: the user is told, and the bot answers the next message', security: agentAuth, parameters: [idParameter], responses: { 200: { description: 'Resolved', content: json(conversationRef) }, ...agentErrors, 409: errorResponse('Another agent holds it, or it is resolved') } },
+    },
+    '/api/agent/events': {
+      get: {
+        summary: 'Live inbox events (server-sent events; keeps the agent online; a heartbeat comment every 15 s)',
+        description: 'Events conversation.waiting, conversation.claimed, conversation.resolved, message.created (a user or agent line), typing (the user is typing); each `data:` is JSON with conversationId.',
+        security: agentAuth,
+        responses: { 200: { description: 'The stream', content: { 'text/event-stream': { schema: { type: 'string' } } } }, 401: agentErrors[401] },
       },
     },
     '/healthz': { get: { summary: 'Liveness and database check', responses: { 200: { description: 'ok' } } } },
