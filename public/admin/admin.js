@@ -1179,7 +1179,6 @@
     streamTimer: null,
     watchdog: null,
     retryMs: RETRY_FIRST_MS,
-    streamedBefore: false,
     tick: null,
     userTypingTimer: null,
     lastTypingSent: 0,
@@ -1258,7 +1257,7 @@
     if (inbox.detailRequest) inbox.detailRequest.abort();
     Object.assign(inbox, {
       me: null, lists: { waiting: [], assigned: [], resolved: [] }, listsRequest: null, openId: null, detail: null,
-      lines: new Map(), detailRequest: null, notice: null, retryMs: RETRY_FIRST_MS, streamedBefore: false, tick: null, lastTypingSent: 0, busy: false,
+      lines: new Map(), detailRequest: null, notice: null, retryMs: RETRY_FIRST_MS, tick: null, lastTypingSent: 0, busy: false,
     });
     inbox.unread.clear();
     if (!dom.queueList) return;
@@ -1638,12 +1637,9 @@
     inbox.retryMs = RETRY_FIRST_MS;
     setLiveStatus(null);
     dom.inbox.dataset.live = 'true';
-    if (inbox.streamedBefore) {
-      // Whatever happened while the stream was down is read back from the API.
-      void refreshLists();
-      if (inbox.openId) void refreshDetail();
-    }
-    inbox.streamedBefore = true;
+    // Whatever happened before the stream opened (or while it was down) is read back from the API.
+    void refreshLists();
+    if (inbox.openId) void refreshDetail();
     const reader = response.body.getReader();
     const decoder = new TextDecoder();
     let buffer = '';
