@@ -27,6 +27,7 @@
   const AGENT_TYPING_SHOWN_MS = 6000; // an agent.typing frame shows the dots this long, unless a message comes first
   const USER_TYPING_EVERY_MS = 3000; // the user's typing goes to the agent at most this often
   const TAKEN_AFTER_MS = 5000; // a message to an agent gets no reply: after this long without an error, it was taken
+  const HANDOFF_POLL_MS = 5000; // handed over but no socket (refused, or between reconnects): read on this often
   const SVG_NS = 'http://www.w3.org/2000/svg';
 
   // Used only when /api/ui cannot be reached, so the widget stays usable.
@@ -88,6 +89,11 @@
     generation: 0, // bumped when a conversation is abandoned, so its late answers are dropped
     starting: null,
     renderedEntries: 0, // transcript entries on screen, to append only what a resync finds missing
+    // Lines carry their place in the conversation (seq 1, 2, …). syncedSeq: every line up to it is on
+    // screen; unsynced: bubbles shown live whose seq is not known yet (the user's, the bot's replies),
+    // matched to their lines by the next resync so nothing shows twice.
+    syncedSeq: 0,
+    unsynced: [],
     quickReplies: [],
     progressKey: '',
     ratingOffer: null, // the rating row still waiting for a tap; older ones go when the next answer comes
@@ -110,6 +116,7 @@
     lastSender: '', // who wrote the last bubble ('bot', 'user', 'agent:<name>'), to group bubbles
     agentTypingTimer: 0,
     userTypingSentAt: 0,
+    handoffPollTimer: 0,
   };
   const notices = new Map(); // kind → text; the newest one is shown
   const ui = {};
@@ -359,10 +366,13 @@
     stopWaitingForSocketReply();
     ui.log.replaceChildren();
     state.renderedEntries = 0;
+    state.syncedSeq = 0;
+    state.unsynced = [];
     state.ratingOffer = null;
     state.lastSender = '';
     state.servingAgent = null;
     state.handoff = null;
+    clearTimeout(state.handoffPollTimer);
     hideAgentTyping();
     renderHandoff();
     setQuickReplies([]);
@@ -432,6 +442,7 @@
   function withdrawMessage(row, text, displayText) {
     row.remove();
     state.renderedEntries--;
+    state.unsynced = state.unsynced.filter((other) => other !== row);
     restoreInput(text, displayText);
   }
 
@@ -628,23 +639,21 @@
 
   /**
    * Appends transcript lines that are not on screen yet, and takes the handover's state; true if
-   * there were new lines. Lines carry their place in the conversation (seq 1, 2, …), so the bubbles
-   * on screen are lines 1…renderedEntries and `?after=` asks for the rest only.
+   * there were new lines. Asks only for the lines after the last one known (`?after=<seq>`).
    */
   async function resyncTranscript() {
     if (!state.conversation) return false;
     const { id, token } = state.conversation;
     const generation = state.generation;
-    const after = state.renderedEntries;
+    const after = state.syncedSeq;
     try {
       const data = await request('GET', conversationPath(id, `?after=${after}`), { token });
       if (generation !== state.generation) return false;
       const entries = Array.isArray(data.transcript) ? data.transcript : [];
-      // A server that ignores `after` sends every line; lines that arrived live meanwhile are on screen too.
-      const bySeq = entries.length > 0 && entries.every((entry) => entry && Number.isInteger(entry.seq));
-      const fresh = bySeq
-        ? entries.filter((entry) => entry.seq > state.renderedEntries && !rowOfSeq(entry.seq))
-        : entries.slice(state.renderedEntries);
+      const bySeq = entries.every((entry) => entry && Number.isInteger(entry.seq));
+      // A server without seq sends every line: the ones past those on screen are new.
+      const fresh = bySeq ? entries.filter((entry) => entry.seq > after && !rowOfSeq(entry.seq) && !adoptLine(entry)) : entries.slice(state.renderedEntries);
+      if (bySeq) state.syncedSeq = entries.reduce((max, entry) => Math.max(max, entry.seq), state.syncedSeq);
       if (fresh.length) appendEntries(fresh, handoffOf(data));
       else if ('handoff' in data) setHandoff(handoffOf(data));
       if (!fresh.length) return false;
@@ -655,6 +664,22 @@
     } catch {
       return false;
     }
+  }
+
+  /**
+   * A line that is on screen already, shown live before its seq was known, gets its seq now. Lines
+   * are stored in the order they were shown, so it is the oldest unplaced bubble of the same role;
+   * the user's then shows the stored text, with any secret it held hidden as the server hid it.
+   */
+  function adoptLine(entry) {
+    if (entry.role !== 'user' && entry.role !== 'bot') return false;
+    const row = state.unsynced.find((candidate) => candidate.classList.contains(`wub-row--${entry.role}`));
+    if (!row) return false;
+    const bubble = row.querySelector('[data-testid="wub-message"]');
+    if (entry.role === 'user' && bubble && bubble.textContent !== entry.text) bubble.textContent = entry.text;
+    row.dataset.seq = String(entry.seq);
+    state.unsynced = state.unsynced.filter((other) => other !== row);
+    return true;
   }
 
   const handoffOf = (data) => (data && data.handoff && typeof data.handoff === 'object' ? data.handoff : null);
@@ -680,10 +705,14 @@
   function renderTranscript(data) {
     ui.log.replaceChildren();
     state.renderedEntries = 0;
+    state.syncedSeq = 0;
+    state.unsynced = [];
     state.ratingOffer = null;
     state.lastSender = '';
     state.servingAgent = null;
     state.handoff = null;
+    const lines = Array.isArray(data.transcript) ? data.transcript : [];
+    state.syncedSeq = lines.reduce((max, entry) => (entry && Number.isInteger(entry.seq) ? Math.max(max, entry.seq) : max), 0);
     appendEntries(Array.isArray(data.transcript) ? data.transcript : [], handoffOf(data));
     setProgress(data.progress ?? null);
   }
@@ -758,7 +787,10 @@
       [...face, column],
     );
     ui.log.append(row);
-    state.renderedEntries = Number.isInteger(seq) ? Math.max(state.renderedEntries + 1, seq) : state.renderedEntries + 1;
+    state.renderedEntries++;
+    if (!Number.isInteger(seq)) state.unsynced.push(row);
+    // A line right after the last known one, with nothing unplaced before it, extends what is known.
+    else if (seq === state.syncedSeq + 1 && state.unsynced.length === 0) state.syncedSeq = seq;
     scrollToEnd();
     return row;
   }
@@ -844,6 +876,22 @@
       hideAgentTyping();
     }
     renderHandoff();
+    scheduleHandoffPoll();
+  }
+
+  /**
+   * An agent writes whenever they like: without a socket to push it, the widget reads on from the
+   * transcript every few seconds while the conversation is handed over.
+   */
+  function scheduleHandoffPoll() {
+    clearTimeout(state.handoffPollTimer);
+    if (!handedOver() || !state.conversation) return;
+    const generation = state.generation;
+    state.handoffPollTimer = setTimeout(async () => {
+      if (generation !== state.generation) return;
+      if (!socketIsReady()) await resyncTranscript();
+      if (generation === state.generation) scheduleHandoffPoll();
+    }, HANDOFF_POLL_MS);
   }
 
   /**

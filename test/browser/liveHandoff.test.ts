@@ -130,6 +130,7 @@ describe('live handoff in the widget', () => {
         expect((await agentCall(server.baseUrl, agent, 'POST', `/conversations/${id}/typing`)).status).toBe(204);
         await expect.poll(() => page.getByTestId('wub-agent-typing').isVisible()).toBe(true);
         expect(await page.getByTestId('wub-typing').isVisible()).toBe(false); // not the bot's dots
+        await shoot(page, `handoff-agent-typing-${size}.png`);
         const reply = '你好，我是客服小林。请问你现在卡在第几步？';
         expect((await agentCall(server.baseUrl, agent, 'POST', `/conversations/${id}/messages`, { text: reply })).status).toBe(201);
         await expect.poll(() => agentBubbles(page).last().innerText()).toBe(reply);
@@ -155,13 +156,20 @@ describe('live handoff in the widget', () => {
         expect(await page.getByTestId('wub-typing').isVisible()).toBe(false);
         expect(await lastBotText(page).innerText()).toContain('你前面还有 1 位');
 
+        // A secret typed to the agent still gets the bot's warning, which is not the agent leaving.
+        await typeMessage(page, '我的手机号13812345678');
+        await expect.poll(() => lastBotText(page).innerText()).toContain('不要把验证码');
+        expect(await notes(page).allInnerTexts()).toEqual(['客服 小林 已接入']);
+        expect(await banner(page).innerText()).toContain('客服 小林 正在为你服务');
+
         // A reload: history, names, the note and the banner come back from the server.
         await page.reload();
         await page.getByTestId('wub-panel').waitFor({ state: 'visible' });
         await expect.poll(() => agentBubbles(page).last().innerText()).toBe(reply);
         expect(await notes(page).allInnerTexts()).toEqual(['客服 小林 已接入']);
         await expect.poll(() => banner(page).innerText()).toContain('客服 小林 正在为你服务');
-        expect(await widgetLog(page).locator('[data-role="user"]').last().innerText()).toBe('第 7 步');
+        expect(await widgetLog(page).locator('[data-role="user"]').last().innerText()).not.toContain('13812345678');
+        expect(await widgetLog(page).locator('[data-role="user"]').nth(-2).innerText()).toBe('第 7 步');
 
         // The socket drops while the agent writes: after the reconnect the gap is read with ?after=<seq>.
         await expect.poll(() => page.getByTestId('wub-notice').isVisible()).toBe(false);
