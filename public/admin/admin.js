@@ -305,6 +305,9 @@
     dom.signOut.hidden = true;
     dom.who.hidden = true;
     dom.loginForm.removeAttribute('aria-busy');
+    const submit = $('button[type="submit"]', dom.loginForm);
+    submit.disabled = false;
+    submit.textContent = t('ui.admin.login.submit');
     dom.login.hidden = false;
     if (noticeKey) showNotice(dom.loginNotice, t(noticeKey), noticeKey === 'ui.admin.signedOut' ? 'info' : 'error');
     else hideNotice(dom.loginNotice);
@@ -336,8 +339,10 @@
    */
   async function signIn() {
     const session = state.session;
-    dom.bootStatus.textContent = '';
     dom.loginForm.setAttribute('aria-busy', 'true');
+    const submit = $('button[type="submit"]', dom.loginForm);
+    submit.disabled = true;
+    submit.textContent = t('ui.admin.login.checking');
     const probe = async (path) => {
       try {
         return { data: await apiRequest('GET', path, { probe: true }) };

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { parseServiceHours } from '../../src/support/serviceHours.js';
 import { adminToken, createAgent, type AgentCredentials } from '../support/agentClient.js';
-import { launchChromium, screenshotPath } from '../support/browser.js';
+import { lastBotText, launchChromium, screenshotPath, typeMessage, widgetLog } from '../support/browser.js';
 import { createConversation, sendMessage, startTestServer, type Conversation, type TestServer } from '../support/testServer.js';
 
 interface Line {
@@ -262,8 +262,51 @@ describe('the agent inbox in a real browser', () => {
 
     const agentPage = await browser.newPage({ viewport });
     await signIn(agentPage, token);
-    await expect.poll(() => agentPage.getByTestId('admin-login').isVisible(), { timeout: 10_000 }).toBe(true);
-    expect(await agentPage.locator('#login-notice').innerText()).toContain('令牌无效');
+    await expect.poll(() => agentPage.locator('#login-notice').innerText(), { timeout: 10_000 }).toContain('令牌无效');
+    expect(await agentPage.getByTestId('admin-login').isVisible()).toBe(true);
+    expect(await agentPage.getByTestId('agent-inbox').isVisible()).toBe(false);
     await agentPage.close();
+  }, 60_000);
+
+  it('side by side: the user\'s widget on a phone and the agent\'s inbox, from 转人工 to the bot answering again', async () => {
+    const agent = await createAgent(server.baseUrl, '小周');
+    const inboxPage = await browser.newPage({ viewport });
+    const errors = watchErrors(inboxPage);
+    await signIn(inboxPage, agent.token);
+    await expect.poll(() => inboxPage.locator('#inbox').getAttribute('data-live'), { timeout: 10_000 }).toBe('true');
+    const waitingBefore = await inboxPage.getByTestId('inbox-item').count();
+
+    const phone = await browser.newContext({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true, deviceScaleFactor: 2 });
+    const widget = await phone.newPage();
+    await widget.goto(`${server.baseUrl}/`);
+    await widget.getByTestId('wub-panel').waitFor({ state: 'visible' });
+    await typeMessage(widget, '转人工');
+    await expect.poll(() => inboxPage.getByTestId('inbox-item').count(), { timeout: 10_000 }).toBe(waitingBefore + 1);
+    // The newest handoff is the last of the waiting list (oldest first).
+    await inboxPage.getByTestId('inbox-item').last().click();
+    await inboxPage.getByTestId('inbox-claim').click();
+    await expect.poll(() => inboxPage.getByTestId('inbox-conv-status').innerText()).toBe('你在接待');
+    await expect.poll(() => widgetLog(widget).innerText(), { timeout: 10_000 }).toContain('小周');
+
+    await inboxPage.getByTestId('inbox-reply-input').fill('你好，我是客服小周，请问哪一步卡住了？');
+    await inboxPage.getByTestId('inbox-reply-input').press('Enter');
+    await expect.poll(() => widgetLog(widget).innerText(), { timeout: 10_000 }).toContain('请问哪一步卡住了');
+    await widget.screenshot({ path: screenshotPath('agent-inbox-side-1-widget-reply.png') });
+
+    await typeMessage(widget, '第三步找不到解绑按钮');
+    await expect.poll(() => inboxPage.getByTestId('inbox-transcript').locator('[data-role="user"]').last().innerText(), { timeout: 10_000 }).toContain('第三步找不到解绑按钮');
+    await inboxPage.screenshot({ path: screenshotPath('agent-inbox-side-2-inbox.png') });
+
+    await inboxPage.getByTestId('inbox-resolve').click();
+    await expect.poll(() => inboxPage.getByTestId('inbox-conv-status').innerText()).toBe('已结束');
+    await expect.poll(() => widgetLog(widget).innerText(), { timeout: 10_000 }).toContain('客服已结束本次服务');
+    await typeMessage(widget, '解绑后还能用微信支付吗');
+    // The article's answer (then the bot's usual offer to walk through the steps).
+    await expect.poll(() => widgetLog(widget).locator('[data-role="bot"]', { hasText: '微信支付' }).count(), { timeout: 10_000 }).toBeGreaterThan(0);
+    await expect.poll(() => lastBotText(widget).innerText()).not.toBe('');
+    await widget.screenshot({ path: screenshotPath('agent-inbox-side-3-widget-bot-again.png') });
+    expect(errors).toEqual([]);
+    await phone.close();
+    await inboxPage.close();
   }, 60_000);
 });
