@@ -553,9 +553,10 @@
         break;
       case 'message':
         {
-          // Outside a turn of this user, while an agent holds the conversation, a bot line means the
-          // agent resolved or handed back: their note goes first. (In a turn it is the secret warning.)
-          const inTurn = state.socketPending.some((pending) => pending.started || pending.toAgent);
+          // While an agent holds the conversation, a bot line outside the user's turns means the agent
+          // resolved or handed back: their note goes first. A turn's replies name the turn's intent
+          // (the secret warning, say); lines pushed outside a turn have none.
+          const inTurn = 'intent' in frame && state.socketPending.some((pending) => pending.started || pending.toAgent);
           if (!inTurn && withAgent()) endAgentSession();
           // A reply means the started message was taken; only messages not started yet stay pending.
           state.socketPending = state.socketPending.filter((pending) => !pending.started);

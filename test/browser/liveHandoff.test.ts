@@ -182,10 +182,17 @@ describe('live handoff in the widget', () => {
         expect(user.requests.some((path) => path.startsWith(`/api/conversations/${id}?after=`))).toBe(true);
         expect(await agentBubbles(page).count()).toBe(2); // nothing twice
 
-        // The agent resolves: the user is told, the banner goes, and the bot answers the next question.
+        // The user says thanks and the agent resolves right away: the user is told (the note before the
+        // bot's line), the banner goes, and the bot answers the next question.
+        await typeMessage(page, '好的，谢谢');
+        await until(() => stream.events.filter((event) => event.event === 'message.created' && event.data.conversationId === id).length >= 4);
         expect((await agentCall(server.baseUrl, agent, 'POST', `/conversations/${id}/resolve`)).status).toBe(200);
         await expect.poll(() => notes(page).allInnerTexts()).toContain('客服 小林 已离开对话，接下来由智能助手为你服务');
         await expect.poll(() => lastBotText(page).innerText()).toContain('客服已结束本次服务');
+        const order = await widgetLog(page).evaluate((log) =>
+          [...log.children].map((child) => (child.matches('[data-testid="wub-note"]') ? 'note' : child.className.includes('wub-row--bot') ? 'bot' : 'other')).slice(-2),
+        );
+        expect(order).toEqual(['note', 'bot']);
         await expect.poll(() => banner(page).isVisible()).toBe(false);
         await shoot(page, `handoff-resolved-${size}.png`);
         await typeMessage(page, '解绑后购物记录还在吗');
