@@ -1373,6 +1373,8 @@
     inbox.unread.delete(id);
     renderQueue();
     void refreshDetail();
+    // One column (a narrow window): the conversation is below the queue, so bring it into view.
+    if (window.matchMedia('(max-width: 899px)').matches) dom.conversationBody.parentElement.scrollIntoView({ block: 'start' });
   }
 
   function scheduleDetail() {
