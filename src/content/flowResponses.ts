@@ -71,6 +71,10 @@ const speakingActions: Record<string, (params: unknown, facts: ContentFacts) => 
   ],
   sayMethodGuide: (_, facts) =>
     facts.verificationMethods.map((method) => ({ key: `verify.guide.${method}`, via: `the guide for verification method "${method}"` })),
+  // A handoff says whether someone can answer now; its end says how it ended.
+  handOff: () => [{ key: 'handoff.created' }, { key: 'handoff.nobodyAvailable', via: 'the handoff when nobody can answer now' }],
+  leaveQueue: () => [{ key: 'handoff.left' }],
+  sayReleased: () => [{ key: 'handoff.resolved' }, { key: 'handoff.handedBack' }],
   sayCurrentTip: () =>
     Object.entries(troubleshootingTips).flatMap(([method, tips]) => tips.map((key) => ({ key, via: `a troubleshooting tip for "${method}"` }))),
 };
