@@ -120,7 +120,9 @@ export class MessageParser {
   private readonly declineCues: string[];
   private readonly humanWord: string;
   private readonly yesNo: YesNoReader;
-  private readonly pinyin: PinyinReader;
+  /** Built on the first message with Latin letters: most users never type pinyin, and building it costs start-up time. */
+  private pinyin: PinyinReader | undefined;
+  private readonly trainingSentences: string[];
   /** [step to do next, places (each the words that must all appear)], furthest step first. */
   private readonly positions: [number, string[][]][];
   private readonly questionCues: string[];
@@ -152,7 +154,7 @@ export class MessageParser {
         ? new SoftmaxClassifier(this.options.softmax).train(examples.map(({ text, intent }) => ({ tokens: features.extract(text), intent })))
         : undefined;
     for (const { text, intent } of examples) this.knownSentences.set(text, intent);
-    this.pinyin = new PinyinReader(examples.map(({ text }) => text));
+    this.trainingSentences = examples.map(({ text }) => text);
     this.outOfScopeMarkers = content.lexicon.outOfScopeMarkers.map((marker) => this.normalizer.normalize(marker));
     this.problemCues = content.lexicon.verificationProblemCues.map((cue) => this.normalizer.normalize(cue));
     this.declineCues = content.lexicon.declineHuman.cues.map((cue) => this.normalizer.normalize(cue));
@@ -191,6 +193,8 @@ export class MessageParser {
   /** Normalised as training sentences are, with typed pinyin read as characters ("jiebang" → 解绑). */
   private normalizeUserText(text: string): string {
     const normalized = this.normalizer.normalize(text);
+    if (!/[a-z]/.test(normalized)) return normalized;
+    this.pinyin ??= new PinyinReader(this.trainingSentences);
     const read = this.pinyin.read(normalized);
     return read === normalized ? normalized : this.normalizer.normalize(read);
   }
