@@ -309,6 +309,12 @@ export const conversationMachine = setup({
       },
       on: {
         ...insideAFlow,
+        // "好" to "你的手机上显示的是哪一种？" outside the steps: the user is not at that screen yet, so
+        // the steps, which end with it, are the way on.
+        'user.affirm': [
+          { guard: answers(['verify.askMethod', 'verify.methodHelp']), target: 'unbinding', actions: ['resetFallbacks', 'reportStarted'] },
+          ...insideAFlow['user.affirm'],
+        ],
         'user.goodbye': { target: 'idle', actions: say('goodbye') },
         'user.unbind': { target: 'unbinding', actions: 'reportStarted' },
         'user.jumpAhead': { target: 'unbinding', actions: 'reportStarted' },

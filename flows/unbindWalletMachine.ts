@@ -127,7 +127,8 @@ export const unbindWalletMachine = setup({
         ...unbindSteps.map((name, index) => ({
           guard: { type: 'startsAt' as const, params: { step: index + 1 } },
           target: name,
-          actions: [say('unbind.skipAhead', { step: index + 1 })],
+          // Straight from a message such as "我已经在钱包页面了": the balance question was never asked.
+          actions: [say('unbind.skipAhead', { step: index + 1 }), say('unbind.balanceReminder')],
         })),
         { target: 'checkingBalance' },
       ],

@@ -56,6 +56,7 @@ export const lexiconSchema = z
     questionCues: z.array(z.string().min(1)),
     clauseBreaks: z.array(z.string().min(1)),
     cancelCues: z.array(z.string().min(1)),
+    contactDetailCues: z.array(z.string().min(1)),
     redactionLabels: z
       .object({
         verificationCode: z.string(),

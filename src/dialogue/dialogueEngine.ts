@@ -284,7 +284,7 @@ export class DialogueEngine {
     // The question the bot asked last steers the reading: "有" to the balance question is a yes.
     const openQuestion = stored?.openQuestion;
     const expects = openQuestion ? this.renderer.expectation(openQuestion) : undefined;
-    const parse = this.parser.parse(text, { expectedIntents: expectedIntentsIn(stored), expects });
+    const parse = this.parser.parse(text, { expectedIntents: expectedIntentsIn(stored), expects, lastAnswered: lastAnsweredIn(stored) });
     // A typed button title is answered in the script it was typed in (the payload has none).
     const script = parse.script ?? (displayText ? detectScript(displayText) : undefined) ?? stored?.script ?? 'simplified';
 
@@ -482,6 +482,12 @@ export class DialogueEngine {
 
 /** Inside a flow, the controls of that flow are what users mostly say. */
 const flowControlIntents = ['affirm', 'deny', 'go_back', 'repeat', 'cancel', 'step_help', 'restart', 'verification_help'];
+
+/** The FAQ the stored conversation answered last (the conversation's `lastTopic`). */
+function lastAnsweredIn(stored: ConversationState | undefined): string | undefined {
+  const topic = (stored?.snapshot as { context?: { lastTopic?: unknown } } | undefined)?.context?.lastTopic;
+  return typeof topic === 'string' ? topic : undefined;
+}
 
 /** The unbinding step the stored conversation is on (0 outside the steps). */
 function stepOf(stored: ConversationState | undefined): number {

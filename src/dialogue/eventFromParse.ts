@@ -4,6 +4,9 @@ import type { ParseResult } from '../nlu/index.js';
 /** What a user further along than the bot may be read as: done, a jump, or a verification question (step 7). */
 const aheadIntents = new Set(['affirm', 'jump_ahead', 'verification_help', 'step_help', 'unbind_wallet']);
 
+/** Offers whose yes hands the conversation over: taken only from a message read as an answer. */
+const handoverOffers = new Set(['human.confirm', 'fallback.offerHuman', 'faq.not_covered']);
+
 const isFaqTopic = (intent: string): intent is FaqTopic => (faqTopics as readonly string[]).includes(intent);
 
 /** A bare method name ("短信", "指纹") is rarely classified as anything useful; with these it is a choice. */
@@ -41,7 +44,12 @@ export function eventFromParse(parse: ParseResult, openQuestion?: string, curren
   if (topics.length) return parse.alsoRequested.length ? { type: 'user.ask', topics, also: parse.alsoRequested } : { type: 'user.ask', topics };
   if (parse.ambiguousBetween) return { type: 'nlu.ambiguous', candidates: parse.ambiguousBetween };
   const intent = parse.intent.name;
-  if (intent === 'affirm' || intent === 'deny') return { type: intent === 'affirm' ? 'user.affirm' : 'user.deny', question: openQuestion };
+  if (intent === 'affirm' || intent === 'deny') {
+    // Only a message read as an answer answers the offer of a human: "打开了" after "需要我帮你转接
+    //人工客服吗？" mid-step is about the step, not a yes to the handover.
+    const answersIt = parse.answer === (intent === 'affirm' ? 'yes' : 'no') || !(openQuestion && handoverOffers.has(openQuestion));
+    return { type: intent === 'affirm' ? 'user.affirm' : 'user.deny', question: answersIt ? openQuestion : undefined };
+  }
   if (intent === 'jump_ahead') return parse.position === undefined ? { type: 'user.jumpAhead' } : { type: 'user.jumpAhead', step: parse.position };
   // Stopping, starting over and a human need a clear request; otherwise the flows ask or stay.
   if (intent === 'cancel') return parse.clearRequest ? { type: 'user.cancel' } : { type: 'user.cancel', unsure: true };

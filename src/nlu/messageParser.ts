@@ -79,6 +79,8 @@ export interface ParseContext {
   expectedIntents?: readonly string[];
   /** What the bot's last question expects back, which steers how a short answer is read. */
   expects?: AnswerExpectation | undefined;
+  /** The FAQ the bot answered last: a follow-up that could be it or another topic means the other. */
+  lastAnswered?: string | undefined;
 }
 
 /** Intents that lose the user's progress or leave the bot: only on a clear request. */
@@ -86,6 +88,8 @@ const drasticIntents = new Set(['cancel', 'restart', 'contact_human']);
 /** Never offered as a clarification next to a safer reading: it would skip, stop or contradict. */
 const unsafeToOffer = new Set(['cancel', 'restart', 'contact_human', 'affirm']);
 const faqIntents = new Set<string>(faqTopics);
+/** The flows' controls: short words that a remark shares a character or two with. */
+const controlIntents = new Set(['affirm', 'deny', 'repeat', 'go_back', 'step_help']);
 
 export const defaultParserOptions: ParserOptions = {
   featureSet: 'charNgrams',
@@ -120,11 +124,14 @@ export class MessageParser {
   private readonly declineCues: string[];
   private readonly humanWord: string;
   private readonly yesNo: YesNoReader;
-  private readonly pinyin: PinyinReader;
+  /** Built on the first message with Latin letters: most users never type pinyin, and building it costs start-up time. */
+  private pinyin: PinyinReader | undefined;
+  private readonly trainingSentences: string[];
   /** [step to do next, places (each the words that must all appear)], furthest step first. */
   private readonly positions: [number, string[][]][];
   private readonly questionCues: string[];
   private readonly cancelCues: string[];
+  private readonly contactDetailCues: string[];
   private readonly clauseBreaks: RegExp;
   private readonly intentNames: Set<string>;
   /** Normalised training sentence → its intent: a sentence the team wrote down is answered as written. */
@@ -152,7 +159,7 @@ export class MessageParser {
         ? new SoftmaxClassifier(this.options.softmax).train(examples.map(({ text, intent }) => ({ tokens: features.extract(text), intent })))
         : undefined;
     for (const { text, intent } of examples) this.knownSentences.set(text, intent);
-    this.pinyin = new PinyinReader(examples.map(({ text }) => text));
+    this.trainingSentences = examples.map(({ text }) => text);
     this.outOfScopeMarkers = content.lexicon.outOfScopeMarkers.map((marker) => this.normalizer.normalize(marker));
     this.problemCues = content.lexicon.verificationProblemCues.map((cue) => this.normalizer.normalize(cue));
     this.declineCues = content.lexicon.declineHuman.cues.map((cue) => this.normalizer.normalize(cue));
@@ -162,6 +169,7 @@ export class MessageParser {
       .map(([step, places]): [number, string[][]] => [Number(step), places.map((place) => place.split('+').map((part) => this.normalizer.normalize(part)))])
       .sort((a, b) => b[0] - a[0]);
     this.cancelCues = content.lexicon.cancelCues.map((cue) => this.normalizer.normalize(cue));
+    this.contactDetailCues = content.lexicon.contactDetailCues.map((cue) => this.normalizer.normalize(cue));
     this.questionCues = content.lexicon.questionCues.map((cue) => this.normalizer.normalize(cue));
     const breaks = content.lexicon.clauseBreaks.map((word) => this.normalizer.normalize(word).replace(/[.*+?^${}()|[\]\\]/g, '\\$&'));
     this.clauseBreaks = new RegExp(`[\\s\\p{P}]+|${breaks.join('|')}`, 'u');
@@ -191,6 +199,8 @@ export class MessageParser {
   /** Normalised as training sentences are, with typed pinyin read as characters ("jiebang" → 解绑). */
   private normalizeUserText(text: string): string {
     const normalized = this.normalizer.normalize(text);
+    if (!/[a-z]/.test(normalized)) return normalized;
+    this.pinyin ??= new PinyinReader(this.trainingSentences);
     const read = this.pinyin.read(normalized);
     return read === normalized ? normalized : this.normalizer.normalize(read);
   }
@@ -223,7 +233,12 @@ export class MessageParser {
       (top.confidence === 1 || this.classifier.coverage(tokens) >= this.options.minCoverage);
     let intent = understood ? top : { name: fallbackIntent, confidence: top.name === fallbackIntent ? top.confidence : 1 - top.confidence };
     // Character n-grams cannot see negation: "不用转人工" shares everything with "转人工".
-    if (intent.name === 'contact_human' && this.declinesHuman(normalized)) intent = { name: 'deny', confidence: intent.confidence };
+    // "微信客服电话是多少" asks for details the article does not give; the answer offers a human.
+    if (intent.name === 'contact_human' && this.contactDetailCues.some((cue) => normalized.includes(cue))) {
+      intent = { name: 'not_covered', confidence: intent.confidence };
+    }
+    const declinesHuman = intent.name === 'contact_human' && this.declinesHuman(normalized);
+    if (declinesHuman) intent = { name: 'deny', confidence: intent.confidence };
     let ambiguousBetween: [string, string] | undefined =
       understood &&
       runnerUp &&
@@ -232,6 +247,13 @@ export class MessageParser {
       top.confidence - runnerUp.confidence < this.options.ambiguityMargin
         ? [top.name, runnerUp.name]
         : undefined;
+    // "那怎么添加第二个呢" right after the answer about binding several: the user has that answer and
+    // asks for the other one.
+    if (ambiguousBetween && context.lastAnswered && ambiguousBetween.includes(context.lastAnswered)) {
+      const other = ambiguousBetween.find((name) => name !== context.lastAnswered)!;
+      intent = ranking.find((ranked) => ranked.name === other)!;
+      ambiguousBetween = undefined;
+    }
     if (ambiguousBetween) {
       // "看不到那个按钮" must not be offered "好了，下一步", nor "继续" be offered "取消解绑":
       // next to a safe reading an unsafe one is dropped; two unsafe ones are not understood at all.
@@ -256,6 +278,13 @@ export class MessageParser {
     if ((answer === 'yes' || answer === 'no') && !(asksForMethod && method && answer === 'yes')) {
       intent = { name: answer === 'yes' ? 'affirm' : 'deny', confidence: Math.max(0.9, intent.name === (answer === 'yes' ? 'affirm' : 'deny') ? intent.confidence : 0) };
       ambiguousBetween = undefined;
+    }
+    // A control that explains little of the message is a remark, not an answer: "天气不错啊" shares
+    // only 不 with deny, yet inside a step the boost would make it one. Short answers the reader knows
+    // (好滴, 木有) are read against the open question below.
+    const answered = (answer === 'yes' || answer === 'no') && intent.name === (answer === 'yes' ? 'affirm' : 'deny');
+    if (!answered && !declinesHuman && controlIntents.has(intent.name) && intent.confidence < 1 && this.classifier.explainedBy(tokens, intent.name) < 0.6) {
+      intent = { name: fallbackIntent, confidence: 1 - intent.confidence };
     }
     // A drastic intent that explains little of the message is a remark, not a request ("今天好热啊").
     if (drasticIntents.has(intent.name) && intent.confidence < 1 && (intent.confidence < 0.5 || this.classifier.explainedBy(tokens, intent.name) < 0.5)) {
@@ -337,7 +366,9 @@ export class MessageParser {
     const read = clauses.map((clause) => this.yesNo.read(clause, expects.yesNo));
     const answer = [read[0], read.at(-1)].find((one) => one === 'yes' || one === 'no');
     if (!answer) return 'other';
-    const fits = clauses.every((clause, index) => read[index] === answer || (read[index] === 'other' && this.isBackground(clause)));
+    // "不用了，我明天再试试": a no to an offer that opens the message declines it, whatever plan follows.
+    const declinedFirst = expects.yesNo === 'offer' && read[0] === 'no';
+    const fits = clauses.every((clause, index) => read[index] === answer || (read[index] === 'other' && this.isBackground(clause, declinedFirst)));
     return fits ? answer : 'other';
   }
 
@@ -345,10 +376,12 @@ export class MessageParser {
    * A clause that neither asks, nor holds back ("等一下"), nor says something the bot would act on
    * ("我要找客服", "谢谢"): background to an answer, like "换了个有信号的地方".
    */
-  private isBackground(clause: string): boolean {
+  private isBackground(clause: string, afterADecline = false): boolean {
     if (this.yesNo.holdsBack(clause) || this.asks(clause)) return false;
     const tokens = this.features.extract(clause);
     const top = this.rank(clause, tokens, {})[0]!;
+    // After a decline only a request of its own (a human, a stop) is more than background.
+    if (afterADecline) return !(drasticIntents.has(top.name) && top.confidence >= 0.6);
     return top.name === fallbackIntent || top.confidence < 0.6 || this.classifier.coverage(tokens) < this.options.minCoverage;
   }
 
@@ -363,10 +396,12 @@ export class MessageParser {
    */
   private isClearRequest(intent: RankedIntent, normalized: string, tokens: readonly string[], text: string, context: ParseContext): boolean {
     if (intent.name === 'cancel' && !this.cancelCues.some((cue) => normalized.includes(cue))) return false;
+    // A stop that names what it stops ("取消解绑") is clear with less confidence: the cue says it.
+    const confidenceNeeded = intent.name === 'cancel' ? 0.5 : this.options.drasticConfidence;
     const clear = (candidate: RankedIntent, candidateTokens: readonly string[]) =>
       candidate.name === intent.name &&
       (candidate.confidence === 1 ||
-        (candidate.confidence >= this.options.drasticConfidence && this.classifier.explainedBy(candidateTokens, intent.name) >= this.options.drasticExplained));
+        (candidate.confidence >= confidenceNeeded && this.classifier.explainedBy(candidateTokens, intent.name) >= this.options.drasticExplained));
     if (clear(intent, tokens)) return true;
     return text.split(this.clauseBreaks).some((clause) => {
       const clauseNormalized = this.normalizeUserText(clause);

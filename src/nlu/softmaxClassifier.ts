@@ -12,9 +12,14 @@ export interface SoftmaxOptions {
   temperature: number;
   /** Seeds the order examples are visited in, so training is the same on every run. */
   seed: number;
+  /**
+   * 0 weighs every example alike; 1 weighs every intent alike (an example of a big intent such as
+   * out_of_scope counts less). In between: (average size / intent size) ^ balance.
+   */
+  balance: number;
 }
 
-export const defaultSoftmaxOptions: SoftmaxOptions = { epochs: 30, learningRate: 0.5, decay: 0.2, l2: 1e-4, temperature: 1, seed: 11 };
+export const defaultSoftmaxOptions: SoftmaxOptions = { epochs: 30, learningRate: 1, decay: 0.2, l2: 1e-4, temperature: 1, seed: 11, balance: 0 };
 
 /** A small seeded generator (mulberry32): the same shuffles on every machine and run. */
 function seededRandom(seed: number): () => number {
@@ -62,7 +67,10 @@ export class SoftmaxClassifier {
     const classes = this.labels.length;
     this.weights = new Float64Array(this.vocabulary.size * classes);
     this.bias = new Float64Array(classes);
-    const { epochs, learningRate, decay, l2, seed } = this.options;
+    const { epochs, learningRate, decay, l2, seed, balance } = this.options;
+    const sizes = new Float64Array(classes);
+    for (const { label } of rows) sizes[label]!++;
+    const classWeights = Float64Array.from(sizes, (size) => (rows.length / classes / size) ** balance);
     const random = seededRandom(seed);
     const order = rows.map((_, index) => index);
     const probabilities = new Float64Array(classes);
@@ -76,8 +84,9 @@ export class SoftmaxClassifier {
         const { indexes, label, scale } = rows[rowIndex]!;
         this.logits(indexes, scale, probabilities);
         softmaxInPlace(probabilities, 1);
+        const weight = classWeights[label]!;
         for (let k = 0; k < classes; k++) {
-          const gradient = probabilities[k]! - (k === label ? 1 : 0);
+          const gradient = weight * (probabilities[k]! - (k === label ? 1 : 0));
           this.bias[k] = this.bias[k]! - step * gradient;
           for (const index of indexes) {
             const at = index * classes + k;

@@ -67,7 +67,7 @@ describe('conversationMachine: routing, fallback and handoff', () => {
     expect(conversation.send({ type: 'user.jumpAhead' }).said).toEqual(['unbind.askPosition']);
     expect(conversation.send({ type: 'user.jumpAhead', step: 5 }).said).toEqual(['unbind.step5']);
     const fromIdle = new FlowConversation();
-    expect(fromIdle.send({ type: 'user.jumpAhead', step: 7 }).said).toEqual(['unbind.skipAhead', 'unbind.step7', 'verify.askMethod']);
+    expect(fromIdle.send({ type: 'user.jumpAhead', step: 7 }).said).toEqual(['unbind.skipAhead', 'unbind.balanceReminder', 'unbind.step7', 'verify.askMethod']);
   });
 
   it('greets, thanks and says goodbye', () => {
