@@ -373,7 +373,9 @@ export class DialogueEngine {
   /** `{position}` and `{hours}` in what the bot says about the handover. */
   private withHandoffParams(say: SayEvent | SayParams, position: number): SayParams {
     if (!say.key.startsWith('handoff.')) return say;
-    return { ...say, params: { position, hours: this.handoff.serviceHours, ...say.params } };
+    // "你前面还有 0 位" reads wrong: the first in line is told it is next.
+    const queue = this.renderer.render(position === 0 ? { key: 'handoff.queue.next' } : { key: 'handoff.queue.behind', params: { position } }, 'simplified').text;
+    return { ...say, params: { position, queue, hours: this.handoff.serviceHours, ...say.params } };
   }
 
   /**

@@ -16,6 +16,9 @@ describe('a conversation waiting for an agent', () => {
     const first = await engine.handleMessage('c1', '转人工');
     expect(first.replies.map((reply) => reply.id)).toEqual(['handoff.created']);
     expect(first.replies[0]!.text).toContain('09:00-21:00');
+    // The first in line is told it is next, not that "0" are ahead.
+    expect(first.replies[0]!.text).toContain('下一位就是你');
+    expect(first.replies[0]!.text).not.toMatch(/前面还有 0 位/);
     expect(first.ticket).toMatchObject({ handoffStatus: 'waiting' });
     await engine.handleMessage('c2', '转人工');
     const second = await engine.handleMessage('c2', '我要解绑钱包');
