@@ -12,17 +12,13 @@ const isFaqTopic = (intent: string): intent is FaqTopic => (faqTopics as readonl
 /** A bare method name ("短信", "指纹") is rarely classified as anything useful; with these it is a choice. */
 const methodChoiceIntents = new Set(['out_of_scope', 'step_help']);
 
+/** Intents that become an event of their own name; yes, no, a stop, a human, a jump and verification help carry more and are built above. */
 const controlEvents: Record<string, UserEvent['type']> = {
-  affirm: 'user.affirm',
-  deny: 'user.deny',
   go_back: 'user.back',
   repeat: 'user.repeat',
-  cancel: 'user.cancel',
   restart: 'user.restart',
   step_help: 'user.stepHelp',
   unbind_wallet: 'user.unbind',
-  verification_help: 'user.verificationHelp',
-  contact_human: 'user.human',
   greet: 'user.greet',
   thanks: 'user.thanks',
   goodbye: 'user.goodbye',

@@ -223,7 +223,12 @@ export class MessageParser {
     const ranking = this.rank(normalized, tokens, context);
     const top = ranking[0]!;
     const runnerUp = ranking[1];
-    const answer = this.readAnswer(normalized, secrets.length > 0, context, top);
+    const method = this.findMethod(normalized);
+    const reportsProblem = this.problemCues.some((cue) => normalized.includes(cue));
+    const position = this.findPosition(normalized);
+    const answer = this.readAnswer(normalized, { hasSecrets: secrets.length > 0, namesMethodProblem: method !== undefined && reportsProblem, position }, context, top);
+    /** The intent a yes or a no the reader took stands for. */
+    const answerIntent = answer === 'yes' ? 'affirm' : answer === 'no' ? 'deny' : undefined;
     // Classifiers score what a message shares with the domain, not what it adds; "支付宝解绑银行卡"
     // shares almost everything with unbind_wallet. Naming another product settles it.
     const namesOtherProduct = top.confidence < 1 && this.outOfScopeMarkers.some((marker) => normalized.includes(marker));
@@ -268,21 +273,20 @@ export class MessageParser {
       }
     }
     // "你的手机上显示的是哪种验证方式？" answered "收到了，已经输进去了": the method it names is the answer.
-    const method = this.findMethod(normalized);
     const asksForMethod = typeof context.expects === 'object' && context.expects.yesNo === 'askedToVerify';
-    if (asksForMethod && method && answer !== 'no' && !this.problemCues.some((cue) => normalized.includes(cue)) && !drasticIntents.has(intent.name)) {
+    if (asksForMethod && method && answer !== 'no' && !reportsProblem && !drasticIntents.has(intent.name)) {
       intent = { name: 'verification_help', confidence: Math.max(intent.confidence, 0.9) };
       ambiguousBetween = undefined;
     }
     // The open question reads short answers first: 有 / 还有一点 / 解绑了 / 没让我验证.
-    if ((answer === 'yes' || answer === 'no') && !(asksForMethod && method && answer === 'yes')) {
-      intent = { name: answer === 'yes' ? 'affirm' : 'deny', confidence: Math.max(0.9, intent.name === (answer === 'yes' ? 'affirm' : 'deny') ? intent.confidence : 0) };
+    if (answerIntent && !(asksForMethod && method && answer === 'yes')) {
+      intent = { name: answerIntent, confidence: Math.max(0.9, intent.name === answerIntent ? intent.confidence : 0) };
       ambiguousBetween = undefined;
     }
     // A control that explains little of the message is a remark, not an answer: "天气不错啊" shares
     // only 不 with deny, yet inside a step the boost would make it one. Short answers the reader knows
     // (好滴, 木有) are read against the open question below.
-    const answered = (answer === 'yes' || answer === 'no') && intent.name === (answer === 'yes' ? 'affirm' : 'deny');
+    const answered = answerIntent !== undefined && intent.name === answerIntent;
     if (!answered && !declinesHuman && controlIntents.has(intent.name) && intent.confidence < 1 && this.classifier.explainedBy(tokens, intent.name) < 0.6) {
       intent = { name: fallbackIntent, confidence: 1 - intent.confidence };
     }
@@ -291,7 +295,7 @@ export class MessageParser {
       intent = { name: fallbackIntent, confidence: 1 - intent.confidence };
     }
     const clearRequest = !drasticIntents.has(intent.name) || this.isClearRequest(intent, normalized, tokens, withoutSecrets, context);
-    const { questions, alsoRequested } = answer === 'yes' || answer === 'no' ? { questions: [], alsoRequested: [] } : this.questionsIn(withoutSecrets, intent.name);
+    const { questions, alsoRequested } = answerIntent ? { questions: [], alsoRequested: [] } : this.questionsIn(withoutSecrets, intent.name);
     if (questions.length && ambiguousBetween && questions.length >= 2) ambiguousBetween = undefined;
     return {
       redactedText,
@@ -300,8 +304,8 @@ export class MessageParser {
       intent,
       ranking,
       ambiguousBetween,
-      method: this.findMethod(normalized),
-      reportsProblem: this.problemCues.some((cue) => normalized.includes(cue)),
+      method,
+      reportsProblem,
       secrets,
       onlySecret,
       fromPayload: false,
@@ -309,7 +313,7 @@ export class MessageParser {
       clearRequest,
       questions,
       alsoRequested,
-      position: this.findPosition(normalized),
+      position,
     };
   }
 
@@ -320,7 +324,7 @@ export class MessageParser {
    * walkthrough. Clauses without a question cue are background and never answered.
    */
   private questionsIn(text: string, wholeIntent: string): { questions: string[]; alsoRequested: string[] } {
-    const clauses = text.split(this.clauseBreaks).filter((clause) => [...clause.matchAll(/\p{Script=Han}/gu)].length >= 3);
+    const clauses = this.clausesOf(text).filter((clause) => [...clause.matchAll(/\p{Script=Han}/gu)].length >= 3);
     if (clauses.length < 2) return { questions: [], alsoRequested: [] };
     const questions: string[] = [];
     const alsoRequested: string[] = [];
@@ -349,11 +353,15 @@ export class MessageParser {
    * with a problem ("收不到短信验证码": the method matters), and not one that says the user is
    * further along ("解绑按钮已经点了" at step 1 is not just "done").
    */
-  private readAnswer(normalized: string, hasSecrets: boolean, context: ParseContext, top: RankedIntent): YesNo | undefined {
+  private readAnswer(
+    normalized: string,
+    found: { hasSecrets: boolean; namesMethodProblem: boolean; position: number | undefined },
+    context: ParseContext,
+    top: RankedIntent,
+  ): YesNo | undefined {
     const expects = context.expects;
-    if (!expects || typeof expects !== 'object' || hasSecrets) return undefined;
-    if (this.findMethod(normalized) && this.problemCues.some((cue) => normalized.includes(cue))) return undefined;
-    if (top.name === 'jump_ahead' && top.confidence >= 0.5 && this.findPosition(normalized) !== undefined) return undefined;
+    if (!expects || typeof expects !== 'object' || found.hasSecrets || found.namesMethodProblem) return undefined;
+    if (top.name === 'jump_ahead' && top.confidence >= 0.5 && found.position !== undefined) return undefined;
     const whole = this.yesNo.read(normalized, expects.yesNo);
     // "找不到微信" is a no at a step, but "找不到" says which help is wanted: the classifier's reading stays.
     const saysWhichHelp = (expects.yesNo === 'done' && top.name === 'step_help') || (expects.yesNo === 'passed' && top.name === 'verification_help');
@@ -385,6 +393,11 @@ export class MessageParser {
     return top.name === fallbackIntent || top.confidence < 0.6 || this.classifier.coverage(tokens) < this.options.minCoverage;
   }
 
+  /** A message cut at punctuation, spaces and the lexicon's clause breaks (另外, 顺便问 …). */
+  private clausesOf(text: string): string[] {
+    return text.split(this.clauseBreaks);
+  }
+
   private asks(normalized: string): boolean {
     return this.questionCues.some((cue) => normalized.includes(cue)) || /[不没](有)?$/u.test(normalized);
   }
@@ -403,7 +416,7 @@ export class MessageParser {
       (candidate.confidence === 1 ||
         (candidate.confidence >= confidenceNeeded && this.classifier.explainedBy(candidateTokens, intent.name) >= this.options.drasticExplained));
     if (clear(intent, tokens)) return true;
-    return text.split(this.clauseBreaks).some((clause) => {
+    return this.clausesOf(text).some((clause) => {
       const clauseNormalized = this.normalizeUserText(clause);
       const clauseTokens = this.features.extract(clauseNormalized);
       return clauseTokens.length > 0 && clear(this.rank(clauseNormalized, clauseTokens, context)[0]!, clauseTokens);
