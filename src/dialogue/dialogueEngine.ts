@@ -272,9 +272,9 @@ export class DialogueEngine {
     const current = await this.store.currentTicket(conversationId);
     const open = current && current.handoffStatus !== 'resolved' ? current : undefined;
     if (open?.handoffStatus === 'assigned' && stored) return this.deliverToAgent(conversationId, stored, open, text, displayText, started);
-    // Read before the synchronous turn: the flows ask whether someone can answer, and the position is said.
+    // Read right before the synchronous turn, with nothing awaited in between: the flows ask whether
+    // someone can answer, and another conversation's turn must not change it under this one.
     this.agentAvailableNow = await this.handoff.agentAvailable();
-    const position = await this.store.queuePosition(open?.id ?? Number.MAX_SAFE_INTEGER);
     // "还有余额" typed is the "还有余额" button: its meaning here is the button's, not a guess.
     const typedButton = stored?.lastQuickReplies?.find((button) => this.parser.sameWords(button.title, text));
     if (typedButton && displayText === undefined) {
@@ -318,6 +318,9 @@ export class DialogueEngine {
 
     const replies: Reply[] = [];
     if (parse.secrets.length) replies.push(this.renderer.render({ key: 'secretWarning' }, script));
+    // Only what the bot says about a handover names the queue position: no query on other turns. A
+    // ticket opened this turn is not saved yet, so it counts every waiting ticket as ahead of it.
+    const position = said.some((say) => say.key.startsWith('handoff.')) ? await this.store.queuePosition(open?.id ?? Number.MAX_SAFE_INTEGER) : 0;
     for (const say of said) replies.push(this.renderer.render(this.withHandoffParams(say, position), script));
     const offers = (id: string) => { const expects = this.renderer.expectation(id); return typeof expects === 'object' && expects.yesNo === 'offer'; };
     replies.splice(0, replies.length, ...carryButtonsToTheQuestion(replies, offers));
