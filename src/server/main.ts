@@ -1,57 +1,64 @@
 /**
- * npm start: the chatbot server. PORT (default 3000), DATABASE_URL (default sqlite:./data/chatbot.db),
- * CONTENT_DIR (default the repository's intents/: the nlu/, responses/ and lexicon.yml to serve),
- * SERVICE_HOURS (default 09:00-21:00) in SERVICE_TIMEZONE (default Asia/Shanghai), HANDOFF_WEBHOOK_URL
- * and HANDOFF_WEBHOOK_SECRET (signs each delivery).
- * A mistake in the content stops start-up with `cannot start: <file>:<line>: …` and exit code 2.
+ * npm start: the chatbot server. Every setting is read and checked by config.ts (the README lists
+ * them); a bad one, a mistake in the content or a port already taken stops start-up with
+ * `cannot start: …` and exit code 2.
  */
 import { isContentError, loadContent } from '../content/loadContent.js';
-import { openStore } from '../storage/openStore.js';
-import { parseServiceHours } from '../support/serviceHours.js';
-import { parseAllowedOrigins } from './corsForEmbedding.js';
+import { openStore, type ServerStore } from '../storage/openStore.js';
+import { ConfigError, loadConfig } from './config.js';
 import { createServer } from './createServer.js';
 import { createLogger } from './logging.js';
-import { rateLimitSettingsFromEnv } from './rateLimiter.js';
 
-const port = Number(process.env.PORT ?? 3000);
-// Settings first: a bad one is reported at once, not after the content has loaded.
-let rateLimits;
-let serviceHours;
-const webhookSecret = process.env.HANDOFF_WEBHOOK_SECRET || undefined;
-try {
-  rateLimits = rateLimitSettingsFromEnv();
-  serviceHours = parseServiceHours(process.env.SERVICE_HOURS || undefined, process.env.SERVICE_TIMEZONE || undefined);
-  // A short shared secret can be guessed from one signed delivery.
-  if (webhookSecret !== undefined && webhookSecret.length < 16) throw new Error('HANDOFF_WEBHOOK_SECRET must be at least 16 characters');
-} catch (error) {
-  console.error(`cannot start: ${(error as Error).message}`);
+function cannotStart(message: string): never {
+  console.error(`cannot start: ${message}`);
   process.exit(2);
+}
+
+// Settings first: a bad one is reported at once, not after the content has loaded.
+let config;
+try {
+  config = loadConfig();
+} catch (error) {
+  if (!(error instanceof ConfigError)) throw error;
+  cannotStart(error.message);
 }
 let content;
 try {
-  content = loadContent(process.env.CONTENT_DIR || undefined);
+  content = loadContent(config.contentDir);
 } catch (error) {
   if (!isContentError(error)) throw error;
-  console.error(`cannot start: ${error.message}`);
-  process.exit(2);
+  cannotStart(error.message);
 }
 const log = createLogger();
-const store = openStore(process.env.DATABASE_URL);
+let store: ServerStore;
+try {
+  store = openStore(config.databaseUrl);
+} catch (error) {
+  cannotStart(`DATABASE_URL ${config.databaseUrl}: ${(error as Error).message}`);
+}
 const running = createServer({
   content,
   store,
   log,
-  rateLimits,
-  trustProxy: parseTrustProxy(process.env.TRUST_PROXY),
-  allowedOrigins: parseAllowedOrigins(process.env.ALLOWED_ORIGINS),
-  adminToken: process.env.ADMIN_TOKEN || undefined,
-  handoffWebhookUrl: process.env.HANDOFF_WEBHOOK_URL || undefined,
-  handoffWebhookSecret: webhookSecret,
-  serviceHours,
+  rateLimits: config.rateLimits,
+  trustProxy: config.trustProxy,
+  allowedOrigins: config.allowedOrigins,
+  adminToken: config.adminToken,
+  metricsToken: config.metricsToken,
+  handoffWebhookUrl: config.handoffWebhookUrl,
+  handoffWebhookSecret: config.handoffWebhookSecret,
+  serviceHours: config.serviceHours,
+  retention: config.retention,
+});
+const port = config.port;
+running.server.once('error', (error: NodeJS.ErrnoException) => {
+  if (error.code === 'EADDRINUSE') cannotStart(`port ${port} is already in use (set PORT to another one)`);
+  if (error.code === 'EACCES') cannotStart(`port ${port} needs privileges this process lacks (use a port above 1023)`);
+  throw error;
 });
 running.server.listen(port, () => {
-  log.info({ port, database: process.env.DATABASE_URL ?? 'sqlite:./data/chatbot.db' }, `chatbot listening on http://localhost:${port}`);
-  log.info(process.env.ADMIN_TOKEN ? `dashboard at http://localhost:${port}/admin` : 'dashboard off (set ADMIN_TOKEN to turn it on)');
+  log.info({ port, database: config.databaseUrl.replace(/\/\/[^@/]*@/, '//…@') }, `chatbot listening on http://localhost:${port}`);
+  log.info(config.adminToken ? `dashboard at http://localhost:${port}/admin` : 'dashboard off (set ADMIN_TOKEN to turn it on)');
 });
 
 let stopping = false;
@@ -70,10 +77,3 @@ async function stop(signal: string): Promise<void> {
 }
 process.on('SIGTERM', () => void stop('SIGTERM'));
 process.on('SIGINT', () => void stop('SIGINT'));
-
-/** TRUST_PROXY as express reads it: "true", a hop count, or addresses/subnets ("loopback, 10.0.0.0/8"). */
-function parseTrustProxy(value: string | undefined): string | number | boolean {
-  if (!value) return false;
-  if (value === 'true' || value === 'false') return value === 'true';
-  return /^\d+$/.test(value) ? Number(value) : value;
-}

@@ -1,15 +1,19 @@
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { append, lineContaining, removeResponse, repoRoot, useContentCopies } from '../support/brokenContent.js';
 
 /** Runs `npx tsx src/server/main.ts` as `npm start` does, over the given content; resolves when it exits. */
-function startServer(contentDir: string): Promise<{ code: number | null; stderr: string }> {
+function startServer(contentDir: string | undefined, settings: Record<string, string> = {}): Promise<{ code: number | null; stderr: string }> {
   return new Promise((resolve, reject) => {
+    const env: NodeJS.ProcessEnv = { ...process.env, PORT: '0', DATABASE_URL: 'memory:', ...settings };
+    if (contentDir) env.CONTENT_DIR = contentDir;
     const child = spawn('npx', ['tsx', 'src/server/main.ts'], {
       cwd: repoRoot,
-      env: { ...process.env, CONTENT_DIR: contentDir, PORT: '0', DATABASE_URL: 'memory:' },
+      env,
       stdio: ['ignore', 'ignore', 'pipe'],
       // Its own process group, so the timeout below can stop npx and the server it runs together.
       detached: true,
@@ -48,5 +52,36 @@ describe('npm start with broken content', () => {
     expect(code).toBe(2);
     expect(stderr).toContain(`cannot start: ${path.join('intents', 'responses', 'general.yml')}:${line}: `);
     expect(stderr).toContain('no_such_intent');
+  }, 60_000);
+});
+
+const notAFolder = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'bot-startup-')), 'a-file');
+fs.writeFileSync(notAFolder, '');
+
+describe('npm start with bad settings', () => {
+  it.each([
+    [{ PORT: 'abc' }, 'cannot start: PORT must be a whole number from 0 to 65535'],
+    [{ ADMIN_TOKEN: 'a' }, 'cannot start: ADMIN_TOKEN must be at least 32 characters'],
+    [{ TRUST_PROXY: 'true' }, 'cannot start: TRUST_PROXY=true would let any client pick its address'],
+    // The folder for the database is a file: it cannot be created.
+    [{ DATABASE_URL: `sqlite:${notAFolder}/chatbot.db` }, `cannot start: DATABASE_URL sqlite:${notAFolder}/chatbot.db: EEXIST`],
+  ])('%o stops start-up with one line saying why, exit code 2, no stack trace', async (settings, message) => {
+    const { code, stderr } = await startServer(undefined, settings);
+    expect(code).toBe(2);
+    expect(stderr).toContain(message);
+    expect(stderr).not.toMatch(/\n\s+at /);
+  }, 60_000);
+
+  it('a port already taken stops start-up with "cannot start: port … is already in use"', async () => {
+    const taken = net.createServer();
+    await new Promise<void>((resolve) => taken.listen(0, resolve));
+    const { port } = taken.address() as net.AddressInfo;
+    try {
+      const { code, stderr } = await startServer(undefined, { PORT: String(port) });
+      expect(code).toBe(2);
+      expect(stderr).toContain(`cannot start: port ${port} is already in use`);
+    } finally {
+      taken.close();
+    }
   }, 60_000);
 });

@@ -6,7 +6,20 @@ import { fileURLToPath } from 'node:url';
 const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
 
 /** Settings a test must not inherit from the shell that runs the suite. */
-const inheritedSettings = ['PORT', 'DATABASE_URL', 'ADMIN_TOKEN', 'HANDOFF_WEBHOOK_URL', 'HANDOFF_WEBHOOK_SECRET', 'ALLOWED_ORIGINS', 'SERVICE_HOURS', 'SERVICE_TIMEZONE'];
+const inheritedSettings = [
+  'PORT',
+  'DATABASE_URL',
+  'ADMIN_TOKEN',
+  'METRICS_TOKEN',
+  'HANDOFF_WEBHOOK_URL',
+  'HANDOFF_WEBHOOK_SECRET',
+  'ALLOWED_ORIGINS',
+  'SERVICE_HOURS',
+  'SERVICE_TIMEZONE',
+  'TRUST_PROXY',
+  'RETENTION_DAYS',
+  'TOKEN_IDLE_DAYS',
+];
 
 export interface ProcessExit {
   code: number | null;
@@ -39,7 +52,14 @@ const running = new Set<ServerProcess>();
 
 /** A port nobody listens on right now (listen on 0 and let it go), bound the way main.ts binds. */
 /** Load from one loopback address is the point of these tests, not abuse: limits off. */
-export const noRateLimits = { RATE_LIMIT_IP_PER_MINUTE: '0', RATE_LIMIT_CONVERSATION_PER_MINUTE: '0' };
+export const noRateLimits = {
+  RATE_LIMIT_IP_PER_MINUTE: '0',
+  RATE_LIMIT_CONVERSATION_PER_MINUTE: '0',
+  RATE_LIMIT_NEW_CONVERSATIONS_PER_IP_PER_MINUTE: '0',
+  RATE_LIMIT_NEW_CONVERSATIONS_PER_MINUTE: '0',
+  RATE_LIMIT_TICKETS_PER_IP_PER_HOUR: '0',
+  RATE_LIMIT_TICKETS_PER_HOUR: '0',
+};
 
 export async function freePort(): Promise<number> {
   const probe = createServer();
