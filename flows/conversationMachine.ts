@@ -56,8 +56,8 @@ const answers = (questions: string[]) => ({ type: 'answers' as const, params: { 
 const forward = { actions: ['resetFallbacks', 'forwardToFlow'] } as const;
 const insideAFlow = {
   'user.affirm': [
-    { guard: 'humanOffered', target: 'handedOff', actions: 'rememberRepeatedFallback' },
-    { guard: answers(['human.confirm']), target: 'handedOff', actions: 'rememberUserRequest' },
+    { guard: 'humanOffered', target: 'requestingHuman', actions: 'rememberRepeatedFallback' },
+    { guard: answers(['human.confirm']), target: 'requestingHuman', actions: 'rememberUserRequest' },
     { guard: answers(['unbind.confirmCancel']), actions: ['resetFallbacks', 'cancelFlow'] },
     forward,
   ],
@@ -181,6 +181,8 @@ export const conversationMachine = setup({
      * real check; on its own the conversation assumes someone is there.
      */
     agentAvailable: () => true,
+    /** Whether a new ticket may be opened now; the server limits them per address and overall. */
+    ticketAllowed: () => true,
     fallbackRepeated: ({ context }) => context.fallbackStreak >= 1,
     /** Two misunderstandings in a row, and this is the third: hand over rather than loop. */
     fallbackExhausted: ({ context }) => context.fallbackStreak >= 2,
@@ -230,19 +232,19 @@ export const conversationMachine = setup({
         'user.switchMethod': { target: 'verifying', actions: 'resetFallbacks' },
         'user.human': [
           { guard: 'unsure', actions: ['resetFallbacks', say('human.confirm')] },
-          { target: 'handedOff', actions: ['resetFallbacks', 'rememberUserRequest'] },
+          { target: 'requestingHuman', actions: ['resetFallbacks', 'rememberUserRequest'] },
         ],
         'user.shareSecret': { actions: ['resetFallbacks', say('anythingElse')] },
         'nlu.ambiguous': { actions: ['resetFallbacks', 'clarify'] },
         'nlu.fallback': [
-          { guard: 'fallbackExhausted', target: 'handedOff', actions: 'rememberRepeatedFallback' },
+          { guard: 'fallbackExhausted', target: 'requestingHuman', actions: 'rememberRepeatedFallback' },
           { guard: 'fallbackRepeated', actions: ['countFallback', say('fallback.offerHuman')] },
           { actions: ['countFallback', say('fallback')] },
         ],
         // A yes takes what the last question offered; with none open, the bot says nothing is running and offers the steps.
         'user.affirm': [
-          { guard: 'humanOffered', target: 'handedOff', actions: 'rememberRepeatedFallback' },
-          { guard: answers(offersOfAHuman), target: 'handedOff', actions: ['resetFallbacks', 'rememberUserRequest'] },
+          { guard: 'humanOffered', target: 'requestingHuman', actions: 'rememberRepeatedFallback' },
+          { guard: answers(offersOfAHuman), target: 'requestingHuman', actions: ['resetFallbacks', 'rememberUserRequest'] },
           { guard: answers(offersOfTheWalkthrough), target: 'unbinding', actions: ['resetFallbacks', 'reportStarted'] },
           { guard: answers(['anythingElse']), actions: ['resetFallbacks', say('anythingElse.go')] },
           { actions: ['resetFallbacks', say('noFlowActive')] },
@@ -268,7 +270,7 @@ export const conversationMachine = setup({
         src: 'unbindWallet',
         input: ({ event }) => ({ startAt: event.type === 'user.jumpAhead' ? event.step : undefined }),
         onDone: [
-          { guard: 'outcomeHandoff', target: 'handedOff', actions: 'rememberFlowHandoffReason' },
+          { guard: 'outcomeHandoff', target: 'requestingHuman', actions: 'rememberFlowHandoffReason' },
           { guard: 'outcomeCompleted', target: 'idle', actions: ['reportCompleted', 'clearProgress'] },
           { guard: 'outcomeCancelled', target: 'idle', actions: ['reportCancelled', 'clearProgress'] },
           { target: 'idle', actions: 'clearProgress' },
@@ -283,7 +285,7 @@ export const conversationMachine = setup({
           { actions: ['resetFallbacks', { type: 'sayWithStep', params: { key: 'unbind.alreadyInProgress' } }] },
         ],
         'nlu.fallback': [
-          { guard: 'fallbackExhausted', target: 'handedOff', actions: 'rememberRepeatedFallback' },
+          { guard: 'fallbackExhausted', target: 'requestingHuman', actions: 'rememberRepeatedFallback' },
           { guard: 'fallbackRepeated', actions: ['countFallback', say('fallback.offerHuman')] },
           // Before step 1 there is no step to point at: repeat the question that is open.
           { guard: 'beforeSteps', actions: ['countFallback', say('fallback.inFlow.beforeSteps'), 'resumeFlow'] },
@@ -301,7 +303,7 @@ export const conversationMachine = setup({
           reportedProblem: event.type === 'user.verificationHelp' && event.method !== undefined,
         }),
         onDone: [
-          { guard: 'outcomeHandoff', target: 'handedOff', actions: 'rememberFlowHandoffReason' },
+          { guard: 'outcomeHandoff', target: 'requestingHuman', actions: 'rememberFlowHandoffReason' },
           { guard: 'outcomePassed', target: 'idle', actions: say('verify.standalonePassed') },
           { guard: 'outcomeRestart', target: 'unbinding', actions: 'reportStarted' },
           { target: 'idle', actions: say('anythingElse') },
@@ -319,11 +321,18 @@ export const conversationMachine = setup({
         'user.unbind': { target: 'unbinding', actions: 'reportStarted' },
         'user.jumpAhead': { target: 'unbinding', actions: 'reportStarted' },
         'nlu.fallback': [
-          { guard: 'fallbackExhausted', target: 'handedOff', actions: 'rememberRepeatedFallback' },
+          { guard: 'fallbackExhausted', target: 'requestingHuman', actions: 'rememberRepeatedFallback' },
           { guard: 'fallbackRepeated', actions: ['countFallback', say('fallback.offerHuman')] },
           { actions: ['countFallback', say('fallback'), 'resumeFlow'] },
         ],
       },
+    },
+    /**
+     * Asked for a human. A ticket is opened unless the server refuses one now (too many requests
+     * for a human from this address or overall): then the user is told, and the bot answers on.
+     */
+    requestingHuman: {
+      always: [{ guard: 'ticketAllowed', target: 'handedOff' }, { target: 'idle', actions: ['forgetHandoff', say('handoff.busy')] }],
     },
     /**
      * A ticket is open. While it waits the bot still answers FAQs but no longer pretends to handle

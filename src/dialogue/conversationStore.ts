@@ -276,3 +276,16 @@ export class MemoryConversationStore implements ConversationStore, SupportStore 
     return [...this.allAgents.values()].filter((agent) => !agent.disabledAt && agent.lastSeenAt !== null && agent.lastSeenAt >= sinceIso).length;
   }
 }
+
+/** A rating is for one answer: refused when the conversation has answered nothing yet. */
+export type RatingResult = { rated: true; answerSeq: number } | { rated: false };
+
+/** What a conversation's owner and the retention setting may ask of storage. */
+export interface PrivacyStore {
+  /** Rates one answer (`answerSeq`, or 0 for the latest); a second rating of it replaces the first. */
+  rate(conversationId: string, helpful: boolean, at: string, answerSeq?: number): Promise<RatingResult>;
+  /** Deletes the conversation and everything it holds; false when there was none. */
+  deleteConversation(conversationId: string): Promise<boolean>;
+  /** Deletes conversations whose last activity was before `beforeIso`, at most `limit`; returns how many. */
+  deleteInactiveBefore(beforeIso: string, limit: number): Promise<number>;
+}

@@ -83,8 +83,16 @@ export interface TurnResult {
   ticket?: HandoffTicket;
   /** The seq of the user's line. */
   userSeq?: number;
+  /** The transcript seq of this turn's last reply: what a rating offered after the turn rates. */
+  answerSeq?: number;
   /** Set on the turn a handover ended (here: the user stopped waiting). */
   handoffEnded?: HandoffEnd;
+}
+
+/** Where a turn came from, for the limits that depend on it. */
+export interface TurnOrigin {
+  /** The client's address as the limits see it (REST: req.ip; websocket: the upgrade's address). */
+  address?: string;
 }
 
 /** A turn the desk takes for the conversation (an agent resolved or handed back): what to push to the user. */
@@ -99,6 +107,11 @@ export interface SystemTurnResult {
 /** What the conversation needs to know about the support team: whether someone can answer now, and when they work. */
 export interface HandoffSettings {
   agentAvailable(): boolean | Promise<boolean>;
+  /**
+   * Whether a new ticket may be opened for a turn from this origin, and the note that one was: the
+   * server limits tickets per client address and overall. Without it every handover opens one.
+   */
+  tickets?: { mayOpen(origin: TurnOrigin): boolean; opened(origin: TurnOrigin): void };
   /** SERVICE_HOURS as users read it ("09:00-21:00"). */
   serviceHours: string;
 }
@@ -114,6 +127,8 @@ export function turnForClients(result: TurnResult) {
     event: result.event,
     outcomes: result.outcomes,
     askRating: result.askRating,
+    // Sent back with the rating, so it lands on this answer even if more were said since.
+    answerSeq: result.answerSeq ?? null,
     deliveredToAgent: result.deliveredToAgent ?? false,
   };
 }
@@ -163,6 +178,8 @@ export class DialogueEngine {
   private readonly handoff: HandoffSettings;
   /** Whether an agent can answer, read once per turn before the (synchronous) event is sent. */
   private agentAvailableNow = true;
+  /** Whether this turn may open a ticket, read with agentAvailableNow. */
+  private ticketAllowedNow = true;
   private readonly machine: typeof conversationMachine;
 
   constructor(options: DialogueOptions) {
@@ -173,7 +190,7 @@ export class DialogueEngine {
     this.now = options.now ?? (() => new Date());
     this.onTurn = options.onTurn;
     this.handoff = options.handoff ?? defaultHandoff;
-    this.machine = conversationMachine.provide({ guards: { agentAvailable: () => this.agentAvailableNow } });
+    this.machine = conversationMachine.provide({ guards: { agentAvailable: () => this.agentAvailableNow, ticketAllowed: () => this.ticketAllowedNow } });
   }
 
   /** The greeting a new conversation opens with. */
@@ -199,7 +216,7 @@ export class DialogueEngine {
    * @param displayText what the user saw themselves send, when it differs from `text` (the title of
    *   a clicked quick reply whose payload is `/affirm`); it is what the transcript shows.
    */
-  handleMessage(conversationId: string, text: unknown, displayText?: string): Promise<TurnResult> {
+  handleMessage(conversationId: string, text: unknown, displayText?: string, origin: TurnOrigin = {}): Promise<TurnResult> {
     // Validate before queueing so bad input costs nothing and never touches the conversation.
     let message: string;
     try {
@@ -208,7 +225,7 @@ export class DialogueEngine {
     } catch (error) {
       return Promise.reject(error);
     }
-    return this.enqueue(conversationId, () => this.runTurn(conversationId, message, displayText));
+    return this.enqueue(conversationId, () => this.runTurn(conversationId, message, displayText, origin));
   }
 
   /**
@@ -228,6 +245,14 @@ export class DialogueEngine {
       if (this.queues.get(conversationId) === turn) this.queues.delete(conversationId);
     }).catch(() => undefined);
     return turn;
+  }
+
+  /**
+   * Runs `task` in the conversation's queue: after the turns already under way, before the next.
+   * Deleting a conversation goes through here, so no turn saves into a conversation being deleted.
+   */
+  exclusively<T>(conversationId: string, task: () => Promise<T>): Promise<T> {
+    return this.enqueue(conversationId, task);
   }
 
   /** Where a conversation stands, without taking a turn (for a widget restoring its view). */
@@ -266,7 +291,7 @@ export class DialogueEngine {
     return this.store.transcript(conversationId);
   }
 
-  private async runTurn(conversationId: string, text: string, displayText: string | undefined): Promise<TurnResult> {
+  private async runTurn(conversationId: string, text: string, displayText: string | undefined, origin: TurnOrigin): Promise<TurnResult> {
     const started = performance.now();
     const stored = await this.store.load(conversationId);
     const current = await this.store.currentTicket(conversationId);
@@ -275,6 +300,7 @@ export class DialogueEngine {
     // Read right before the synchronous turn, with nothing awaited in between: the flows ask whether
     // someone can answer, and another conversation's turn must not change it under this one.
     this.agentAvailableNow = await this.handoff.agentAvailable();
+    this.ticketAllowedNow = this.handoff.tickets?.mayOpen(origin) ?? true;
     // "还有余额" typed is the "还有余额" button: its meaning here is the button's, not a guess.
     const typedButton = stored?.lastQuickReplies?.find((button) => this.parser.sameWords(button.title, text));
     if (typedButton && displayText === undefined) {
@@ -365,7 +391,9 @@ export class DialogueEngine {
     const result: TurnResult = { replies, intent, state, event: event.type, outcomes, askRating: answered };
     if (step > 0 && snapshot.value === 'unbinding') result.progress = { step, total: totalSteps };
     if (handoff) result.handoff = handoff;
+    if (saved?.ticket) this.handoff.tickets?.opened(origin);
     if (saved?.seqs[0] !== undefined) result.userSeq = saved.seqs[0];
+    if (answered && replies.length && saved?.seqs.length) result.answerSeq = saved.seqs.at(-1)!;
     const ticket = saved?.ticket ?? (open ? await this.store.currentTicket(conversationId) : undefined);
     if (ticket) result.ticket = ticket;
     if (open && left) result.handoffEnded = 'userLeft';

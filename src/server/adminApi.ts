@@ -13,6 +13,8 @@ export interface AdminApiOptions {
   normalizer: TextNormalizer;
   /** Agents, and closing a ticket releases its conversation back to the bot. */
   desk: SupportDesk;
+  /** Deletes a conversation and all it holds, in its turn queue (a user's request, by an admin). */
+  deleteConversation: (conversationId: string) => Promise<boolean>;
   now?: () => Date;
 }
 
@@ -27,7 +29,7 @@ const digest = (value: string) => createHash('sha256').update(value).digest();
 const isDay = (value: unknown): value is string => typeof value === 'string' && /^\d{4}-\d{2}-\d{2}$/.test(value) && !Number.isNaN(Date.parse(value));
 
 /** The support team's API: analytics, unanswered questions, tickets. Every call needs ADMIN_TOKEN. */
-export function adminApi({ adminToken, store, normalizer, desk, now = () => new Date() }: AdminApiOptions): Router {
+export function adminApi({ adminToken, store, normalizer, desk, deleteConversation, now = () => new Date() }: AdminApiOptions): Router {
   const router = express.Router();
   const expected = digest(adminToken);
 
@@ -112,6 +114,13 @@ export function adminApi({ adminToken, store, normalizer, desk, now = () => new 
       throw asAgentHttpError(error);
     }
     res.json({ id: String(req.params.id), disabled: true });
+  });
+
+  // A user who asks support (not the widget) to erase their data: the rows go, not only the view.
+  router.delete('/conversations/:id', async (req, res) => {
+    const id = String(req.params.id);
+    if (!(await deleteConversation(id))) throw new HttpError(404, 'conversation_not_found', `no conversation ${id}`);
+    res.status(204).end();
   });
 
   router.use((req, _res) => {

@@ -1,4 +1,5 @@
 import { createServer as createHttpServer, type IncomingMessage, type Server } from 'node:http';
+import { createHash, timingSafeEqual } from 'node:crypto';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -16,10 +17,12 @@ import { SupportDesk } from '../support/supportDesk.js';
 import { adminApi } from './adminApi.js';
 import { agentApi } from './agentApi.js';
 import { corsForEmbedding, parseAllowedOrigins } from './corsForEmbedding.js';
+import type { RetentionSettings } from './config.js';
 import { BotMetrics } from './metrics.js';
 import { errorHandler, sendError } from './httpErrors.js';
 import { createLogger, requestLogging, type Logger } from './logging.js';
-import { RateLimiter, rateLimitSettingsFromEnv, spendOrThrow, type RateLimitSettings } from './rateLimiter.js';
+import { off, RateLimiter, rateLimitSettingsFromEnv, spendOrThrow, type RateLimitSettings } from './rateLimiter.js';
+import type { AccessPolicy } from '../storage/identityStore.js';
 import { restApi } from './restApi.js';
 
 const publicDir = fileURLToPath(new URL('../../public', import.meta.url));
@@ -41,6 +44,10 @@ export interface ServerOptions {
   allowedOrigins?: readonly string[];
   /** ADMIN_TOKEN: without it the dashboard and admin API are off (404), not open. */
   adminToken?: string | undefined;
+  /** METRICS_TOKEN: when set, `/metrics` answers only `Authorization: Bearer <it>` (a scraper's own secret). */
+  metricsToken?: string | undefined;
+  /** RETENTION_DAYS and TOKEN_IDLE_DAYS (see config.ts). */
+  retention?: RetentionSettings;
   /** HANDOFF_WEBHOOK_URL: each handoff event is POSTed there, retried until delivered. */
   handoffWebhookUrl?: string | undefined;
   /** HANDOFF_WEBHOOK_SECRET: each delivery is signed with it (X-Timestamp, X-Signature). */
@@ -71,6 +78,8 @@ export function createServer({
   httpTimeouts = { headersMs: 10_000, requestMs: 20_000 },
   allowedOrigins = parseAllowedOrigins(undefined),
   adminToken,
+  metricsToken,
+  retention = { retentionDays: 90, tokenIdleDays: 30 },
   handoffWebhookUrl,
   handoffWebhookSecret,
   webhookOptions = {},
@@ -83,13 +92,27 @@ export function createServer({
     ? new HandoffWebhook({ url: handoffWebhookUrl, secret: handoffWebhookSecret, store, ...webhookOptions, log: (message, details) => log.warn(details ?? {}, message) })
     : undefined;
   const hub = new LiveHub();
+  const limiterOf = (limit: RateLimitSettings['ticketsTotal']) => new RateLimiter(limit ?? off);
+  const ticketsPerAddress = limiterOf(rateLimits.ticketsPerAddress);
+  const ticketsTotal = limiterOf(rateLimits.ticketsTotal);
+  const everyone = 'everyone';
   // The engine asks the desk whether someone can answer; the desk takes the engine's system turns.
   let desk: SupportDesk | undefined;
   const engine = new DialogueEngine({
     content,
     store,
     logger: { warn: (message, details) => log.warn(details ?? {}, message) },
-    handoff: { agentAvailable: () => desk?.available() ?? false, serviceHours: serviceHours.label },
+    handoff: {
+      agentAvailable: () => desk?.available() ?? false,
+      serviceHours: serviceHours.label,
+      tickets: {
+        mayOpen: ({ address = 'unknown' }) => ticketsTotal.canTake(everyone) && ticketsPerAddress.canTake(address),
+        opened: ({ address = 'unknown' }) => {
+          ticketsTotal.take(everyone);
+          ticketsPerAddress.take(address);
+        },
+      },
+    },
     onTurn: (result, seconds, conversationId) => {
       metrics.recordTurn(result, seconds);
       if (result.ticket) {
@@ -144,19 +167,38 @@ export function createServer({
     // A load balancer stops sending new users here while the in-flight ones finish.
     if (closing) sendError(res, 503, 'shutting_down', 'the server is shutting down');
     else if (store.healthy()) res.json({ status: 'ok' });
-    else sendError(res, 503, 'database_unavailable', 'the database does not answer');
+    else sendError(res, 503, 'database_unavailable', 'the database does not answer or refuses writes');
   });
-  app.get('/metrics', async (_req, res) => {
+  // Transcripts, tickets and analytics are somebody's data: no browser or proxy keeps a copy.
+  // The widget's labels and the API description are the same for everyone and may be cached.
+  app.use(['/api', '/metrics'], (req, res, next) => {
+    res.set('Cache-Control', req.path === '/ui' || req.path === '/openapi.json' ? 'public, max-age=300' : 'no-store');
+    next();
+  });
+  const metricsAccess = metricsToken ? bearerCheck(metricsToken) : undefined;
+  app.get('/metrics', async (req, res) => {
+    if (metricsAccess && !metricsAccess(req.get('authorization'))) {
+      sendError(res, 401, 'metrics_token_required', 'send the METRICS_TOKEN as "Authorization: Bearer <token>"');
+      return;
+    }
     res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
   });
   if (adminToken) {
-    app.use('/api/admin', express.json({ limit: '4kb' }), adminApi({ adminToken, store, desk, normalizer: new TextNormalizer(content.lexicon) }));
+    app.use('/api/admin', express.json({ limit: '4kb' }), adminApi({
+        adminToken,
+        store,
+        desk,
+        normalizer: new TextNormalizer(content.lexicon),
+        deleteConversation: (id) => engine.exclusively(id, () => store.deleteConversation(id)),
+      }));
     app.get('/admin/vendor/chart.umd.js', (_req, res) => res.sendFile(chartJs));
   } else {
     app.use(['/admin', '/api/admin'], (_req, res) => sendError(res, 404, 'admin_disabled', 'the dashboard is off: set ADMIN_TOKEN to turn it on'));
   }
   app.use('/api/agent', agents.router);
-  app.use('/api', restApi({ engine, store, uiTexts, conversationLimiter, desk }));
+  const access: AccessPolicy = { idleMs: retention.tokenIdleDays * dayMs, now: () => now().getTime() };
+  const newConversations = { perAddress: limiterOf(rateLimits.newConversationsPerAddress), total: limiterOf(rateLimits.newConversationsTotal) };
+  app.use('/api', restApi({ engine, store, uiTexts, conversationLimiter, desk, access, newConversations }));
   app.use(express.static(publicDir, { index: 'index.html', maxAge: '5m' }));
   app.use((req, res) => sendError(res, 404, 'not_found', `no route ${req.method} ${req.path}`));
   app.use(errorHandler(log));
@@ -189,11 +231,13 @@ export function createServer({
     },
   });
   webhook?.start();
+  const retentionSweep = retention.retentionDays > 0 ? startRetention(store, retention.retentionDays, now, log) : undefined;
   return {
     server,
     engine,
     async close() {
       closing = true;
+      retentionSweep?.stop();
       // Stop accepting first; requests under way finish, idle keep-alive connections go now.
       const httpClosed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();
@@ -203,6 +247,54 @@ export function createServer({
       await httpClosed;
       await engine.drain();
     },
+  };
+}
+
+const dayMs = 86_400_000;
+
+/**
+ * Deletes conversations idle for longer than `retentionDays`, at start and then hourly, in batches
+ * that yield to the event loop so users' turns never wait behind a large sweep.
+ */
+function startRetention(store: ServerStore, retentionDays: number, now: () => Date, log: Logger): { stop(): void } {
+  let stopped = false;
+  let running = false;
+  const sweep = async () => {
+    if (running || stopped) return;
+    running = true;
+    try {
+      const before = new Date(now().getTime() - retentionDays * dayMs).toISOString();
+      let deleted = 0;
+      for (let batch = -1; batch !== 0 && !stopped; ) {
+        batch = await store.deleteInactiveBefore(before, 200);
+        deleted += batch;
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+      if (deleted) log.info({ deleted, before }, 'retention: deleted idle conversations');
+    } catch (error) {
+      log.error({ err: error }, 'retention sweep failed; it runs again in an hour');
+    } finally {
+      running = false;
+    }
+  };
+  void sweep();
+  const timer = setInterval(() => void sweep(), 3_600_000);
+  timer.unref();
+  return {
+    stop() {
+      stopped = true;
+      clearInterval(timer);
+    },
+  };
+}
+
+/** A constant-time check of `Authorization: Bearer <expected>`. */
+function bearerCheck(expected: string): (header: string | undefined) => boolean {
+  const digest = (text: string) => createHash('sha256').update(text).digest();
+  const wanted = digest(expected);
+  return (header) => {
+    const match = /^Bearer\s+(\S+)$/i.exec(header ?? '');
+    return match !== null && timingSafeEqual(digest(match[1]!), wanted);
   };
 }
 

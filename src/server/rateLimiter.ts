@@ -49,6 +49,14 @@ export class RateLimiter {
     return { allowed: false, retryAfterSeconds: Math.max(1, Math.ceil((1 - bucket.tokens) / this.refillPerMs / 1000)) };
   }
 
+  /** Whether `key` could spend one request now, without spending it. */
+  canTake(key: string): boolean {
+    if (!this.enabled) return true;
+    const bucket = this.buckets.get(key);
+    if (!bucket) return true;
+    return Math.min(this.limit.burst, bucket.tokens + (this.now() - bucket.updatedMs) * this.refillPerMs) >= 1;
+  }
+
   /** Keys being tracked (for tests and metrics). */
   get size(): number {
     return this.buckets.size;
@@ -71,6 +79,13 @@ export interface RateLimitSettings {
   perConversation: RateLimit;
   /** Websockets one client address may hold open at once; 0 = no cap. */
   socketsPerAddress: number;
+  // The limits below are off when left out (tests that set only the ones they are about).
+  /** New conversations (POST /api/conversations) from one address, and from everyone together. */
+  newConversationsPerAddress?: RateLimit;
+  newConversationsTotal?: RateLimit;
+  /** Handover tickets opened from one address, and from everyone together: each one reaches a person. */
+  ticketsPerAddress?: RateLimit;
+  ticketsTotal?: RateLimit;
 }
 
 /**
@@ -88,17 +103,28 @@ export function rateLimitSettingsFromEnv(env: NodeJS.ProcessEnv = process.env): 
   };
   const perAddress = number('RATE_LIMIT_IP_PER_MINUTE', 600);
   const perConversation = number('RATE_LIMIT_CONVERSATION_PER_MINUTE', 30);
+  const perMinute = (value: number, burstShare: number): RateLimit => ({ perMinute: value, burst: Math.max(1, Math.ceil(value / burstShare)) });
+  const perHour = (value: number, burstShare: number): RateLimit => ({ perMinute: value / 60, burst: Math.max(1, Math.ceil(value / burstShare)) });
   return {
-    perAddress: { perMinute: perAddress, burst: Math.max(1, Math.ceil(perAddress / 5)) },
-    perConversation: { perMinute: perConversation, burst: Math.max(1, Math.ceil(perConversation / 2)) },
+    perAddress: perMinute(perAddress, 5),
+    perConversation: perMinute(perConversation, 2),
     socketsPerAddress: number('MAX_SOCKETS_PER_IP', 50),
+    newConversationsPerAddress: perMinute(number('RATE_LIMIT_NEW_CONVERSATIONS_PER_IP_PER_MINUTE', 20), 2),
+    newConversationsTotal: perMinute(number('RATE_LIMIT_NEW_CONVERSATIONS_PER_MINUTE', 1200), 5),
+    ticketsPerAddress: perHour(number('RATE_LIMIT_TICKETS_PER_IP_PER_HOUR', 20), 4),
+    ticketsTotal: perHour(number('RATE_LIMIT_TICKETS_PER_HOUR', 600), 10),
   };
 }
 
+export const off: RateLimit = { perMinute: 0, burst: 0 };
 export const noRateLimits: RateLimitSettings = {
-  perAddress: { perMinute: 0, burst: 0 },
-  perConversation: { perMinute: 0, burst: 0 },
+  perAddress: off,
+  perConversation: off,
   socketsPerAddress: 0,
+  newConversationsPerAddress: off,
+  newConversationsTotal: off,
+  ticketsPerAddress: off,
+  ticketsTotal: off,
 };
 
 /** Thrown when a key has spent its allowance; answered as 429 with Retry-After. */
@@ -106,9 +132,15 @@ export class RateLimitedError extends Error {
   override name = 'RateLimitedError';
   constructor(
     readonly retryAfterSeconds: number,
-    readonly scope: 'address' | 'conversation',
+    readonly scope: 'address' | 'conversation' | 'new_conversations',
   ) {
-    super(scope === 'conversation' ? `too many messages in this conversation; try again in ${retryAfterSeconds} s` : `too many requests from this address; try again in ${retryAfterSeconds} s`);
+    super(
+      scope === 'conversation'
+        ? `too many messages in this conversation; try again in ${retryAfterSeconds} s`
+        : scope === 'new_conversations'
+          ? `too many new conversations; try again in ${retryAfterSeconds} s`
+          : `too many requests from this address; try again in ${retryAfterSeconds} s`,
+    );
   }
 }
 

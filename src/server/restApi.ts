@@ -2,7 +2,7 @@ import { isUtf8 } from 'node:buffer';
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
 import { z } from 'zod';
 import { checkMessageText, DialogueInputError, turnForClients, type DialogueEngine } from '../dialogue/dialogueEngine.js';
-import { checkAccess, newConversationIdentity } from '../storage/identityStore.js';
+import { checkAccess, newConversationIdentity, type AccessPolicy } from '../storage/identityStore.js';
 import type { ServerStore } from '../storage/openStore.js';
 import { HttpError } from './httpErrors.js';
 import { requestLog, turnLogLine } from './logging.js';
@@ -19,13 +19,17 @@ export interface RestApiOptions {
   conversationLimiter: RateLimiter;
   /** Where the conversation's handover stands (the `handoff` field). */
   desk: SupportDesk;
+  /** How long a conversation token lives without use. */
+  access?: AccessPolicy;
+  /** New conversations per client address and from everyone together. */
+  newConversations?: { perAddress: RateLimiter; total: RateLimiter };
 }
 
 const messageBody = z
   .object({ text: z.unknown(), displayText: z.string().optional() })
   .strict();
 const parseBody = z.object({ text: z.unknown() }).strict();
-const ratingBody = z.object({ helpful: z.boolean() }).strict();
+const ratingBody = z.object({ helpful: z.boolean(), answerSeq: z.number().int().positive().optional() }).strict();
 
 const inputErrorStatus: Record<DialogueInputError['code'], number> = {
   empty_text: 400,
@@ -70,16 +74,17 @@ function validBody<T>(schema: z.ZodType<T>, body: unknown): T {
 }
 
 /** The REST contract QA tools and outside clients rely on; described in openApiDocument. */
-export function restApi({ engine, store, uiTexts, conversationLimiter, desk }: RestApiOptions): Router {
+export function restApi({ engine, store, uiTexts, conversationLimiter, desk, access = {}, newConversations }: RestApiOptions): Router {
   const router = express.Router();
   const json = express.json({ limit: '16kb', strict: false, verify: refuseInvalidUtf8 });
 
   async function authorize(req: Request): Promise<string> {
     const id = String(req.params.id);
-    const access = await checkAccess(store, id, bearerToken(req));
-    if (access === 'unknown_conversation') throw new HttpError(404, 'conversation_not_found', `no conversation ${id}`);
-    if (access === 'missing_token') throw new HttpError(401, 'missing_token', 'send the conversation token as "Authorization: Bearer <token>"');
-    if (access === 'wrong_token') throw new HttpError(403, 'wrong_token', 'this token does not belong to this conversation');
+    const result = await checkAccess(store, id, bearerToken(req), access);
+    if (result === 'unknown_conversation') throw new HttpError(404, 'conversation_not_found', `no conversation ${id}`);
+    if (result === 'missing_token') throw new HttpError(401, 'missing_token', 'send the conversation token as "Authorization: Bearer <token>"');
+    if (result === 'wrong_token') throw new HttpError(403, 'wrong_token', 'this token does not belong to this conversation');
+    if (result === 'token_expired') throw new HttpError(401, 'token_expired', 'this conversation has been idle too long; start a new one');
     return id;
   }
 
@@ -91,7 +96,13 @@ export function restApi({ engine, store, uiTexts, conversationLimiter, desk }: R
     res.json({ texts: uiTexts });
   });
 
-  router.post('/conversations', async (_req, res) => {
+  router.post('/conversations', async (req, res) => {
+    // Each conversation costs a row and a greeting: strangers get a bounded number of them.
+    if (newConversations) {
+      const address = req.ip ?? 'unknown';
+      spendOrThrow(newConversations.perAddress, address, 'new_conversations');
+      spendOrThrow(newConversations.total, 'everyone', 'new_conversations');
+    }
     const { identity, token } = newConversationIdentity(new Date());
     await store.createConversation(identity);
     const replies = await engine.startConversation(identity.id);
@@ -113,7 +124,7 @@ export function restApi({ engine, store, uiTexts, conversationLimiter, desk }: R
     spendOrThrow(conversationLimiter, id, 'conversation');
     const started = performance.now();
     try {
-      const result = await engine.handleMessage(id, body.text, body.displayText);
+      const result = await engine.handleMessage(id, body.text, body.displayText, { address: req.ip ?? 'unknown' });
       requestLog(res).info(turnLogLine(id, 'rest', result, performance.now() - started), 'turn');
       res.json(turnForClients(result));
     } catch (error) {
@@ -124,8 +135,20 @@ export function restApi({ engine, store, uiTexts, conversationLimiter, desk }: R
   router.post('/conversations/:id/rating', requireJson, json, async (req, res) => {
     const id = await authorize(req);
     const parsed = ratingBody.safeParse(req.body);
-    if (!parsed.success) throw new HttpError(400, 'invalid_body', 'send {"helpful": true} or {"helpful": false}');
-    await store.rate(id, parsed.data.helpful, new Date().toISOString());
+    if (!parsed.success) throw new HttpError(400, 'invalid_body', 'send {"helpful": true} or {"helpful": false}, with "answerSeq" naming the answer');
+    const rated = await store.rate(id, parsed.data.helpful, new Date().toISOString(), parsed.data.answerSeq);
+    if (!rated.rated) {
+      throw parsed.data.answerSeq
+        ? new HttpError(404, 'answer_not_found', `line ${parsed.data.answerSeq} is not an answer of this conversation`)
+        : new HttpError(409, 'nothing_to_rate', 'the bot has not answered anything in this conversation yet');
+    }
+    res.status(204).end();
+  });
+
+  // The owner may delete their conversation at any time (PIPL): every line, ticket and rating.
+  router.delete('/conversations/:id', async (req, res) => {
+    const id = await authorize(req);
+    await engine.exclusively(id, () => store.deleteConversation(id));
     res.status(204).end();
   });
 

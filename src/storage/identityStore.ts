@@ -11,6 +11,14 @@ export interface ConversationIdentity {
 export interface IdentityStore {
   createConversation(identity: ConversationIdentity): Promise<void>;
   tokenHash(conversationId: string): Promise<string | undefined>;
+  /** When the conversation last had a turn (or was created); a token idle for too long expires. */
+  lastActiveAt?(conversationId: string): Promise<string | undefined>;
+}
+
+/** How long a token lives without use (TOKEN_IDLE_DAYS); 0 or absent: for ever. */
+export interface AccessPolicy {
+  idleMs?: number;
+  now?: () => number;
 }
 
 const hash = (token: string) => createHash('sha256').update(token).digest('hex');
@@ -21,16 +29,25 @@ export function newConversationIdentity(now: Date): { identity: ConversationIden
   return { identity: { id: randomBytes(16).toString('base64url'), tokenHash: hash(token), createdAt: now.toISOString() }, token };
 }
 
-export type AccessResult = 'ok' | 'unknown_conversation' | 'missing_token' | 'wrong_token';
+export type AccessResult = 'ok' | 'unknown_conversation' | 'missing_token' | 'wrong_token' | 'token_expired';
 
-/** Checks a presented token against the stored hash in constant time. */
-export async function checkAccess(store: IdentityStore, conversationId: string, token: string | undefined): Promise<AccessResult> {
+/**
+ * Checks a presented token against the stored hash in constant time. A right token that has not
+ * been used for longer than the policy allows has expired: a leaked token stops being useful.
+ */
+export async function checkAccess(store: IdentityStore, conversationId: string, token: string | undefined, policy: AccessPolicy = {}): Promise<AccessResult> {
   const stored = await store.tokenHash(conversationId);
   if (stored === undefined) return 'unknown_conversation';
   if (!token) return 'missing_token';
   const presented = Buffer.from(hash(token), 'hex');
   const expected = Buffer.from(stored, 'hex');
-  return presented.length === expected.length && timingSafeEqual(presented, expected) ? 'ok' : 'wrong_token';
+  if (presented.length !== expected.length || !timingSafeEqual(presented, expected)) return 'wrong_token';
+  if (policy.idleMs && store.lastActiveAt) {
+    const lastActive = await store.lastActiveAt(conversationId);
+    const now = policy.now?.() ?? Date.now();
+    if (lastActive !== undefined && now - Date.parse(lastActive) > policy.idleMs) return 'token_expired';
+  }
+  return 'ok';
 }
 
 /** An in-memory identity store, for tests and the DATABASE_URL=memory: mode. */

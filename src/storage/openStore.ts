@@ -1,5 +1,6 @@
 import { SqliteConversationStore } from './sqliteConversationStore.js';
 
+/** `healthy()`: the database answers and takes a write (a full disk or read-only file is not healthy). */
 export type ServerStore = SqliteConversationStore & { healthy(): boolean };
 
 export class DatabaseUrlError extends Error {
@@ -16,7 +17,7 @@ export function openStore(databaseUrl = 'sqlite:./data/chatbot.db'): ServerStore
   return Object.assign(store, {
     healthy: () => {
       try {
-        return store.db.prepare('SELECT 1 AS ok').get() !== undefined;
+        return store.db.prepare('UPDATE health_probe SET at = ? WHERE id = 1').run(new Date().toISOString()).changes === 1;
       } catch {
         return false;
       }

@@ -11,6 +11,8 @@ import type {
   HandoffResolution,
   HandoffStatus,
   HandoffTicket,
+  PrivacyStore,
+  RatingResult,
   SavedTurn,
   StoredTurn,
   SupportStore,
@@ -20,6 +22,7 @@ import type {
 import { conversationResolved, handoffRequested, messageCreated, type WebhookEvent } from '../support/webhookEvents.js';
 import type { AnalyticsRows, AnalyticsSource } from '../analytics/supportAnalytics.js';
 import type { ConversationIdentity, IdentityStore } from './identityStore.js';
+import { SqliteDeletion } from './sqliteDeletion.js';
 
 /**
  * Schema changes, in order; never edit one that has shipped, add the next. `PRAGMA user_version`
@@ -137,6 +140,14 @@ const migrations: string[] = [
    CREATE INDEX transcript_by_agent ON transcript(agent_id) WHERE agent_id IS NOT NULL;
    ALTER TABLE webhook_outbox ADD COLUMN type TEXT NOT NULL DEFAULT 'handoff.requested';
    ALTER TABLE webhook_outbox ADD COLUMN body TEXT;`,
+  // Version 8: a rating belongs to the answer it rates (one per answer, the latest wins); older
+  // ratings have no answer and stay as they were. Retention finds idle conversations by activity.
+  // /healthz proves the database takes writes by updating the one row of health_probe.
+  `ALTER TABLE ratings ADD COLUMN answer_seq INTEGER;
+   CREATE UNIQUE INDEX ratings_one_per_answer ON ratings(conversation_id, answer_seq);
+   CREATE INDEX conversations_by_activity ON conversations(updated_at);
+   CREATE TABLE health_probe (id INTEGER PRIMARY KEY CHECK (id = 1), at TEXT NOT NULL);
+   INSERT INTO health_probe (id, at) VALUES (1, '');`,
 ];
 
 export const schemaVersion = migrations.length;
@@ -253,22 +264,31 @@ export interface PendingDelivery {
   body: string | null;
 }
 
-export class SqliteConversationStore implements ConversationStore, SupportStore, IdentityStore, AnalyticsSource {
+export class SqliteConversationStore implements ConversationStore, SupportStore, IdentityStore, AnalyticsSource, PrivacyStore {
   readonly db: Database.Database;
   private readonly statements;
+  private readonly deletion: SqliteDeletion;
 
   constructor(file: string) {
     if (file !== ':memory:') mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
     this.db = new Database(file);
+    // One process owns the file. Exclusive locking also keeps the WAL index in this process's heap
+    // instead of a memory-mapped -shm file: a -shm that is truncated or cannot grow (disk full) would
+    // otherwise kill the whole server with SIGBUS on its next access, where now a write fails (503).
+    if (file !== ':memory:') this.db.pragma('locking_mode = EXCLUSIVE');
     this.db.pragma('journal_mode = WAL');
     // WAL with synchronous=NORMAL survives a process crash; only a power cut can lose the last commits.
     this.db.pragma('synchronous = NORMAL');
     this.db.pragma('foreign_keys = ON');
     this.db.pragma('busy_timeout = 5000');
+    // What is deleted (a conversation on request, by retention) is overwritten, not left in free pages.
+    this.db.pragma('secure_delete = ON');
     this.migrate();
+    this.deletion = new SqliteDeletion(this.db);
     this.statements = {
       insertConversation: this.db.prepare('INSERT INTO conversations (id, token_hash, created_at, updated_at) VALUES (?, ?, ?, ?)'),
       identity: this.db.prepare<[string], { token_hash: string }>('SELECT token_hash FROM conversations WHERE id = ?'),
+      lastActiveAt: this.db.prepare<[string], { updated_at: string }>('SELECT updated_at FROM conversations WHERE id = ?'),
       load: this.db.prepare<[string], ConversationRow>('SELECT flow_version, snapshot, script, last_quick_replies, open_question FROM conversations WHERE id = ?'),
       updateState: this.db.prepare('UPDATE conversations SET flow_version = ?, snapshot = ?, script = ?, last_quick_replies = ?, open_question = ?, updated_at = ? WHERE id = ?'),
       nextSeq: this.db.prepare<[string], { next: number }>('SELECT COALESCE(MAX(seq), 0) + 1 AS next FROM transcript WHERE conversation_id = ?'),
@@ -308,7 +328,16 @@ export class SqliteConversationStore implements ConversationStore, SupportStore,
         'INSERT INTO turns (conversation_id, at, text, from_payload, intent, confidence, event, state_before, state_after, step, said, outcomes) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
       ),
       insertOutbox: this.db.prepare('INSERT INTO webhook_outbox (ticket_id, next_attempt_at, type, body) VALUES (?, ?, ?, ?)'),
-      insertRating: this.db.prepare('INSERT INTO ratings (conversation_id, at, helpful) VALUES (?, ?, ?)'),
+      upsertRating: this.db.prepare(
+        'INSERT INTO ratings (conversation_id, at, helpful, answer_seq) VALUES (?, ?, ?, ?) ON CONFLICT (conversation_id, answer_seq) DO UPDATE SET at = excluded.at, helpful = excluded.helpful',
+      ),
+      // Only a bot line that follows something the user said answers anything: the greeting does not.
+      ratedAnswer: this.db.prepare<[string, number, number], { seq: number }>(
+        `SELECT b.seq FROM transcript b
+          WHERE b.conversation_id = ? AND b.role = 'bot' AND (? = 0 OR b.seq = ?)
+            AND EXISTS (SELECT 1 FROM transcript u WHERE u.conversation_id = b.conversation_id AND u.role = 'user' AND u.seq < b.seq)
+          ORDER BY b.seq DESC LIMIT 1`,
+      ),
       conversationsBetween: this.db.prepare<[string, string], { id: string; created_at: string }>(
         'SELECT id, created_at FROM conversations WHERE created_at >= ? AND created_at < ? ORDER BY created_at',
       ),
@@ -360,6 +389,10 @@ export class SqliteConversationStore implements ConversationStore, SupportStore,
     return this.statements.identity.get(conversationId)?.token_hash;
   }
 
+  async lastActiveAt(conversationId: string): Promise<string | undefined> {
+    return this.statements.lastActiveAt.get(conversationId)?.updated_at;
+  }
+
   async load(conversationId: string): Promise<ConversationState | undefined> {
     const row = this.statements.load.get(conversationId);
     if (!row?.snapshot || !row.flow_version) return undefined;
@@ -398,6 +431,9 @@ export class SqliteConversationStore implements ConversationStore, SupportStore,
       }
       if (resolveTicket) this.resolveInTransaction(resolveTicket.id, resolveTicket.resolution, resolveTicket.at);
       if (!ticket) return { seqs };
+      // One open ticket per conversation: a second request while one waits is the same request.
+      const latest = this.statements.currentTicket.get(conversationId);
+      if (latest && latest.handoff_status !== 'resolved') return { seqs };
       const { lastInsertRowid } = this.statements.insertTicket.run(ticket.conversationId, ticket.reason, ticket.step, ticket.state, ticket.createdAt);
       const created = ticketFromRow(this.statements.ticket.get(Number(lastInsertRowid))!);
       // Same transaction as the ticket: a ticket is never created without its delivery queued.
@@ -519,8 +555,23 @@ export class SqliteConversationStore implements ConversationStore, SupportStore,
     return this.statements.agentsSeenSince.get(sinceIso)!.count;
   }
 
-  async rate(conversationId: string, helpful: boolean, at: string): Promise<void> {
-    this.statements.insertRating.run(conversationId, at, helpful ? 1 : 0);
+  /**
+   * Rates one answer: `answerSeq` names the bot line, or (0) the latest answer. Rating it again
+   * replaces the earlier rating, so one conversation can never cast more than one vote per answer.
+   */
+  async rate(conversationId: string, helpful: boolean, at: string, answerSeq = 0): Promise<RatingResult> {
+    const answer = this.statements.ratedAnswer.get(conversationId, answerSeq, answerSeq);
+    if (!answer) return { rated: false };
+    this.statements.upsertRating.run(conversationId, at, helpful ? 1 : 0, answer.seq);
+    return { rated: true, answerSeq: answer.seq };
+  }
+
+  async deleteConversation(conversationId: string): Promise<boolean> {
+    return this.deletion.deleteConversation(conversationId);
+  }
+
+  async deleteInactiveBefore(beforeIso: string, limit: number): Promise<number> {
+    return this.deletion.deleteInactiveBefore(beforeIso, limit);
   }
 
   async transcript(conversationId: string, afterSeq = 0): Promise<TranscriptEntry[]> {

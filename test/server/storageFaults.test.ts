@@ -13,7 +13,7 @@ async function transcriptOf(conversation: { id: string; token: string }) {
 }
 
 describe('the database refusing writes', () => {
-  it('a read-only database fails the turn with 503 storage_unavailable, logs it, and the server serves again once it is writable', async () => {
+  it('a read-only database fails the turn with 503 storage_unavailable, /healthz says so, and the server serves again once it is writable', async () => {
     const conversation = await createConversation(server.baseUrl);
     expect((await sendMessage(server.baseUrl, conversation, { text: '/unbind_wallet' })).status).toBe(200);
     const before = await transcriptOf(conversation);
@@ -26,7 +26,10 @@ describe('the database refusing writes', () => {
       expect(((await refused.json()) as ErrorBody).error.code).toBe('storage_unavailable');
       // Reading still works: the user's conversation is shown as it was, nothing half-written.
       expect(await transcriptOf(conversation)).toEqual(before);
-      expect((await fetch(`${server.baseUrl}/healthz`)).status).toBe(200);
+      // A load balancer must stop sending users to a server that cannot save their turns.
+      const health = await fetch(`${server.baseUrl}/healthz`);
+      expect(health.status).toBe(503);
+      expect(((await health.json()) as ErrorBody).error.code).toBe('database_unavailable');
     } finally {
       server.store.db.pragma('query_only = OFF');
     }

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll } from 'vitest';
 import { loadContent, type Content } from '../../src/content/loadContent.js';
+import type { RetentionSettings } from '../../src/server/config.js';
 import { createServer } from '../../src/server/createServer.js';
 import { createLogger } from '../../src/server/logging.js';
 import { noRateLimits, type RateLimitSettings } from '../../src/server/rateLimiter.js';
@@ -43,6 +44,9 @@ export interface TestServerOptions {
   serviceHours?: ServiceHours;
   agentHeartbeatMs?: number;
   now?: () => Date;
+  trustProxy?: string | number | false;
+  metricsToken?: string;
+  retention?: RetentionSettings;
 }
 
 export async function startTestServer({
@@ -58,6 +62,9 @@ export async function startTestServer({
   serviceHours,
   agentHeartbeatMs,
   now,
+  trustProxy,
+  metricsToken,
+  retention,
 }: TestServerOptions = {}): Promise<TestServer> {
   content ??= loadContent();
   const dir = databaseFile ? path.dirname(databaseFile) : mkdtempSync(path.join(tmpdir(), 'bot-server-'));
@@ -89,6 +96,9 @@ export async function startTestServer({
     ...(serviceHours ? { serviceHours } : {}),
     ...(agentHeartbeatMs ? { agentHeartbeatMs } : {}),
     ...(now ? { now } : {}),
+    ...(trustProxy !== undefined ? { trustProxy } : {}),
+    ...(retention ? { retention } : {}),
+    metricsToken,
   });
   await new Promise<void>((resolve) => running.server.listen(port, '127.0.0.1', resolve));
   const { port: boundPort } = running.server.address() as AddressInfo;
