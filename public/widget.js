@@ -424,7 +424,7 @@
       showTyping(false);
       clearNotice('connection');
       const lastReply = renderReplies(data.replies, data.progress);
-      if (data.askRating === true && lastReply) offerRating(lastReply);
+      if (data.askRating === true && lastReply) offerRating(lastReply, data.answerSeq);
     } catch (error) {
       if (generation !== state.generation) return;
       showTyping(false);
@@ -564,7 +564,7 @@
           showTyping(false);
           const row = appendMessage('bot', asText(frame.text));
           // Only the last frame of a turn says whether to ask; the earlier ones say false.
-          if (frame.askRating === true) offerRating(row);
+          if (frame.askRating === true) offerRating(row, frame.answerSeq);
         }
         setQuickReplies(quickRepliesOf(frame));
         if ('progress' in frame) setProgress(frame.progress);
@@ -963,8 +963,11 @@
 
   // ---------------------------------------------------------------- rating
 
-  /** Puts the one-tap "was this helpful?" row right under a bot message. */
-  function offerRating(messageRow) {
+  /**
+   * Puts the one-tap "was this helpful?" row right under a bot message. `answerSeq` names that
+   * answer to the server, so the rating lands on it even if more was said before the tap.
+   */
+  function offerRating(messageRow, answerSeq) {
     withdrawRatingOffer();
     const generation = state.generation;
     const questionId = `wub-rating-question-${++state.ratingCount}`;
@@ -994,7 +997,8 @@
       row.setAttribute('aria-busy', 'true');
       const { id, token } = state.conversation;
       try {
-        await request('POST', conversationPath(id, '/rating'), { body: { helpful: isHelpful }, token });
+        const body = Number.isInteger(answerSeq) ? { helpful: isHelpful, answerSeq } : { helpful: isHelpful };
+        await request('POST', conversationPath(id, '/rating'), { body, token });
       } catch (error) {
         sending = false;
         row.removeAttribute('aria-busy');

@@ -106,6 +106,7 @@ export const openApiDocument = {
           handoff: { type: ['object', 'null'], description: 'Set on the turn the conversation was handed to a human', properties: { reason: { type: 'string' }, step: { type: 'integer' } } },
           event: { type: 'string', description: 'The dialogue event the message became, e.g. user.affirm (for QA coverage)' },
           askRating: { type: 'boolean', description: 'The bot answered or finished: offer the helpful / not helpful rating' },
+          answerSeq: { type: ['integer', 'null'], description: 'With askRating: the transcript seq of the answer to send back with the rating' },
           deliveredToAgent: { type: 'boolean', description: 'An agent holds the conversation: the message went to the agent; no bot reply (but a warning about a secret)' },
         },
       },
@@ -116,6 +117,7 @@ export const openApiDocument = {
       post: {
         summary: 'Start a conversation',
         responses: {
+          429: errorResponse('Too many new conversations from this address or from everyone (rate_limited); see Retry-After'),
           201: {
             description: 'Created; keep the token, every later call on this conversation needs it.',
             content: {
@@ -132,6 +134,12 @@ export const openApiDocument = {
       },
     },
     '/api/conversations/{id}': {
+      delete: {
+        summary: 'Delete the conversation and everything kept of it (transcript, turns, tickets, ratings, queued webhook deliveries); the token stops working',
+        security: bearer,
+        parameters: [idParameter],
+        responses: { 204: { description: 'Deleted' }, 401: errorResponse('No token, or it expired'), 403: errorResponse('Token of another conversation'), 404: errorResponse('No such conversation') },
+      },
       get: {
         summary: 'The transcript (secrets redacted), where the conversation stands, and its handover',
         security: bearer,
@@ -182,9 +190,9 @@ export const openApiDocument = {
         responses: {
           200: { description: 'The bot’s turn', content: { 'application/json': { schema: { $ref: '#/components/schemas/Turn' } } } },
           400: errorResponse('Malformed JSON, body not UTF-8 (invalid_utf8), missing/empty/non-string text, unpaired surrogate (invalid_unicode), control characters, unknown field'),
-          401: errorResponse('No token'),
+          401: errorResponse('No token (missing_token), or the conversation was idle longer than TOKEN_IDLE_DAYS (token_expired): start a new one'),
           403: errorResponse('Token of another conversation'),
-          404: errorResponse('No such conversation'),
+          404: errorResponse('No such conversation (never created, deleted by its owner or an admin, or past RETENTION_DAYS)'),
           413: errorResponse(`Text over ${maxMessageLength} characters or body over 16 KB`),
           415: errorResponse('Not application/json'),
           429: errorResponse('Too many messages in this conversation or requests from this address (rate_limited); see Retry-After'),
@@ -194,11 +202,30 @@ export const openApiDocument = {
     },
     '/api/conversations/{id}/rating': {
       post: {
-        summary: 'Rate the bot’s answer: helpful or not (one tap in the widget)',
+        summary: 'Rate one of the bot’s answers: helpful or not (one tap in the widget). One rating per answer: rating it again replaces the first',
         security: bearer,
         parameters: [idParameter],
-        requestBody: { required: true, content: { 'application/json': { schema: { type: 'object', required: ['helpful'], additionalProperties: false, properties: { helpful: { type: 'boolean' } } } } } },
-        responses: { 204: { description: 'Recorded' }, 400: errorResponse('Not {"helpful": boolean}'), 401: errorResponse('No token'), 403: errorResponse('Wrong token'), 404: errorResponse('No such conversation') },
+        requestBody: {
+          required: true,
+          content: {
+            'application/json': {
+              schema: {
+                type: 'object',
+                required: ['helpful'],
+                additionalProperties: false,
+                properties: { helpful: { type: 'boolean' }, answerSeq: { type: 'integer', minimum: 1, description: 'The answer rated (a turn’s answerSeq); without it, the latest answer' } },
+              },
+            },
+          },
+        },
+        responses: {
+          204: { description: 'Recorded' },
+          400: errorResponse('Not {"helpful": boolean, "answerSeq"?: integer}'),
+          401: errorResponse('No token'),
+          403: errorResponse('Wrong token'),
+          404: errorResponse('No such conversation, or answerSeq is not a bot answer of it (answer_not_found)'),
+          409: errorResponse('The bot has not answered anything yet (nothing_to_rate)'),
+        },
       },
     },
     '/api/parse': {
@@ -206,6 +233,14 @@ export const openApiDocument = {
         summary: 'Classify a text without a conversation (like Rasa’s /model/parse)',
         requestBody: { required: true, content: { 'application/json': { schema: { type: 'object', required: ['text'], properties: { text: { type: 'string' } } } } } },
         responses: { 200: { description: '{ intent, ranking, ambiguousBetween, entities, secrets }' }, 400: errorResponse('Bad text'), 413: errorResponse('Too long') },
+      },
+    },
+    '/api/admin/conversations/{id}': {
+      delete: {
+        summary: 'Delete a conversation on its user’s request (PIPL): every row, with the bytes overwritten in the database file',
+        security: adminAuth,
+        parameters: [idParameter],
+        responses: { 204: { description: 'Deleted' }, 401: errorResponse('No admin token'), 403: errorResponse('Not the admin token'), 404: errorResponse('No such conversation') },
       },
     },
     '/api/admin/agents': {
