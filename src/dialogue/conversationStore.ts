@@ -289,3 +289,14 @@ export interface PrivacyStore {
   /** Deletes conversations whose last activity was before `beforeIso`, at most `limit`; returns how many. */
   deleteInactiveBefore(beforeIso: string, limit: number): Promise<number>;
 }
+
+/**
+ * A turn finished for a conversation that was deleted while it ran (or before, on a socket that
+ * was still open): nothing is saved, so a deletion can never be undone by a late message.
+ */
+export class ConversationGoneError extends Error {
+  override name = 'ConversationGoneError';
+  constructor(readonly conversationId: string) {
+    super(`conversation ${conversationId} no longer exists`);
+  }
+}

@@ -1,6 +1,7 @@
 import type { ErrorRequestHandler, Response } from 'express';
 import type { Logger } from 'pino';
 import { requestLog } from './logging.js';
+import { ConversationGoneError } from '../dialogue/conversationStore.js';
 import { RateLimitedError } from './rateLimiter.js';
 
 /** An error a client caused, answered as `{ "error": { "code", "message" } }` with its status. */
@@ -48,6 +49,8 @@ export function errorHandler(fallbackLog: Logger): ErrorRequestHandler {
   return (error: unknown, _req, res, _next) => {
     const log = requestLog(res, fallbackLog);
     if (error instanceof HttpError) return sendError(res, error.status, error.code, error.message);
+    // Deleted while the message was on its way: nothing was saved.
+    if (error instanceof ConversationGoneError) return sendError(res, 404, 'conversation_not_found', error.message);
     if (error instanceof RateLimitedError) {
       res.set('Retry-After', String(error.retryAfterSeconds));
       return sendError(res, 429, 'rate_limited', error.message);

@@ -14,6 +14,8 @@ export function openStore(databaseUrl = 'sqlite:./data/chatbot.db'): ServerStore
     throw new DatabaseUrlError(`DATABASE_URL "${databaseUrl}" is not supported: use sqlite:<file>, sqlite::memory: or memory:`);
   }
   const store = new SqliteConversationStore(databaseUrl === 'memory:' ? ':memory:' : match![1]!.replace(/^\/\/(?=\/)/, ''));
+  // The server creates conversations through the API only: a turn for a missing one was deleted.
+  store.createsConversationsImplicitly = false;
   return Object.assign(store, {
     healthy: () => {
       try {

@@ -2,22 +2,23 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import type { Outcome } from '../../flows/events.js';
-import type {
-  Agent,
-  AgentLineRefusal,
-  AgentRecord,
-  ConversationState,
-  ConversationStore,
-  HandoffResolution,
-  HandoffStatus,
-  HandoffTicket,
-  PrivacyStore,
-  RatingResult,
-  SavedTurn,
-  StoredTurn,
-  SupportStore,
-  TranscriptEntry,
-  TurnRecord,
+import {
+  ConversationGoneError,
+  type Agent,
+  type AgentLineRefusal,
+  type AgentRecord,
+  type ConversationState,
+  type ConversationStore,
+  type HandoffResolution,
+  type HandoffStatus,
+  type HandoffTicket,
+  type PrivacyStore,
+  type RatingResult,
+  type SavedTurn,
+  type StoredTurn,
+  type SupportStore,
+  type TranscriptEntry,
+  type TurnRecord,
 } from '../dialogue/conversationStore.js';
 import { conversationResolved, handoffRequested, messageCreated, type WebhookEvent } from '../support/webhookEvents.js';
 import type { AnalyticsRows, AnalyticsSource } from '../analytics/supportAnalytics.js';
@@ -409,6 +410,9 @@ export class SqliteConversationStore implements ConversationStore, SupportStore,
     return state;
   }
 
+  /** Tests and tools save turns of conversations never created through the API; the server turns this off. */
+  createsConversationsImplicitly = true;
+
   /** Whether handoff events also go into the webhook outbox (HANDOFF_WEBHOOK_URL is set). */
   queueTicketsForWebhook = false;
 
@@ -417,7 +421,9 @@ export class SqliteConversationStore implements ConversationStore, SupportStore,
       const now = entries.at(-1)?.at ?? new Date().toISOString();
       const values = [state.flowVersion, JSON.stringify(state.snapshot), state.script, state.lastQuickReplies ? JSON.stringify(state.lastQuickReplies) : null, state.openQuestion ?? null, now, conversationId];
       const updated = this.statements.updateState.run(...values);
-      // Conversations are created through the API; the terminal chat and tests may start one implicitly.
+      // Conversations are created through the API; tests and tools may start one implicitly. The
+      // server does not: there a missing row means the conversation was deleted.
+      if (updated.changes === 0 && !this.createsConversationsImplicitly) throw new ConversationGoneError(conversationId);
       if (updated.changes === 0) {
         this.statements.insertConversation.run(conversationId, '', now, now);
         this.statements.updateState.run(...values);
