@@ -14,6 +14,7 @@
   const DEFAULT_DAYS = 30;
   const EXAMPLES_SHOWN = 3;
   const TICKET_STATUSES = ['open', 'closed', 'all'];
+  const TICKETS_PER_PAGE = 20;
   const NO_VALUE = '—';
   const DAY_PATTERN = /^\d{4}-\d{2}-\d{2}$/;
 
@@ -40,6 +41,8 @@
     ticketsRequest: null,
     ticketStatus: 'open',
     tickets: [],
+    ticketsTotal: 0,
+    ticketsNextBefore: null, // the cursor of the next (older) page, null when the list is complete
     openTickets: null,
     charts: new Map(),
   };
@@ -390,11 +393,14 @@
     if (state.ticketsRequest) state.ticketsRequest.abort();
     state.analytics = null;
     state.tickets = [];
+    state.ticketsNextBefore = null;
     state.openTickets = null;
     for (const chart of state.charts.values()) chart.destroy();
     state.charts.clear();
     dom.unansweredRows.replaceChildren();
     dom.ticketList.replaceChildren();
+    renderUnansweredScope(null);
+    renderTicketsFooter();
     for (const box of document.querySelectorAll('.chart-data .table-wrap')) box.replaceChildren();
     renderCards(null);
     renderHandoffs(null);
@@ -480,6 +486,7 @@
     renderHandoffs(data.handoffs && typeof data.handoffs === 'object' ? data.handoffs : null);
     renderChartsOrNotice(data);
     renderUnanswered(asArray(data.unanswered));
+    renderUnansweredScope(data.unansweredMessages);
     dom.exportButton.disabled = false;
   }
 
@@ -848,6 +855,13 @@
     dom.unansweredTable.hidden = rows.length === 0;
   }
 
+  /** Past a limit the server groups only the newest unanswered messages: say so, with both numbers. */
+  function renderUnansweredScope(scope) {
+    const capped = scope && isNumber(scope.total) && isNumber(scope.considered) && scope.considered < scope.total;
+    dom.unansweredCapped.hidden = !capped;
+    dom.unansweredCapped.textContent = capped ? t('ui.admin.unanswered.capped', { considered: formatCount(scope.considered), total: formatCount(scope.total) }) : '';
+  }
+
   async function exportUnanswered() {
     const range = (state.analytics && state.analytics.range) || readRangeInputs();
     const button = dom.exportButton;
@@ -875,7 +889,8 @@
 
   // ---------------------------------------------------------------- tickets
 
-  async function loadTickets(status) {
+  /** The first page of tickets with this status (newest first); `more` reads the next, older page. */
+  async function loadTickets(status, { more = false } = {}) {
     state.ticketStatus = status;
     for (const button of dom.ticketFilter.querySelectorAll('button')) button.setAttribute('aria-pressed', String(button.dataset.status === status));
     if (state.ticketsRequest) state.ticketsRequest.abort();
@@ -883,13 +898,24 @@
     state.ticketsRequest = request;
     hideNotice(dom.ticketsNotice);
     dom.ticketsSection.setAttribute('aria-busy', 'true');
+    dom.ticketsMore.disabled = true;
+    const query = new URLSearchParams({ status, limit: String(TICKETS_PER_PAGE) });
+    if (more && state.ticketsNextBefore !== null) query.set('before', String(state.ticketsNextBefore));
     try {
-      const data = await adminRequest('GET', `/api/admin/tickets?status=${encodeURIComponent(status)}`, { signal: request.signal });
+      const data = await adminRequest('GET', `/api/admin/tickets?${query}`, { signal: request.signal });
       if (request.signal.aborted) return;
-      state.tickets = asArray(data && data.tickets).filter((ticket) => ticket && ticket.id !== undefined);
-      renderTickets();
-      if (status === 'closed') void refreshOpenTickets(request.signal);
-      else setOpenTickets(state.tickets.filter((ticket) => ticket.status === 'open').length);
+      const page = asArray(data && data.tickets).filter((ticket) => ticket && ticket.id !== undefined);
+      state.tickets = more ? state.tickets.concat(page) : page;
+      state.ticketsTotal = isNumber(data && data.total) ? data.total : state.tickets.length;
+      state.ticketsNextBefore = data && isNumber(data.nextBefore) ? data.nextBefore : null;
+      if (more) {
+        dom.ticketList.append(...page.map(ticketRow));
+        renderTicketsFooter();
+      } else {
+        renderTickets();
+      }
+      if (status === 'open') setOpenTickets(state.ticketsTotal);
+      else void refreshOpenTickets(request.signal);
     } catch (error) {
       if (isAbort(error) || error instanceof AuthError) return;
       console.error(error);
@@ -898,6 +924,7 @@
       if (state.ticketsRequest === request) {
         state.ticketsRequest = null;
         dom.ticketsSection.removeAttribute('aria-busy');
+        dom.ticketsMore.disabled = false;
       }
     }
   }
@@ -905,8 +932,8 @@
   /** The "open tickets" card counts open tickets even while the list shows closed ones. */
   async function refreshOpenTickets(signal) {
     try {
-      const data = await adminRequest('GET', '/api/admin/tickets?status=open', { signal });
-      setOpenTickets(asArray(data && data.tickets).length);
+      const data = await adminRequest('GET', '/api/admin/tickets?status=open&limit=1', { signal });
+      if (data && isNumber(data.total)) setOpenTickets(data.total);
     } catch (error) {
       if (!isAbort(error) && !(error instanceof AuthError)) console.error(error);
     }
@@ -917,6 +944,15 @@
     const empty = state.tickets.length === 0;
     dom.ticketsEmpty.hidden = !empty;
     if (empty) dom.ticketsEmpty.textContent = t(`ui.admin.tickets.empty.${state.ticketStatus}`);
+    renderTicketsFooter();
+  }
+
+  /** How many of how many are listed, and a button for the older ones while there are more. */
+  function renderTicketsFooter() {
+    const partial = state.ticketsNextBefore !== null;
+    dom.ticketsShown.hidden = !partial;
+    dom.ticketsShown.textContent = partial ? t('ui.admin.tickets.shown', { shown: formatCount(state.tickets.length), total: formatCount(state.ticketsTotal) }) : '';
+    dom.ticketsMore.hidden = !partial;
   }
 
   function metaItem(labelKey, value) {
@@ -1795,6 +1831,7 @@
       unansweredTable: $('#unanswered table'),
       unansweredRows: $('#unanswered-rows'),
       unansweredEmpty: $('#unanswered-empty'),
+      unansweredCapped: $('#unanswered-capped'),
       exportButton: $('#export'),
       exportNotice: $('#export-notice'),
       ticketsSection: $('#tickets'),
@@ -1802,6 +1839,8 @@
       ticketsNotice: $('#tickets-notice'),
       ticketList: $('#ticket-list'),
       ticketsEmpty: $('#tickets-empty'),
+      ticketsShown: $('#tickets-shown'),
+      ticketsMore: $('#tickets-more'),
       who: $('#who'),
       handoffsPanel: $('#handoffs'),
       handoffStats: $('#handoff-stats'),
@@ -1869,6 +1908,7 @@
       const button = event.target.closest('button[data-status]');
       if (button && TICKET_STATUSES.includes(button.dataset.status)) loadTickets(button.dataset.status);
     });
+    dom.ticketsMore.addEventListener('click', () => loadTickets(state.ticketStatus, { more: true }));
     bindAgentsPanel();
     bindInbox();
   }

@@ -147,6 +147,20 @@ export interface SupportStore {
   addAgentLine(ticketId: number, agent: Pick<Agent, 'id' | 'name'>, text: string, at: string): Promise<TranscriptEntry | AgentLineRefusal>;
 }
 
+/** A page of the dashboard's ticket list: newest first, `before` the last id of the previous page. */
+export interface TicketPageQuery {
+  status: 'open' | 'closed' | 'all';
+  before?: number;
+  limit: number;
+}
+
+/** The dashboard's ticket list, read a page at a time. */
+export interface TicketListing {
+  ticketsPage(query: TicketPageQuery): Promise<HandoffTicket[]>;
+  /** How many tickets have this status (`all`: every ticket). */
+  ticketCount(status: TicketPageQuery['status']): Promise<number>;
+}
+
 /** A new ticket as the store starts it: waiting, nobody assigned. */
 export function newTicket(input: HandoffTicketInput, id: number): HandoffTicket {
   return {

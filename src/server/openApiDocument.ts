@@ -243,6 +243,54 @@ export const openApiDocument = {
         responses: { 204: { description: 'Deleted' }, 401: errorResponse('No admin token'), 403: errorResponse('Not the admin token'), 404: errorResponse('No such conversation') },
       },
     },
+    '/api/admin/analytics': {
+      get: {
+        summary: 'Deflection, resolution, funnel, verification, top intents, unanswered questions and handoff figures for conversations created in [from, to] (UTC days)',
+        security: adminAuth,
+        parameters: [
+          { name: 'from', in: 'query', schema: { type: 'string', format: 'date', example: '2026-11-01' }, description: 'First day; default 29 days before today' },
+          { name: 'to', in: 'query', schema: { type: 'string', format: 'date', example: '2026-11-30' }, description: 'Last day, inclusive; default today, and a later day reads up to today (9999-12-31 for everything)' },
+        ],
+        responses: {
+          200: {
+            description:
+              'The figures. `unanswered` lists at most 100 groups of similar messages, grouped from the newest 20 000 unanswered messages of the range; `unansweredMessages` says how many the range held (`total`) and how many were grouped (`considered`).',
+          },
+          400: errorResponse('Not a date like 2026-11-27, a day the calendar does not have (2024-02-30, 2024-13-01), or from after to (invalid_range); the message names the value'),
+          401: errorResponse('No admin token'),
+          403: errorResponse('Not the admin token'),
+          503: errorResponse('Analytics is already computing many ranges (analytics_busy); ask again after Retry-After seconds'),
+        },
+      },
+    },
+    '/api/admin/tickets': {
+      get: {
+        summary: 'Handoff tickets with their redacted transcripts, newest first, a page at a time',
+        security: adminAuth,
+        parameters: [
+          { name: 'status', in: 'query', schema: { type: 'string', enum: ['open', 'closed', 'all'], default: 'open' } },
+          { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 200, default: 50 }, description: 'Tickets per page' },
+          { name: 'before', in: 'query', schema: { type: 'integer', minimum: 1 }, description: 'The `nextBefore` of the previous page: only tickets with a smaller id' },
+        ],
+        responses: {
+          200: {
+            description: 'One page',
+            content: json({
+              type: 'object',
+              required: ['tickets', 'total', 'nextBefore'],
+              properties: {
+                tickets: { type: 'array', items: { type: 'object' } },
+                total: { type: 'integer', description: 'Tickets with this status in all' },
+                nextBefore: { type: ['integer', 'null'], description: 'Pass as `before` for the next (older) page; null on the last page' },
+              },
+            }),
+          },
+          400: errorResponse('Bad status (invalid_status), or limit/before not a whole number in range (invalid_page)'),
+          401: errorResponse('No admin token'),
+          403: errorResponse('Not the admin token'),
+        },
+      },
+    },
     '/api/admin/agents': {
       post: {
         summary: 'Create an agent; the token is shown once (only its scrypt hash is kept)',

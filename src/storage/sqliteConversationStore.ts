@@ -17,11 +17,13 @@ import {
   type SavedTurn,
   type StoredTurn,
   type SupportStore,
+  type TicketListing,
+  type TicketPageQuery,
   type TranscriptEntry,
   type TurnRecord,
 } from '../dialogue/conversationStore.js';
 import { conversationResolved, handoffRequested, messageCreated, type WebhookEvent } from '../support/webhookEvents.js';
-import type { AnalyticsRows, AnalyticsSource } from '../analytics/supportAnalytics.js';
+import type { AnalyticsRows, AnalyticsSlice, AnalyticsSource, SlicedAnalyticsSource } from '../analytics/supportAnalytics.js';
 import type { ConversationIdentity, IdentityStore } from './identityStore.js';
 import { SqliteDeletion } from './sqliteDeletion.js';
 
@@ -145,6 +147,7 @@ const migrations: string[] = [
   // ratings have no answer and stay as they were. Retention finds idle conversations by activity.
   // /healthz proves the database takes writes by updating the one row of health_probe.
   `ALTER TABLE ratings ADD COLUMN answer_seq INTEGER;
+   -- Also the index analytics reads a page of conversations' ratings through.
    CREATE UNIQUE INDEX ratings_one_per_answer ON ratings(conversation_id, answer_seq);
    CREATE INDEX conversations_by_activity ON conversations(updated_at);
    CREATE TABLE health_probe (id INTEGER PRIMARY KEY CHECK (id = 1), at TEXT NOT NULL);
@@ -265,7 +268,7 @@ export interface PendingDelivery {
   body: string | null;
 }
 
-export class SqliteConversationStore implements ConversationStore, SupportStore, IdentityStore, AnalyticsSource, PrivacyStore {
+export class SqliteConversationStore implements ConversationStore, SupportStore, IdentityStore, AnalyticsSource, SlicedAnalyticsSource, TicketListing, PrivacyStore {
   readonly db: Database.Database;
   private readonly statements;
   private readonly deletion: SqliteDeletion;
@@ -360,6 +363,38 @@ export class SqliteConversationStore implements ConversationStore, SupportStore,
         `SELECT r.conversation_id, r.at, r.helpful FROM ratings r JOIN conversations c ON c.id = r.conversation_id
           WHERE c.created_at >= ? AND c.created_at < ?`,
       ),
+      // Analytics in slices (analyticsSlices): a page of conversations in the range, then their rows.
+      conversationPage: this.db.prepare<[string, string, string, number, number], { id: string; created_at: string; rowid: number }>(
+        `SELECT id, created_at, rowid FROM conversations
+          WHERE created_at >= ? AND created_at < ? AND (created_at > ? OR rowid > ?)
+          ORDER BY created_at, rowid LIMIT ?`,
+      ),
+      turnsOfConversations: this.db.prepare<[string, string, number], TurnRow & { rowid: number }>(
+        `SELECT rowid, conversation_id, at, text, from_payload, intent, confidence, state_after, step, said, outcomes FROM turns
+          WHERE conversation_id IN (SELECT value FROM json_each(?)) AND conversation_id > ?
+          ORDER BY conversation_id, at, rowid LIMIT ?`,
+      ),
+      turnsOfConversationAfter: this.db.prepare<[string, string, string, number, number], TurnRow & { rowid: number }>(
+        `SELECT rowid, conversation_id, at, text, from_payload, intent, confidence, state_after, step, said, outcomes FROM turns
+          WHERE conversation_id = ? AND at >= ? AND (at > ? OR rowid > ?)
+          ORDER BY at, rowid LIMIT ?`,
+      ),
+      ticketsOfConversations: this.db.prepare<[string], Pick<TicketRow, 'conversation_id' | 'reason' | 'created_at' | 'assigned_agent_id' | 'assigned_at' | 'first_agent_reply_at' | 'resolution'>>(
+        `SELECT conversation_id, reason, created_at, assigned_agent_id, assigned_at, first_agent_reply_at, resolution
+           FROM handoff_tickets WHERE conversation_id IN (SELECT value FROM json_each(?))`,
+      ),
+      ratingsOfConversations: this.db.prepare<[string], { conversation_id: string; at: string; helpful: number }>(
+        'SELECT conversation_id, at, helpful FROM ratings WHERE conversation_id IN (SELECT value FROM json_each(?))',
+      ),
+      agentLineCountsOfConversations: this.db.prepare<[string], { agent_id: string; lines: number }>(
+        `SELECT agent_id, COUNT(*) AS lines FROM transcript
+          WHERE conversation_id IN (SELECT value FROM json_each(?)) AND agent_id IS NOT NULL GROUP BY agent_id`,
+      ),
+      // The dashboard's ticket list, newest first, a page at a time (`before`: the last id of the previous page).
+      ticketPage: this.db.prepare<[{ status: string; before: number; limit: number }], TicketRow>(
+        "SELECT * FROM handoff_tickets WHERE (@status = 'all' OR status = @status) AND id < @before ORDER BY id DESC LIMIT @limit",
+      ),
+      ticketCount: this.db.prepare<[{ status: string }], { count: number }>("SELECT COUNT(*) AS count FROM handoff_tickets WHERE @status = 'all' OR status = @status"),
       dueDeliveries: this.db.prepare<[string, number], { id: number; ticket_id: number; attempts: number; body: string | null }>(
         'SELECT id, ticket_id, attempts, body FROM webhook_outbox WHERE delivered_at IS NULL AND next_attempt_at <= ? ORDER BY id LIMIT ?',
       ),
@@ -588,22 +623,18 @@ export class SqliteConversationStore implements ConversationStore, SupportStore,
     return this.statements.tickets.all().map(ticketFromRow);
   }
 
+  async ticketsPage({ status, before, limit }: TicketPageQuery): Promise<HandoffTicket[]> {
+    return this.statements.ticketPage.all({ status, before: before ?? Number.MAX_SAFE_INTEGER, limit }).map(ticketFromRow);
+  }
+
+  async ticketCount(status: TicketPageQuery['status']): Promise<number> {
+    return this.statements.ticketCount.get({ status })!.count;
+  }
+
   async analyticsRows(fromIso: string, toIso: string): Promise<AnalyticsRows> {
     return {
       conversations: this.statements.conversationsBetween.all(fromIso, toIso).map((row) => ({ id: row.id, createdAt: row.created_at })),
-      turns: this.statements.turnsOfConversationsBetween.all(fromIso, toIso).map((row) => ({
-        conversationId: row.conversation_id,
-        at: row.at,
-        text: row.text,
-        fromPayload: row.from_payload === 1,
-        intent: row.intent,
-        confidence: row.confidence,
-        stateAfter: row.state_after,
-        step: row.step,
-        said: JSON.parse(row.said) as string[],
-        // null: stored before outcomes were (schema version 4 and earlier).
-        outcomes: JSON.parse(row.outcomes) as Outcome[] | null,
-      })),
+      turns: this.statements.turnsOfConversationsBetween.all(fromIso, toIso).map(turnFromRow),
       tickets: this.statements.ticketsOfConversationsBetween.all(fromIso, toIso).map((row) => ({
         conversationId: row.conversation_id,
         reason: row.reason,
@@ -617,6 +648,63 @@ export class SqliteConversationStore implements ConversationStore, SupportStore,
       agentLines: this.statements.agentLinesOfConversationsBetween.all(fromIso, toIso).map((row) => ({ conversationId: row.conversation_id, agentId: row.agent_id })),
       ratings: this.statements.ratingsOfConversationsBetween.all(fromIso, toIso).map((row) => ({ conversationId: row.conversation_id, at: row.at, helpful: row.helpful === 1 })),
     };
+  }
+
+  /**
+   * The rows of `analyticsRows`, a slice at a time: each `next()` runs one query of at most a page
+   * of rows, so a caller that pauses between slices never holds the event loop for long, however
+   * large the range. A page of conversations comes first with their tickets, ratings and agent-line
+   * counts, then their turns in chunks (in order within a conversation); the page's conversations
+   * are finished with its last chunk.
+   */
+  *analyticsSlices(fromIso: string, toIso: string, { conversationsPerPage = 100, turnsPerChunk = 250 } = {}): Generator<AnalyticsSlice> {
+    yield { agents: this.statements.agents.all().map((row) => ({ id: row.id, name: row.name })), finished: [] };
+    let after = { createdAt: '', rowid: 0 };
+    for (;;) {
+      const page = this.statements.conversationPage.all(after.createdAt > fromIso ? after.createdAt : fromIso, toIso, after.createdAt, after.rowid, conversationsPerPage);
+      if (!page.length) return;
+      // Later pages resume after the last conversation read (same time: the higher rowid).
+      const last = page.at(-1)!;
+      after = { createdAt: last.created_at, rowid: last.rowid };
+      const ids = JSON.stringify(page.map((row) => row.id));
+      yield {
+        conversations: page.map((row) => ({ id: row.id, createdAt: row.created_at })),
+        tickets: this.statements.ticketsOfConversations.all(ids).map((row) => ({
+          conversationId: row.conversation_id,
+          reason: row.reason,
+          createdAt: row.created_at,
+          assignedAgentId: row.assigned_agent_id,
+          assignedAt: row.assigned_at,
+          firstAgentReplyAt: row.first_agent_reply_at,
+          resolution: row.resolution,
+        })),
+        ratings: this.statements.ratingsOfConversations.all(ids).map((row) => ({ conversationId: row.conversation_id, at: row.at, helpful: row.helpful === 1 })),
+        agentLineCounts: this.statements.agentLineCountsOfConversations.all(ids).map((row) => ({ agentId: row.agent_id, lines: row.lines })),
+        finished: [],
+      };
+      // Turns: the page's conversations in id order; a conversation longer than a chunk is read on from where the chunk ended.
+      let continuing: { conversationId: string; at: string; rowid: number } | undefined;
+      let afterConversation = '';
+      for (;;) {
+        const rows = continuing
+          ? this.statements.turnsOfConversationAfter.all(continuing.conversationId, continuing.at, continuing.at, continuing.rowid, turnsPerChunk)
+          : this.statements.turnsOfConversations.all(ids, afterConversation, turnsPerChunk);
+        const turns = rows.map(turnFromRow);
+        if (rows.length === turnsPerChunk) {
+          const end = rows.at(-1)!;
+          continuing = { conversationId: end.conversation_id, at: end.at, rowid: end.rowid };
+          yield { turns, finished: [] };
+        } else if (continuing) {
+          // That conversation is read to its end; on with the ones after it.
+          afterConversation = continuing.conversationId;
+          continuing = undefined;
+          yield { turns, finished: [] };
+        } else {
+          yield { turns, finished: page.map((row) => row.id) };
+          break;
+        }
+      }
+    }
   }
 
   async ticket(id: number): Promise<HandoffTicket | undefined> {
@@ -644,6 +732,22 @@ export class SqliteConversationStore implements ConversationStore, SupportStore,
   close(): void {
     if (this.db.open) this.db.close();
   }
+}
+
+function turnFromRow(row: TurnRow): AnalyticsRows['turns'][number] {
+  return {
+    conversationId: row.conversation_id,
+    at: row.at,
+    text: row.text,
+    fromPayload: row.from_payload === 1,
+    intent: row.intent,
+    confidence: row.confidence,
+    stateAfter: row.state_after,
+    step: row.step,
+    said: JSON.parse(row.said) as string[],
+    // null: stored before outcomes were (schema version 4 and earlier).
+    outcomes: JSON.parse(row.outcomes) as Outcome[] | null,
+  };
 }
 
 function parseOrNull(json: string): unknown {

@@ -182,3 +182,17 @@ describe('turns stored before outcomes were (legacy reading of the response ids)
     expect(stage(analytics, 'completed').reached).toBe(1);
   });
 });
+
+describe('unanswered questions past the cap', () => {
+  it('groups only the newest messages and says how many there were', () => {
+    const asked = ['微信怎么注销账号', '怎么注销微信账号', '花呗能绑吗', '今天天气怎么样', '钱包能退款吗'];
+    const analytics = computeAnalytics(
+      rowsOf({ many: asked.map((text) => ({ text, fromPayload: false, intent: 'out_of_scope', confidence: 0.1 })) }),
+      range,
+      normalizer,
+      2,
+    );
+    expect(analytics.unansweredMessages).toEqual({ total: 5, considered: 2 });
+    expect(analytics.unanswered.map((group) => group.text).sort()).toEqual(['今天天气怎么样', '钱包能退款吗'].sort());
+  });
+});

@@ -1,5 +1,6 @@
 import { type Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { seedTickets } from '../support/seedAnalyticsRows.js';
 import { seedConversations } from '../support/seedConversations.js';
 import { startTestServer, type TestServer } from '../support/testServer.js';
 import { launchChromium, screenshotPath } from '../support/browser.js';
@@ -42,6 +43,25 @@ describe('the support dashboard in a real browser', () => {
     expect(await page.getByTestId('admin-close').isVisible()).toBe(false);
     expect((await server.store.tickets())[0]!.status).toBe('closed');
     expect(errors).toEqual([]);
+    await page.close();
+  }, 60_000);
+
+  it('pages through many tickets: the first 20, then the older ones on request, and counts them all', async () => {
+    const before = (await server.store.tickets()).filter((ticket) => ticket.status === 'open').length;
+    seedTickets(server.store, 25);
+    const page = await browser.newPage({ viewport: { width: 1280, height: 1200 } });
+    await page.goto(`${server.baseUrl}/admin`);
+    await page.getByTestId('admin-token').fill(adminToken);
+    await page.getByTestId('admin-token').press('Enter');
+    await expect.poll(() => page.getByTestId('admin-ticket').count(), { timeout: 10_000 }).toBe(20);
+    expect(await page.locator('[data-card="openTickets"] .card-value').innerText()).toBe(String(before + 25));
+    expect(await page.getByTestId('admin-tickets-shown').innerText()).toContain(`20 / ${before + 25}`);
+    await page.getByTestId('admin-tickets-more').click();
+    await expect.poll(() => page.getByTestId('admin-ticket').count()).toBe(before + 25);
+    expect(await page.getByTestId('admin-tickets-more').isVisible()).toBe(false);
+    const ids = await page.getByTestId('admin-ticket').evaluateAll((rows) => rows.map((row) => Number((row as HTMLElement).dataset.ticketId)));
+    expect(ids).toEqual([...ids].sort((a, b) => b - a));
+    expect(new Set(ids).size).toBe(ids.length);
     await page.close();
   }, 60_000);
 

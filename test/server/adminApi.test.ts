@@ -76,6 +76,23 @@ describe('admin API with ADMIN_TOKEN', () => {
     expect(((await response.json()) as { error: { code: string } }).error.code).toBe('invalid_range');
   });
 
+  it.each(['2024-02-30', '2023-02-29', '2024-13-01', '2024-04-31', '2024-00-10'])('refuses the impossible date %s with a 400 that names it', async (day) => {
+    const response = await admin(`/api/admin/analytics?from=${day}`);
+    expect(response.status).toBe(400);
+    const { error } = (await response.json()) as { error: { code: string; message: string } };
+    expect(error.code).toBe('invalid_range');
+    expect(error.message).toContain(day);
+  });
+
+  it('reads a wide range (0000-01-01 to 9999-12-31) as everything up to today', async () => {
+    const response = await admin('/api/admin/analytics?from=0000-01-01&to=9999-12-31');
+    expect(response.status).toBe(200);
+    const analytics = (await response.json()) as { range: { from: string; to: string }; totals: { conversations: number } };
+    expect(analytics.totals.conversations).toBe(5);
+    expect(analytics.range).toEqual({ from: '0000-01-01', to: new Date().toISOString().slice(0, 10) });
+    expect((await admin('/api/admin/analytics?from=2024-02-29&to=9999-12-31')).status).toBe(200);
+  });
+
   it('lists the open ticket with its redacted transcript, and closes it', async () => {
     const open = (await (await admin('/api/admin/tickets')).json()) as { tickets: { id: number; conversationId: string; reason: string; step: number; transcript: { role: string; text: string }[] }[] };
     expect(open.tickets).toHaveLength(1);
