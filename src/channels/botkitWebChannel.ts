@@ -13,6 +13,7 @@ import { isStorageFailure, storageUnavailable } from '../server/httpErrors.js';
 import { turnLogLine } from '../server/logging.js';
 import { checkAccess, type IdentityStore } from '../storage/identityStore.js';
 import type { LiveHub } from '../support/liveHub.js';
+import { SocketAllowance } from './socketAllowance.js';
 
 type TurnLogic = (context: TurnContext) => Promise<void>;
 
@@ -30,7 +31,6 @@ interface AuthenticatedSocket extends WebSocket {
   /** Stops the live frames (agent messages, handoff status) of the conversation. */
   unsubscribe?: (() => void) | undefined;
   isAlive?: boolean;
-  address?: string;
 }
 
 /** Abuse limits the websocket shares with the REST API (one allowance per address, per conversation). */
@@ -60,7 +60,7 @@ export class AuthenticatedWebAdapter extends WebAdapter {
   private readonly sockets = new Map<string, Set<AuthenticatedSocket>>();
   private socketServer: WebSocketServer | undefined;
   private heartbeat: NodeJS.Timeout | undefined;
-  private readonly socketsByAddress = new Map<string, number>();
+  private readonly allowance: SocketAllowance;
 
   constructor(
     private readonly server: Server,
@@ -71,6 +71,12 @@ export class AuthenticatedWebAdapter extends WebAdapter {
     private readonly path = '/ws',
   ) {
     super({ noServer: true });
+    this.allowance = new SocketAllowance(limits.socketsPerAddress);
+  }
+
+  /** Sockets `address` holds open now (handshakes under way included). */
+  openSocketsFrom(address: string): number {
+    return this.allowance.openFrom(address);
   }
 
   /** Botkit calls this once it is ready; `logic` runs Botkit's middleware and handlers for a turn. */
@@ -87,18 +93,13 @@ export class AuthenticatedWebAdapter extends WebAdapter {
         return;
       }
       const address = this.limits.addressOf(request);
-      const open = this.socketsByAddress.get(address) ?? 0;
       const decision = this.limits.addressLimiter.take(address);
-      if (!decision.allowed || (this.limits.socketsPerAddress > 0 && open >= this.limits.socketsPerAddress)) {
-        const retryAfter = decision.allowed ? 30 : decision.retryAfterSeconds;
-        socket.end(`HTTP/1.1 429 Too Many Requests\r\nRetry-After: ${retryAfter}\r\nConnection: close\r\n\r\n`);
+      const refusal = !decision.allowed ? decision.retryAfterSeconds : !this.allowance.tryHold(address, socket) ? 30 : undefined;
+      if (refusal !== undefined) {
+        socket.end(`HTTP/1.1 429 Too Many Requests\r\nRetry-After: ${refusal}\r\nConnection: close\r\n\r\n`);
         return;
       }
-      this.socketsByAddress.set(address, open + 1);
-      wss.handleUpgrade(request, socket, head, (ws) => {
-        (ws as AuthenticatedSocket).address = address;
-        this.accept(ws as AuthenticatedSocket, logic);
-      });
+      wss.handleUpgrade(request, socket, head, (ws) => this.accept(ws as AuthenticatedSocket, address, logic));
     });
     this.heartbeat = setInterval(() => {
       for (const ws of wss.clients as Set<AuthenticatedSocket>) {
@@ -112,7 +113,7 @@ export class AuthenticatedWebAdapter extends WebAdapter {
     this.heartbeat.unref();
   }
 
-  private accept(ws: AuthenticatedSocket, logic: TurnLogic): void {
+  private accept(ws: AuthenticatedSocket, address: string, logic: TurnLogic): void {
     ws.isAlive = true;
     ws.on('pong', () => (ws.isAlive = true));
     ws.on('error', () => ws.terminate());
@@ -121,24 +122,20 @@ export class AuthenticatedWebAdapter extends WebAdapter {
       const peers = ws.conversationId ? this.sockets.get(ws.conversationId) : undefined;
       peers?.delete(ws);
       if (peers?.size === 0) this.sockets.delete(ws.conversationId!);
-      const address = ws.address ?? '';
-      const open = (this.socketsByAddress.get(address) ?? 1) - 1;
-      if (open > 0) this.socketsByAddress.set(address, open);
-      else this.socketsByAddress.delete(address);
     });
     // Frames are handled in the order they arrive: a message sent right behind its hello must not
     // be read before the hello has bound the socket.
     let previous = Promise.resolve();
     ws.on('message', (data: RawData, isBinary: boolean) => {
       previous = previous
-        .then(() => this.receive(ws, data, isBinary, logic))
+        .then(() => this.receive(ws, address, data, isBinary, logic))
         .catch(() => send(ws, { type: 'error', code: 'internal_error', message: 'this message could not be processed' }));
     });
   }
 
-  private async receive(ws: AuthenticatedSocket, data: RawData, isBinary: boolean, logic: TurnLogic): Promise<void> {
+  private async receive(ws: AuthenticatedSocket, address: string, data: RawData, isBinary: boolean, logic: TurnLogic): Promise<void> {
     try {
-      spendOrThrow(this.limits.addressLimiter, ws.address!, 'address');
+      spendOrThrow(this.limits.addressLimiter, address, 'address');
     } catch (error) {
       return sendRateLimited(ws, error as RateLimitedError);
     }
