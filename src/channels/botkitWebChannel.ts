@@ -1,9 +1,11 @@
 import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { randomUUID } from 'node:crypto';
-import { ActivityTypes, TurnContext, type Activity, type ResourceResponse } from 'botbuilder';
+import { ActivityTypes, MemoryStorage, TurnContext, type Activity, type ResourceResponse } from 'botbuilder';
 import { WebAdapter } from 'botbuilder-adapter-web';
 import { Botkit, type BotkitMessage, type BotWorker } from 'botkit';
+// Botkit derives the key of a conversation's dialog state here; it is not re-exported from 'botkit'.
+import { BotkitConversationState } from 'botkit/lib/conversationState.js';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import { z } from 'zod';
 import type { Logger } from 'pino';
@@ -61,6 +63,8 @@ export class AuthenticatedWebAdapter extends WebAdapter {
   private socketServer: WebSocketServer | undefined;
   private heartbeat: NodeJS.Timeout | undefined;
   private readonly allowance: SocketAllowance;
+  /** Called once the last socket of a conversation has closed and its frames are all handled. */
+  onConversationClosed: ((conversationId: string) => Promise<void>) | undefined;
 
   constructor(
     private readonly server: Server,
@@ -117,15 +121,23 @@ export class AuthenticatedWebAdapter extends WebAdapter {
     ws.isAlive = true;
     ws.on('pong', () => (ws.isAlive = true));
     ws.on('error', () => ws.terminate());
-    ws.on('close', () => {
-      ws.unsubscribe?.();
-      const peers = ws.conversationId ? this.sockets.get(ws.conversationId) : undefined;
-      peers?.delete(ws);
-      if (peers?.size === 0) this.sockets.delete(ws.conversationId!);
-    });
     // Frames are handled in the order they arrive: a message sent right behind its hello must not
     // be read before the hello has bound the socket.
     let previous = Promise.resolve();
+    ws.on('close', () => {
+      ws.unsubscribe?.();
+      const conversationId = ws.conversationId;
+      if (!conversationId) return;
+      const peers = this.sockets.get(conversationId);
+      peers?.delete(ws);
+      if (peers?.size === 0) this.sockets.delete(conversationId);
+      // After this socket's last turn has saved Botkit's state, or that save would bring it back.
+      void previous
+        .then(async () => {
+          if (!this.sockets.has(conversationId)) await this.onConversationClosed?.(conversationId);
+        })
+        .catch(() => undefined); // memory storage does not fail; nothing a closed socket could be told
+    });
     ws.on('message', (data: RawData, isBinary: boolean) => {
       previous = previous
         .then(() => this.receive(ws, address, data, isBinary, logic))
@@ -169,16 +181,7 @@ export class AuthenticatedWebAdapter extends WebAdapter {
     } catch (error) {
       return sendRateLimited(ws, error as RateLimitedError);
     }
-    const activity: Partial<Activity> = {
-      type: ActivityTypes.Message,
-      timestamp: new Date(),
-      channelId: 'websocket',
-      conversation: { id: ws.conversationId, isGroup: false, conversationType: 'personal', name: '' },
-      from: { id: ws.conversationId, name: '' },
-      recipient: { id: 'bot', name: '' },
-      text: message.data.text,
-      channelData: message.data.displayText === undefined ? {} : { displayText: message.data.displayText },
-    };
+    const activity = messageActivity(ws.conversationId, message.data.text, message.data.displayText);
     await this.runMiddleware(new TurnContext(this, activity), logic);
   }
 
@@ -211,6 +214,20 @@ export class AuthenticatedWebAdapter extends WebAdapter {
   }
 }
 
+/** The activity Botkit gets for a message of this conversation; its dialog state is keyed by it too. */
+function messageActivity(conversationId: string, text: string, displayText?: string): Partial<Activity> {
+  return {
+    type: ActivityTypes.Message,
+    timestamp: new Date(),
+    channelId: 'websocket',
+    conversation: { id: conversationId, isGroup: false, conversationType: 'personal', name: '' },
+    from: { id: conversationId, name: '' },
+    recipient: { id: 'bot', name: '' },
+    text,
+    channelData: displayText === undefined ? {} : { displayText },
+  };
+}
+
 function send(ws: WebSocket, frame: object): void {
   if (ws.readyState === ws.OPEN) ws.send(JSON.stringify(frame));
 }
@@ -222,6 +239,13 @@ function sendRateLimited(ws: WebSocket, error: RateLimitedError): void {
 function refuse(ws: WebSocket, code: string, message: string): void {
   send(ws, { type: 'error', code, message });
   ws.close(4401, code);
+}
+
+/** Botkit's default storage, except that a deleted entry is gone: MemoryStorage sets it to undefined and keeps the key. */
+class ForgettingMemoryStorage extends MemoryStorage {
+  override async delete(keys: string[]): Promise<void> {
+    for (const key of keys) delete this.memory[key];
+  }
 }
 
 export interface BotkitWebChannel {
@@ -248,7 +272,14 @@ export interface BotkitWebChannelOptions extends SocketLimits {
 
 export function createBotkitWebChannel({ server, engine, identities, allowedOrigins, log, live, ...limits }: BotkitWebChannelOptions): BotkitWebChannel {
   const adapter = new AuthenticatedWebAdapter(server, identities, allowedOrigins, limits, live);
-  const controller = new Botkit({ adapter, disable_webserver: true, disable_console: true });
+  // Botkit keeps each conversation's dialog state in its memory storage for good. The conversation
+  // itself lives in our store, so Botkit's copy goes once the conversation has no socket left.
+  const controller = new Botkit({ adapter, storage: new ForgettingMemoryStorage(), disable_webserver: true, disable_console: true });
+  const botkitState = new BotkitConversationState(controller.storage);
+  adapter.onConversationClosed = async (conversationId) => {
+    const key = botkitState.getStorageKey(new TurnContext(adapter, messageActivity(conversationId, '')));
+    if (key) await controller.storage.delete([key]);
+  };
   controller.on('message', async (bot: BotWorker, message: BotkitMessage) => {
     const conversationId = message.channel ?? message.user;
     // One id per frame, like a REST request's: error replies carry it so support can find the log line.
