@@ -16,6 +16,7 @@ import { turnLogLine } from '../server/logging.js';
 import { checkAccess, type IdentityStore } from '../storage/identityStore.js';
 import type { LiveHub } from '../support/liveHub.js';
 import { SocketAllowance } from './socketAllowance.js';
+import { defaultSocketTimeouts, socketCloseCodes, watchSocket, type SocketTimeouts, type SocketWatch } from './socketLifetime.js';
 
 type TurnLogic = (context: TurnContext) => Promise<void>;
 
@@ -26,13 +27,12 @@ const typingFrame = z.object({ type: z.literal('typing') }).strict();
 
 /** Largest websocket frame accepted; a message is at most 1000 characters, so 16 KB is ample. */
 const maxFrameBytes = 16 * 1024;
-const heartbeatMs = 30_000;
 
 interface AuthenticatedSocket extends WebSocket {
   conversationId?: string;
   /** Stops the live frames (agent messages, handoff status) of the conversation. */
   unsubscribe?: (() => void) | undefined;
-  isAlive?: boolean;
+  watch?: SocketWatch;
 }
 
 /** Abuse limits the websocket shares with the REST API (one allowance per address, per conversation). */
@@ -49,6 +49,8 @@ export interface SocketLimits {
 export interface LiveDelivery {
   hub: LiveHub;
   onUserTyping: (conversationId: string) => Promise<void>;
+  /** Whether the conversation waits for or talks to an agent: its socket is then kept open while quiet. */
+  withAgent: (conversationId: string) => Promise<boolean>;
 }
 
 /**
@@ -56,7 +58,8 @@ export interface LiveDelivery {
  * frame and routes replies by it, so any client could read or continue another's conversation;
  * here a socket proves it owns a conversation once (a `hello` frame with the conversation's token)
  * and every later frame and reply is bound to that conversation. It also keeps its heartbeat timer
- * so the process can shut down.
+ * so the process can shut down, counts only open sockets against an address's allowance, and closes
+ * sockets that never say hello or stay unused (see socketLifetime.ts).
  */
 export class AuthenticatedWebAdapter extends WebAdapter {
   private readonly sockets = new Map<string, Set<AuthenticatedSocket>>();
@@ -71,6 +74,7 @@ export class AuthenticatedWebAdapter extends WebAdapter {
     private readonly identities: IdentityStore,
     private readonly allowedOrigins: readonly string[],
     private readonly limits: SocketLimits,
+    private readonly timeouts: SocketTimeouts = defaultSocketTimeouts,
     private readonly live?: LiveDelivery,
     private readonly path = '/ws',
   ) {
@@ -106,25 +110,20 @@ export class AuthenticatedWebAdapter extends WebAdapter {
       wss.handleUpgrade(request, socket, head, (ws) => this.accept(ws as AuthenticatedSocket, address, logic));
     });
     this.heartbeat = setInterval(() => {
-      for (const ws of wss.clients as Set<AuthenticatedSocket>) {
-        if (ws.isAlive === false) ws.terminate();
-        else {
-          ws.isAlive = false;
-          ws.ping();
-        }
-      }
-    }, heartbeatMs);
+      for (const ws of wss.clients as Set<AuthenticatedSocket>) ws.watch?.ping();
+    }, this.timeouts.pingIntervalMs);
     this.heartbeat.unref();
   }
 
   private accept(ws: AuthenticatedSocket, address: string, logic: TurnLogic): void {
-    ws.isAlive = true;
-    ws.on('pong', () => (ws.isAlive = true));
+    const watch = watchSocket(ws, this.timeouts, async () => (ws.conversationId && this.live ? this.live.withAgent(ws.conversationId) : false));
+    ws.watch = watch;
     ws.on('error', () => ws.terminate());
     // Frames are handled in the order they arrive: a message sent right behind its hello must not
     // be read before the hello has bound the socket.
     let previous = Promise.resolve();
     ws.on('close', () => {
+      watch.stop();
       ws.unsubscribe?.();
       const conversationId = ws.conversationId;
       if (!conversationId) return;
@@ -139,6 +138,7 @@ export class AuthenticatedWebAdapter extends WebAdapter {
         .catch(() => undefined); // memory storage does not fail; nothing a closed socket could be told
     });
     ws.on('message', (data: RawData, isBinary: boolean) => {
+      watch.used();
       previous = previous
         .then(() => this.receive(ws, address, data, isBinary, logic))
         .catch(() => send(ws, { type: 'error', code: 'internal_error', message: 'this message could not be processed' }));
@@ -164,6 +164,7 @@ export class AuthenticatedWebAdapter extends WebAdapter {
       const access = await checkAccess(this.identities, hello.data.conversation, hello.data.token);
       if (access !== 'ok') return refuse(ws, 'unauthorized', 'unknown conversation or wrong token');
       ws.conversationId = hello.data.conversation;
+      ws.watch?.helloSaid();
       let peers = this.sockets.get(ws.conversationId);
       if (!peers) this.sockets.set(ws.conversationId, (peers = new Set()));
       peers.add(ws);
@@ -196,7 +197,6 @@ export class AuthenticatedWebAdapter extends WebAdapter {
     return [];
   }
 
-  /** Closes every socket and stops the heartbeat. */
   /**
    * Closes every socket with 1001 and stops the heartbeat. A client that does not answer the close
    * (a phone asleep) is cut off after `graceMs`, so one socket cannot hold up a shutdown.
@@ -228,8 +228,10 @@ function messageActivity(conversationId: string, text: string, displayText?: str
   };
 }
 
-function send(ws: WebSocket, frame: object): void {
-  if (ws.readyState === ws.OPEN) ws.send(JSON.stringify(frame));
+function send(ws: AuthenticatedSocket, frame: object): void {
+  if (ws.readyState !== ws.OPEN) return;
+  ws.send(JSON.stringify(frame));
+  ws.watch?.used();
 }
 
 function sendRateLimited(ws: WebSocket, error: RateLimitedError): void {
@@ -238,7 +240,7 @@ function sendRateLimited(ws: WebSocket, error: RateLimitedError): void {
 
 function refuse(ws: WebSocket, code: string, message: string): void {
   send(ws, { type: 'error', code, message });
-  ws.close(4401, code);
+  ws.close(socketCloseCodes.unauthorized, code);
 }
 
 /** Botkit's default storage, except that a deleted entry is gone: MemoryStorage sets it to undefined and keeps the key. */
@@ -260,6 +262,8 @@ export interface BotkitWebChannel {
  */
 export interface BotkitWebChannelOptions extends SocketLimits {
   server: Server;
+  /** Hello deadline, idle timeout and ping interval; defaults 10 s, 10 min, 30 s. */
+  timeouts?: SocketTimeouts;
   engine: DialogueEngine;
   identities: IdentityStore;
   allowedOrigins: readonly string[];
@@ -270,8 +274,8 @@ export interface BotkitWebChannelOptions extends SocketLimits {
   };
 }
 
-export function createBotkitWebChannel({ server, engine, identities, allowedOrigins, log, live, ...limits }: BotkitWebChannelOptions): BotkitWebChannel {
-  const adapter = new AuthenticatedWebAdapter(server, identities, allowedOrigins, limits, live);
+export function createBotkitWebChannel({ server, engine, identities, allowedOrigins, log, live, timeouts, ...limits }: BotkitWebChannelOptions): BotkitWebChannel {
+  const adapter = new AuthenticatedWebAdapter(server, identities, allowedOrigins, limits, timeouts, live);
   // Botkit keeps each conversation's dialog state in its memory storage for good. The conversation
   // itself lives in our store, so Botkit's copy goes once the conversation has no socket left.
   const controller = new Botkit({ adapter, storage: new ForgettingMemoryStorage(), disable_webserver: true, disable_console: true });

@@ -9,6 +9,7 @@ import { isContentError, loadContent } from '../content/loadContent.js';
 import { openStore } from '../storage/openStore.js';
 import { parseServiceHours } from '../support/serviceHours.js';
 import { parseAllowedOrigins } from './corsForEmbedding.js';
+import { socketTimeoutsFromEnv } from '../channels/socketLifetime.js';
 import { createServer } from './createServer.js';
 import { createLogger } from './logging.js';
 import { rateLimitSettingsFromEnv } from './rateLimiter.js';
@@ -16,10 +17,12 @@ import { rateLimitSettingsFromEnv } from './rateLimiter.js';
 const port = Number(process.env.PORT ?? 3000);
 // Settings first: a bad one is reported at once, not after the content has loaded.
 let rateLimits;
+let socketTimeouts;
 let serviceHours;
 const webhookSecret = process.env.HANDOFF_WEBHOOK_SECRET || undefined;
 try {
   rateLimits = rateLimitSettingsFromEnv();
+  socketTimeouts = socketTimeoutsFromEnv();
   serviceHours = parseServiceHours(process.env.SERVICE_HOURS || undefined, process.env.SERVICE_TIMEZONE || undefined);
   // A short shared secret can be guessed from one signed delivery.
   if (webhookSecret !== undefined && webhookSecret.length < 16) throw new Error('HANDOFF_WEBHOOK_SECRET must be at least 16 characters');
@@ -42,6 +45,7 @@ const running = createServer({
   store,
   log,
   rateLimits,
+  socketTimeouts,
   trustProxy: parseTrustProxy(process.env.TRUST_PROXY),
   allowedOrigins: parseAllowedOrigins(process.env.ALLOWED_ORIGINS),
   adminToken: process.env.ADMIN_TOKEN || undefined,

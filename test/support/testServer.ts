@@ -9,6 +9,7 @@ import { createLogger } from '../../src/server/logging.js';
 import { noRateLimits, type RateLimitSettings } from '../../src/server/rateLimiter.js';
 import { openStore, type ServerStore } from '../../src/storage/openStore.js';
 import type { ServiceHours } from '../../src/support/serviceHours.js';
+import type { SocketTimeouts } from '../../src/channels/socketLifetime.js';
 
 let content: Content | undefined;
 
@@ -42,6 +43,7 @@ export interface TestServerOptions {
   handoffWebhookSecret?: string;
   serviceHours?: ServiceHours;
   agentHeartbeatMs?: number;
+  socketTimeouts?: SocketTimeouts;
   now?: () => Date;
 }
 
@@ -57,6 +59,7 @@ export async function startTestServer({
   handoffWebhookSecret,
   serviceHours,
   agentHeartbeatMs,
+  socketTimeouts,
   now,
 }: TestServerOptions = {}): Promise<TestServer> {
   content ??= loadContent();
@@ -88,6 +91,7 @@ export async function startTestServer({
     handoffWebhookSecret,
     ...(serviceHours ? { serviceHours } : {}),
     ...(agentHeartbeatMs ? { agentHeartbeatMs } : {}),
+    ...(socketTimeouts ? { socketTimeouts } : {}),
     ...(now ? { now } : {}),
   });
   await new Promise<void>((resolve) => running.server.listen(port, '127.0.0.1', resolve));
