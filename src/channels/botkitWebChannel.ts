@@ -82,11 +82,6 @@ export class AuthenticatedWebAdapter extends WebAdapter {
     this.allowance = new SocketAllowance(limits.socketsPerAddress);
   }
 
-  /** Sockets `address` holds open now (handshakes under way included). */
-  openSocketsFrom(address: string): number {
-    return this.allowance.openFrom(address);
-  }
-
   /** Botkit calls this once it is ready; `logic` runs Botkit's middleware and handlers for a turn. */
   override createSocketServer(_server: unknown, _options: unknown, logic: TurnLogic): void {
     const wss = new WebSocketServer({ noServer: true, maxPayload: maxFrameBytes });

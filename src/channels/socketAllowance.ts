@@ -26,14 +26,9 @@ export class SocketAllowance {
     return true;
   }
 
-  /** Connections `address` holds now. */
+  /** Connections `address` holds now (handshakes under way included). */
   openFrom(address: string): number {
     return this.openByAddress.get(address) ?? 0;
-  }
-
-  /** Addresses holding at least one connection (stays bounded: an address with none is forgotten). */
-  get addresses(): number {
-    return this.openByAddress.size;
   }
 
   private release(address: string): void {
