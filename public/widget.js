@@ -21,6 +21,7 @@
 
   const RECONNECT_MIN_MS = 500;
   const RECONNECT_MAX_MS = 10000;
+  const IDLE_CLOSE_CODE = 4000; // the server closed a socket nobody used: reconnect when the user acts, not at once
   const SOCKET_REPLY_TIMEOUT_MS = 20000;
   const STARTUP_TIMEOUT_MS = 5000;
   const COMPACT_BELOW_PX = 520; // shorter than this (e.g. phone keyboard open): drop the sketch
@@ -104,6 +105,7 @@
     socketEverReady: false,
     reconnectAttempt: 0,
     reconnectTimer: 0,
+    socketClosedIdle: false,
     awaitingSocketReply: false,
     socketReplyTimer: 0,
     // Messages sent over the socket whose turn has not answered yet, oldest first (see handleFrame).
@@ -392,6 +394,7 @@
       }
     }
     const { id, token } = state.conversation;
+    reconnectAfterIdle(); // this message goes over REST while the socket opens; the next ones go live
     const generation = state.generation;
     const previousQuickReplies = state.quickReplies;
     const body = displayText ? { text, displayText } : { text };
@@ -480,13 +483,14 @@
     socket.addEventListener('message', (event) => {
       if (state.socket === socket) handleFrame(event.data);
     });
-    socket.addEventListener('close', () => {
+    socket.addEventListener('close', (event) => {
       if (state.socket !== socket) return; // replaced or closed on purpose
       state.socket = null;
       state.socketReady = false;
       // A new socket reports nothing about these; the reply timeout's resync finds what was taken.
       state.socketPending = [];
-      if (state.socketRejected) return;
+      state.socketClosedIdle = event.code === IDLE_CLOSE_CODE;
+      if (state.socketRejected || state.socketClosedIdle) return;
       // Only a drop is news to the user; a server that never had a socket still answers over REST.
       if (state.socketEverReady) setNotice('reconnecting', t('ui.widget.reconnecting'));
       scheduleReconnect();
@@ -504,6 +508,13 @@
     if (!state.conversation || state.socket || state.socketRejected) return;
     state.reconnectAttempt = 0;
     connectSocket();
+  }
+
+  /** After the server closed an unused socket, the user's next step opens one again (nothing was lost: nothing came). */
+  function reconnectAfterIdle() {
+    if (!state.socketClosedIdle) return;
+    state.socketClosedIdle = false;
+    reconnectNow();
   }
 
   function closeSocket() {
@@ -1455,6 +1466,8 @@
     });
     ui.send.addEventListener('click', submitInput);
     ui.input.addEventListener('input', sendUserTyping);
+    ui.input.addEventListener('focus', reconnectAfterIdle);
+    ui.input.addEventListener('input', reconnectAfterIdle);
     ui.handoffCancel.addEventListener('click', (event) => {
       if (event.detail === 0 || !coarsePointer()) ui.input.focus({ preventScroll: true });
       sendMessage('/cancel', t('ui.widget.handoff.cancel'));

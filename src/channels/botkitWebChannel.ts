@@ -1,9 +1,11 @@
 import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { randomUUID } from 'node:crypto';
-import { ActivityTypes, TurnContext, type Activity, type ResourceResponse } from 'botbuilder';
+import { ActivityTypes, MemoryStorage, TurnContext, type Activity, type ResourceResponse } from 'botbuilder';
 import { WebAdapter } from 'botbuilder-adapter-web';
 import { Botkit, type BotkitMessage, type BotWorker } from 'botkit';
+// Botkit derives the key of a conversation's dialog state here; it is not re-exported from 'botkit'.
+import { BotkitConversationState } from 'botkit/lib/conversationState.js';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import { z } from 'zod';
 import type { Logger } from 'pino';
@@ -11,8 +13,11 @@ import { DialogueInputError, type DialogueEngine } from '../dialogue/dialogueEng
 import { RateLimitedError, spendOrThrow, type RateLimiter } from '../server/rateLimiter.js';
 import { isStorageFailure, storageUnavailable } from '../server/httpErrors.js';
 import { turnLogLine } from '../server/logging.js';
-import { checkAccess, type IdentityStore } from '../storage/identityStore.js';
+import { ConversationGoneError } from '../dialogue/conversationStore.js';
+import { checkAccess, type AccessPolicy, type IdentityStore } from '../storage/identityStore.js';
 import type { LiveHub } from '../support/liveHub.js';
+import { SocketAllowance } from './socketAllowance.js';
+import { defaultSocketTimeouts, socketCloseCodes, watchSocket, type SocketTimeouts, type SocketWatch } from './socketLifetime.js';
 
 type TurnLogic = (context: TurnContext) => Promise<void>;
 
@@ -23,20 +28,20 @@ const typingFrame = z.object({ type: z.literal('typing') }).strict();
 
 /** Largest websocket frame accepted; a message is at most 1000 characters, so 16 KB is ample. */
 const maxFrameBytes = 16 * 1024;
-const heartbeatMs = 30_000;
 
 interface AuthenticatedSocket extends WebSocket {
   conversationId?: string;
   /** Stops the live frames (agent messages, handoff status) of the conversation. */
   unsubscribe?: (() => void) | undefined;
-  isAlive?: boolean;
-  address?: string;
+  watch?: SocketWatch;
 }
 
 /** Abuse limits the websocket shares with the REST API (one allowance per address, per conversation). */
 export interface SocketLimits {
   addressLimiter: RateLimiter;
   conversationLimiter: RateLimiter;
+  /** How long a conversation token lives without use (checked at hello, as REST checks it). */
+  access?: AccessPolicy;
   /** Open sockets one address may hold; 0 = no cap. */
   socketsPerAddress: number;
   /** The client address of an upgrade request (honours TRUST_PROXY as express does). */
@@ -47,6 +52,8 @@ export interface SocketLimits {
 export interface LiveDelivery {
   hub: LiveHub;
   onUserTyping: (conversationId: string) => Promise<void>;
+  /** Whether the conversation waits for or talks to an agent: its socket is then kept open while quiet. */
+  withAgent: (conversationId: string) => Promise<boolean>;
 }
 
 /**
@@ -54,23 +61,28 @@ export interface LiveDelivery {
  * frame and routes replies by it, so any client could read or continue another's conversation;
  * here a socket proves it owns a conversation once (a `hello` frame with the conversation's token)
  * and every later frame and reply is bound to that conversation. It also keeps its heartbeat timer
- * so the process can shut down.
+ * so the process can shut down, counts only open sockets against an address's allowance, and closes
+ * sockets that never say hello or stay unused (see socketLifetime.ts).
  */
 export class AuthenticatedWebAdapter extends WebAdapter {
   private readonly sockets = new Map<string, Set<AuthenticatedSocket>>();
   private socketServer: WebSocketServer | undefined;
   private heartbeat: NodeJS.Timeout | undefined;
-  private readonly socketsByAddress = new Map<string, number>();
+  private readonly allowance: SocketAllowance;
+  /** Called once the last socket of a conversation has closed and its frames are all handled. */
+  onConversationClosed: ((conversationId: string) => Promise<void>) | undefined;
 
   constructor(
     private readonly server: Server,
     private readonly identities: IdentityStore,
     private readonly allowedOrigins: readonly string[],
     private readonly limits: SocketLimits,
+    private readonly timeouts: SocketTimeouts = defaultSocketTimeouts,
     private readonly live?: LiveDelivery,
     private readonly path = '/ws',
   ) {
     super({ noServer: true });
+    this.allowance = new SocketAllowance(limits.socketsPerAddress);
   }
 
   /** Botkit calls this once it is ready; `logic` runs Botkit's middleware and handlers for a turn. */
@@ -87,58 +99,53 @@ export class AuthenticatedWebAdapter extends WebAdapter {
         return;
       }
       const address = this.limits.addressOf(request);
-      const open = this.socketsByAddress.get(address) ?? 0;
       const decision = this.limits.addressLimiter.take(address);
-      if (!decision.allowed || (this.limits.socketsPerAddress > 0 && open >= this.limits.socketsPerAddress)) {
-        const retryAfter = decision.allowed ? 30 : decision.retryAfterSeconds;
-        socket.end(`HTTP/1.1 429 Too Many Requests\r\nRetry-After: ${retryAfter}\r\nConnection: close\r\n\r\n`);
+      const refusal = !decision.allowed ? decision.retryAfterSeconds : !this.allowance.tryHold(address, socket) ? 30 : undefined;
+      if (refusal !== undefined) {
+        socket.end(`HTTP/1.1 429 Too Many Requests\r\nRetry-After: ${refusal}\r\nConnection: close\r\n\r\n`);
         return;
       }
-      this.socketsByAddress.set(address, open + 1);
-      wss.handleUpgrade(request, socket, head, (ws) => {
-        (ws as AuthenticatedSocket).address = address;
-        this.accept(ws as AuthenticatedSocket, logic);
-      });
+      wss.handleUpgrade(request, socket, head, (ws) => this.accept(ws as AuthenticatedSocket, address, logic));
     });
     this.heartbeat = setInterval(() => {
-      for (const ws of wss.clients as Set<AuthenticatedSocket>) {
-        if (ws.isAlive === false) ws.terminate();
-        else {
-          ws.isAlive = false;
-          ws.ping();
-        }
-      }
-    }, heartbeatMs);
+      for (const ws of wss.clients as Set<AuthenticatedSocket>) ws.watch?.ping();
+    }, this.timeouts.pingIntervalMs);
     this.heartbeat.unref();
   }
 
-  private accept(ws: AuthenticatedSocket, logic: TurnLogic): void {
-    ws.isAlive = true;
-    ws.on('pong', () => (ws.isAlive = true));
+  private accept(ws: AuthenticatedSocket, address: string, logic: TurnLogic): void {
+    const watch = watchSocket(ws, this.timeouts, async () => (ws.conversationId && this.live ? this.live.withAgent(ws.conversationId) : false));
+    ws.watch = watch;
     ws.on('error', () => ws.terminate());
-    ws.on('close', () => {
-      ws.unsubscribe?.();
-      const peers = ws.conversationId ? this.sockets.get(ws.conversationId) : undefined;
-      peers?.delete(ws);
-      if (peers?.size === 0) this.sockets.delete(ws.conversationId!);
-      const address = ws.address ?? '';
-      const open = (this.socketsByAddress.get(address) ?? 1) - 1;
-      if (open > 0) this.socketsByAddress.set(address, open);
-      else this.socketsByAddress.delete(address);
-    });
     // Frames are handled in the order they arrive: a message sent right behind its hello must not
     // be read before the hello has bound the socket.
     let previous = Promise.resolve();
+    ws.on('close', () => {
+      watch.stop();
+      ws.unsubscribe?.();
+      const conversationId = ws.conversationId;
+      if (!conversationId) return;
+      const peers = this.sockets.get(conversationId);
+      peers?.delete(ws);
+      if (peers?.size === 0) this.sockets.delete(conversationId);
+      // After this socket's last turn has saved Botkit's state, or that save would bring it back.
+      void previous
+        .then(async () => {
+          if (!this.sockets.has(conversationId)) await this.onConversationClosed?.(conversationId);
+        })
+        .catch(() => undefined); // memory storage does not fail; nothing a closed socket could be told
+    });
     ws.on('message', (data: RawData, isBinary: boolean) => {
+      watch.used();
       previous = previous
-        .then(() => this.receive(ws, data, isBinary, logic))
+        .then(() => this.receive(ws, address, data, isBinary, logic))
         .catch(() => send(ws, { type: 'error', code: 'internal_error', message: 'this message could not be processed' }));
     });
   }
 
-  private async receive(ws: AuthenticatedSocket, data: RawData, isBinary: boolean, logic: TurnLogic): Promise<void> {
+  private async receive(ws: AuthenticatedSocket, address: string, data: RawData, isBinary: boolean, logic: TurnLogic): Promise<void> {
     try {
-      spendOrThrow(this.limits.addressLimiter, ws.address!, 'address');
+      spendOrThrow(this.limits.addressLimiter, address, 'address');
     } catch (error) {
       return sendRateLimited(ws, error as RateLimitedError);
     }
@@ -152,9 +159,10 @@ export class AuthenticatedWebAdapter extends WebAdapter {
     if (!ws.conversationId) {
       const hello = helloFrame.safeParse(frame);
       if (!hello.success) return refuse(ws, 'unauthorized', 'start with {"type":"hello","conversation":…,"token":…}');
-      const access = await checkAccess(this.identities, hello.data.conversation, hello.data.token);
+      const access = await checkAccess(this.identities, hello.data.conversation, hello.data.token, this.limits.access);
       if (access !== 'ok') return refuse(ws, 'unauthorized', 'unknown conversation or wrong token');
       ws.conversationId = hello.data.conversation;
+      ws.watch?.helloSaid();
       let peers = this.sockets.get(ws.conversationId);
       if (!peers) this.sockets.set(ws.conversationId, (peers = new Set()));
       peers.add(ws);
@@ -172,17 +180,13 @@ export class AuthenticatedWebAdapter extends WebAdapter {
     } catch (error) {
       return sendRateLimited(ws, error as RateLimitedError);
     }
-    const activity: Partial<Activity> = {
-      type: ActivityTypes.Message,
-      timestamp: new Date(),
-      channelId: 'websocket',
-      conversation: { id: ws.conversationId, isGroup: false, conversationType: 'personal', name: '' },
-      from: { id: ws.conversationId, name: '' },
-      recipient: { id: 'bot', name: '' },
-      text: message.data.text,
-      channelData: message.data.displayText === undefined ? {} : { displayText: message.data.displayText },
-    };
+    const activity = messageActivity(ws.conversationId, message.data.text, message.data.displayText, address);
     await this.runMiddleware(new TurnContext(this, activity), logic);
+  }
+
+  /** Closes every socket of a conversation that no longer exists; the widget goes on over REST, which starts afresh. */
+  dropConversation(conversationId: string, why: string): void {
+    for (const ws of this.sockets.get(conversationId) ?? []) refuse(ws, 'unauthorized', why);
   }
 
   /** Replies go to every socket of the conversation (a user may have two tabs open), never by a client-given id. */
@@ -196,7 +200,6 @@ export class AuthenticatedWebAdapter extends WebAdapter {
     return [];
   }
 
-  /** Closes every socket and stops the heartbeat. */
   /**
    * Closes every socket with 1001 and stops the heartbeat. A client that does not answer the close
    * (a phone asleep) is cut off after `graceMs`, so one socket cannot hold up a shutdown.
@@ -214,8 +217,25 @@ export class AuthenticatedWebAdapter extends WebAdapter {
   }
 }
 
-function send(ws: WebSocket, frame: object): void {
-  if (ws.readyState === ws.OPEN) ws.send(JSON.stringify(frame));
+/** The activity Botkit gets for a message of this conversation; its dialog state is keyed by it too. */
+/** `clientAddress` is the server's own note of where the frame came from (the ticket limits use it). */
+function messageActivity(conversationId: string, text: string, displayText?: string, clientAddress?: string): Partial<Activity> {
+  return {
+    type: ActivityTypes.Message,
+    timestamp: new Date(),
+    channelId: 'websocket',
+    conversation: { id: conversationId, isGroup: false, conversationType: 'personal', name: '' },
+    from: { id: conversationId, name: '' },
+    recipient: { id: 'bot', name: '' },
+    text,
+    channelData: { ...(displayText === undefined ? {} : { displayText }), ...(clientAddress === undefined ? {} : { clientAddress }) },
+  };
+}
+
+function send(ws: AuthenticatedSocket, frame: object): void {
+  if (ws.readyState !== ws.OPEN) return;
+  ws.send(JSON.stringify(frame));
+  ws.watch?.used();
 }
 
 function sendRateLimited(ws: WebSocket, error: RateLimitedError): void {
@@ -224,7 +244,14 @@ function sendRateLimited(ws: WebSocket, error: RateLimitedError): void {
 
 function refuse(ws: WebSocket, code: string, message: string): void {
   send(ws, { type: 'error', code, message });
-  ws.close(4401, code);
+  ws.close(socketCloseCodes.unauthorized, code);
+}
+
+/** Botkit's default storage, except that a deleted entry is gone: MemoryStorage sets it to undefined and keeps the key. */
+class ForgettingMemoryStorage extends MemoryStorage {
+  override async delete(keys: string[]): Promise<void> {
+    for (const key of keys) delete this.memory[key];
+  }
 }
 
 export interface BotkitWebChannel {
@@ -239,6 +266,8 @@ export interface BotkitWebChannel {
  */
 export interface BotkitWebChannelOptions extends SocketLimits {
   server: Server;
+  /** Hello deadline, idle timeout and ping interval; defaults 10 s, 10 min, 30 s. */
+  timeouts?: SocketTimeouts;
   engine: DialogueEngine;
   identities: IdentityStore;
   allowedOrigins: readonly string[];
@@ -249,9 +278,16 @@ export interface BotkitWebChannelOptions extends SocketLimits {
   };
 }
 
-export function createBotkitWebChannel({ server, engine, identities, allowedOrigins, log, live, ...limits }: BotkitWebChannelOptions): BotkitWebChannel {
-  const adapter = new AuthenticatedWebAdapter(server, identities, allowedOrigins, limits, live);
-  const controller = new Botkit({ adapter, disable_webserver: true, disable_console: true });
+export function createBotkitWebChannel({ server, engine, identities, allowedOrigins, log, live, timeouts, ...limits }: BotkitWebChannelOptions): BotkitWebChannel {
+  const adapter = new AuthenticatedWebAdapter(server, identities, allowedOrigins, limits, timeouts, live);
+  // Botkit keeps each conversation's dialog state in its memory storage for good. The conversation
+  // itself lives in our store, so Botkit's copy goes once the conversation has no socket left.
+  const controller = new Botkit({ adapter, storage: new ForgettingMemoryStorage(), disable_webserver: true, disable_console: true });
+  const botkitState = new BotkitConversationState(controller.storage);
+  adapter.onConversationClosed = async (conversationId) => {
+    const key = botkitState.getStorageKey(new TurnContext(adapter, messageActivity(conversationId, '')));
+    if (key) await controller.storage.delete([key]);
+  };
   controller.on('message', async (bot: BotWorker, message: BotkitMessage) => {
     const conversationId = message.channel ?? message.user;
     // One id per frame, like a REST request's: error replies carry it so support can find the log line.
@@ -262,9 +298,14 @@ export function createBotkitWebChannel({ server, engine, identities, allowedOrig
     if (!live || (await live.botAnswers(conversationId))) await bot.reply(message, { type: 'typing' });
     let result;
     try {
-      const displayText = (message.incoming_message.channelData as { displayText?: string } | undefined)?.displayText;
-      result = await engine.handleMessage(conversationId, message.text ?? '', displayText);
+      const { displayText, clientAddress } = (message.incoming_message.channelData as { displayText?: string; clientAddress?: string } | undefined) ?? {};
+      result = await engine.handleMessage(conversationId, message.text ?? '', displayText, clientAddress === undefined ? {} : { address: clientAddress });
     } catch (error) {
+      // Deleted (by its owner in another tab, or an admin) while the socket was open: nothing was saved.
+      if (error instanceof ConversationGoneError) {
+        adapter.dropConversation(conversationId, 'the conversation was deleted');
+        return;
+      }
       // Only a turn that was not saved is reported as an error: the widget then gives the text back to resend.
       const isInput = error instanceof DialogueInputError;
       const storage = !isInput && isStorageFailure(error);
@@ -287,6 +328,8 @@ export function createBotkitWebChannel({ server, engine, identities, allowedOrig
           state: result.state,
           intent: result.intent,
           askRating: last && result.askRating,
+          // What the widget sends back with a rating, so it lands on this answer.
+          answerSeq: last ? (result.answerSeq ?? null) : null,
         },
       });
     }

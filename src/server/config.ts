@@ -4,6 +4,7 @@
  * server that runs with something other than what the operator meant.
  */
 import { z } from 'zod';
+import { socketTimeoutsFromEnv, type SocketTimeouts } from '../channels/socketLifetime.js';
 import { parseAllowedOrigins } from './corsForEmbedding.js';
 import { rateLimitSettingsFromEnv, type RateLimitSettings } from './rateLimiter.js';
 import { parseServiceHours, type ServiceHours } from '../support/serviceHours.js';
@@ -19,6 +20,7 @@ export interface ServerConfig {
   handoffWebhookSecret: string | undefined;
   serviceHours: ServiceHours;
   rateLimits: RateLimitSettings;
+  socketTimeouts: SocketTimeouts;
   trustProxy: number | string | false;
   retention: RetentionSettings;
 }
@@ -84,9 +86,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
   const settings = parsed.data;
   let serviceHours: ServiceHours;
   let rateLimits: RateLimitSettings;
+  let socketTimeouts: SocketTimeouts;
   try {
     serviceHours = parseServiceHours(optional(env.SERVICE_HOURS), optional(env.SERVICE_TIMEZONE));
     rateLimits = rateLimitSettingsFromEnv(env);
+    socketTimeouts = socketTimeoutsFromEnv(env);
   } catch (error) {
     throw new ConfigError((error as Error).message);
   }
@@ -101,6 +105,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
     handoffWebhookSecret: settings.HANDOFF_WEBHOOK_SECRET,
     serviceHours,
     rateLimits,
+    socketTimeouts,
     trustProxy: parseTrustProxy(settings.TRUST_PROXY),
     retention: { retentionDays: settings.RETENTION_DAYS, tokenIdleDays: settings.TOKEN_IDLE_DAYS },
   };

@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import express from 'express';
 import helmet from 'helmet';
 import { createBotkitWebChannel } from '../channels/botkitWebChannel.js';
+import { socketTimeoutsFromEnv, type SocketTimeouts } from '../channels/socketLifetime.js';
 import type { Content } from '../content/loadContent.js';
 import { DialogueEngine } from '../dialogue/dialogueEngine.js';
 import type { ServerStore } from '../storage/openStore.js';
@@ -55,6 +56,8 @@ export interface ServerOptions {
   webhookOptions?: { pollMs?: number; baseDelayMs?: number; maxDelayMs?: number };
   /** SERVICE_HOURS in SERVICE_TIMEZONE (default 09:00-21:00, Asia/Shanghai). */
   serviceHours?: ServiceHours;
+  /** Websocket hello deadline, idle timeout and ping interval; default from the environment (see socketLifetime.ts). */
+  socketTimeouts?: SocketTimeouts;
   /** How often an agent's event stream sends a heartbeat (default 15 s). */
   agentHeartbeatMs?: number;
   /** The clock for availability (service hours); tests move it. */
@@ -84,6 +87,7 @@ export function createServer({
   handoffWebhookSecret,
   webhookOptions = {},
   serviceHours = parseServiceHours(),
+  socketTimeouts = socketTimeoutsFromEnv(),
   agentHeartbeatMs,
   now = () => new Date(),
 }: ServerOptions): RunningServer {
@@ -223,11 +227,17 @@ export function createServer({
     addressLimiter,
     conversationLimiter,
     socketsPerAddress: rateLimits.socketsPerAddress,
+    access,
+    timeouts: socketTimeouts,
     addressOf: (request) => clientAddress(request, app.get('trust proxy fn') as TrustProxy),
     live: {
       hub,
       onUserTyping: (conversationId) => desk.userTyping(conversationId),
       botAnswers: async (conversationId) => (await store.currentTicket(conversationId))?.handoffStatus !== 'assigned',
+      withAgent: async (conversationId) => {
+        const status = (await store.currentTicket(conversationId))?.handoffStatus;
+        return status === 'waiting' || status === 'assigned';
+      },
     },
   });
   webhook?.start();

@@ -41,6 +41,7 @@ const running = createServer({
   store,
   log,
   rateLimits: config.rateLimits,
+  socketTimeouts: config.socketTimeouts,
   trustProxy: config.trustProxy,
   allowedOrigins: config.allowedOrigins,
   adminToken: config.adminToken,

@@ -1,5 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
 import { createConversation, sendMessage, startTestServer, type Conversation, type TestServer } from '../support/testServer.js';
 
 interface ErrorBody {
@@ -57,6 +58,30 @@ describe('deleting a conversation', () => {
       expect((await fetch(`${server.baseUrl}/api/conversations/${deleted.id}`, { headers: auth })).status).toBe(404);
       expect((await sendMessage(server.baseUrl, deleted, { text: '还在吗' })).status).toBe(404);
       expect((await sendMessage(server.baseUrl, kept, { text: '谢谢' })).status).toBe(200);
+    } finally {
+      await server.stop();
+      server.cleanup();
+    }
+  });
+
+  it('a websocket still open on the deleted conversation cannot bring it back: the next message saves nothing and the socket is closed', async () => {
+    const server = await startTestServer();
+    try {
+      const conversation = await conversationWithWords(server, '另一个标签页');
+      const ws = new WebSocket(server.wsUrl);
+      const frames: { type: string; code?: string }[] = [];
+      ws.on('message', (data) => frames.push(JSON.parse(data.toString()) as { type: string; code?: string }));
+      const closed = new Promise<number>((resolve) => ws.on('close', resolve));
+      await new Promise((resolve) => ws.once('open', resolve));
+      ws.send(JSON.stringify({ type: 'hello', conversation: conversation.id, token: conversation.token }));
+      await expect.poll(() => frames.map((frame) => frame.type)).toContain('ready');
+
+      expect((await fetch(`${server.baseUrl}/api/conversations/${conversation.id}`, { method: 'DELETE', headers: { authorization: `Bearer ${conversation.token}` } })).status).toBe(204);
+      ws.send(JSON.stringify({ type: 'message', text: '我的记录还在吗' }));
+      expect(await closed).toBe(4401);
+      expect(frames.at(-1)).toMatchObject({ type: 'error', code: 'unauthorized' });
+      expect(rowsOf(server, conversation.id)).toEqual(gone);
+      expect(databaseBytes(server)).not.toContain('我的记录还在吗');
     } finally {
       await server.stop();
       server.cleanup();

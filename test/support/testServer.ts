@@ -10,6 +10,7 @@ import { createLogger } from '../../src/server/logging.js';
 import { noRateLimits, type RateLimitSettings } from '../../src/server/rateLimiter.js';
 import { openStore, type ServerStore } from '../../src/storage/openStore.js';
 import type { ServiceHours } from '../../src/support/serviceHours.js';
+import type { SocketTimeouts } from '../../src/channels/socketLifetime.js';
 
 let content: Content | undefined;
 
@@ -43,6 +44,7 @@ export interface TestServerOptions {
   handoffWebhookSecret?: string;
   serviceHours?: ServiceHours;
   agentHeartbeatMs?: number;
+  socketTimeouts?: SocketTimeouts;
   now?: () => Date;
   trustProxy?: string | number | false;
   metricsToken?: string;
@@ -61,6 +63,7 @@ export async function startTestServer({
   handoffWebhookSecret,
   serviceHours,
   agentHeartbeatMs,
+  socketTimeouts,
   now,
   trustProxy,
   metricsToken,
@@ -95,6 +98,7 @@ export async function startTestServer({
     handoffWebhookSecret,
     ...(serviceHours ? { serviceHours } : {}),
     ...(agentHeartbeatMs ? { agentHeartbeatMs } : {}),
+    ...(socketTimeouts ? { socketTimeouts } : {}),
     ...(now ? { now } : {}),
     ...(trustProxy !== undefined ? { trustProxy } : {}),
     ...(retention ? { retention } : {}),
