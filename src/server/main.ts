@@ -6,6 +6,7 @@
  * A mistake in the content stops start-up with `cannot start: <file>:<line>: …` and exit code 2.
  */
 import { isContentError, loadContent } from '../content/loadContent.js';
+import { SecretRedactor, redactionVersion } from '../nlu/index.js';
 import { openStore } from '../storage/openStore.js';
 import { parseServiceHours } from '../support/serviceHours.js';
 import { parseAllowedOrigins } from './corsForEmbedding.js';
@@ -36,7 +37,9 @@ try {
   process.exit(2);
 }
 const log = createLogger();
-const store = openStore(process.env.DATABASE_URL);
+// Rows an older version stored with weaker redaction are redacted again before the server starts.
+const redactor = new SecretRedactor(content.lexicon);
+const store = openStore(process.env.DATABASE_URL, { redaction: { version: redactionVersion, redact: (text) => redactor.redact(text).text } });
 const running = createServer({
   content,
   store,

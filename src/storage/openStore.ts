@@ -1,3 +1,4 @@
+import type { StoredTextRedaction } from './reRedaction.js';
 import { SqliteConversationStore } from './sqliteConversationStore.js';
 
 export type ServerStore = SqliteConversationStore & { healthy(): boolean };
@@ -7,12 +8,12 @@ export class DatabaseUrlError extends Error {
 }
 
 /** `sqlite:./data/chatbot.db` (the default), `sqlite::memory:` or `memory:` (the same: nothing kept on disk). */
-export function openStore(databaseUrl = 'sqlite:./data/chatbot.db'): ServerStore {
+export function openStore(databaseUrl = 'sqlite:./data/chatbot.db', options: { redaction?: StoredTextRedaction } = {}): ServerStore {
   const match = /^sqlite:(.+)$/.exec(databaseUrl);
   if (databaseUrl !== 'memory:' && !match) {
     throw new DatabaseUrlError(`DATABASE_URL "${databaseUrl}" is not supported: use sqlite:<file>, sqlite::memory: or memory:`);
   }
-  const store = new SqliteConversationStore(databaseUrl === 'memory:' ? ':memory:' : match![1]!.replace(/^\/\/(?=\/)/, ''));
+  const store = new SqliteConversationStore(databaseUrl === 'memory:' ? ':memory:' : match![1]!.replace(/^\/\/(?=\/)/, ''), options);
   return Object.assign(store, {
     healthy: () => {
       try {

@@ -20,6 +20,7 @@ import type {
 import { conversationResolved, handoffRequested, messageCreated, type WebhookEvent } from '../support/webhookEvents.js';
 import type { AnalyticsRows, AnalyticsSource } from '../analytics/supportAnalytics.js';
 import type { ConversationIdentity, IdentityStore } from './identityStore.js';
+import { metaTableMigration, reRedactStoredText, type StoredTextRedaction } from './reRedaction.js';
 
 /**
  * Schema changes, in order; never edit one that has shipped, add the next. `PRAGMA user_version`
@@ -137,6 +138,8 @@ const migrations: string[] = [
    CREATE INDEX transcript_by_agent ON transcript(agent_id) WHERE agent_id IS NOT NULL;
    ALTER TABLE webhook_outbox ADD COLUMN type TEXT NOT NULL DEFAULT 'handoff.requested';
    ALTER TABLE webhook_outbox ADD COLUMN body TEXT;`,
+  // 7: facts about the file, such as which redaction rules its rows were written with (reRedaction.ts).
+  metaTableMigration,
 ];
 
 export const schemaVersion = migrations.length;
@@ -257,7 +260,10 @@ export class SqliteConversationStore implements ConversationStore, SupportStore,
   readonly db: Database.Database;
   private readonly statements;
 
-  constructor(file: string) {
+  /**
+   * @param options.redaction when given, rows an older redactor wrote are redacted again on open.
+   */
+  constructor(file: string, options: { redaction?: StoredTextRedaction } = {}) {
     if (file !== ':memory:') mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
     this.db = new Database(file);
     this.db.pragma('journal_mode = WAL');
@@ -266,6 +272,7 @@ export class SqliteConversationStore implements ConversationStore, SupportStore,
     this.db.pragma('foreign_keys = ON');
     this.db.pragma('busy_timeout = 5000');
     this.migrate();
+    if (options.redaction) reRedactStoredText(this.db, options.redaction);
     this.statements = {
       insertConversation: this.db.prepare('INSERT INTO conversations (id, token_hash, created_at, updated_at) VALUES (?, ?, ?, ?)'),
       identity: this.db.prepare<[string], { token_hash: string }>('SELECT token_hash FROM conversations WHERE id = ?'),
