@@ -51,6 +51,10 @@ export const lexiconSchema = z
     declineHuman: z.object({ cues: z.array(z.string().min(1)), target: z.string().min(1) }).strict(),
     passwordCues: z.array(z.string().min(1)).min(1),
     passwordConnectors: z.array(z.string().min(1)),
+    codeCues: z.array(z.string().min(1)).min(1),
+    cvvCues: z.array(z.string().min(1)).min(1),
+    notSecretCues: z.array(z.string().min(1)),
+    serviceNumbers: z.array(z.string().regex(/^[0-9#]+$/, 'a service number is digits, with # for any digit')),
     numberUnits: z.array(z.string().min(1)),
     positions: z.record(z.string().regex(/^[1-7]$/, 'a position names the step to do next, 1 to 7'), z.array(z.string().min(1))),
     questionCues: z.array(z.string().min(1)),
@@ -64,6 +68,8 @@ export const lexiconSchema = z
         phone: z.string(),
         idNumber: z.string(),
         password: z.string(),
+        cvv: z.string(),
+        longNumber: z.string(),
       })
       .strict(),
   })

@@ -1,8 +1,9 @@
 import { createActor, type AnyActorRef, type AnyStateMachine, type AnyStateNode, type Snapshot } from 'xstate';
 import { conversationMachine, type ConversationEmitted } from '../../flows/conversationMachine.js';
 import type { AgentEvent, HandoffEnd, HandoffReason, Outcome, OutcomeEvent, SayEvent, SayParams } from '../../flows/events.js';
+import { troubleshootingTips } from '../../flows/verificationMachine.js';
 import type { Content } from '../content/loadContent.js';
-import { MessageParser, detectScript, type ParserOptions, type Script } from '../nlu/index.js';
+import { MessageParser, detectScript, type ParserOptions, type RedactionStep, type Script } from '../nlu/index.js';
 import type { ConversationState, ConversationStore, HandoffTicket, StoredTurn, TranscriptEntry, TurnRecord } from './conversationStore.js';
 import { eventFromParse } from './eventFromParse.js';
 import { flowVersion } from './flowVersion.js';
@@ -310,7 +311,8 @@ export class DialogueEngine {
     // The question the bot asked last steers the reading: "有" to the balance question is a yes.
     const openQuestion = stored?.openQuestion;
     const expects = openQuestion ? this.renderer.expectation(openQuestion) : undefined;
-    const parse = this.parser.parse(text, { expectedIntents: expectedIntentsIn(stored), expects, lastAnswered: lastAnsweredIn(stored) });
+    const atStep = secretStepAfter(openQuestion);
+    const parse = this.parser.parse(text, { expectedIntents: expectedIntentsIn(stored), expects, lastAnswered: lastAnsweredIn(stored), atStep });
     // A typed button title is answered in the script it was typed in (the payload has none).
     const script = parse.script ?? (displayText ? detectScript(displayText) : undefined) ?? stored?.script ?? 'simplified';
 
@@ -353,8 +355,10 @@ export class DialogueEngine {
 
     const at = this.now().toISOString();
     const intent = { name: parse.intent.name, confidence: Number(parse.intent.confidence.toFixed(4)) };
-    // A payload's label is shown instead of "/affirm", redacted like anything the user typed.
-    const userLine = parse.fromPayload && displayText?.trim() ? this.parser.redact(displayText.slice(0, maxMessageLength)) : parse.redactedText;
+    // A payload's label is shown instead of "/affirm" (the client's, or the button's that carries
+    // it), redacted like anything the user typed.
+    const label = displayText?.trim() ? displayText : stored?.lastQuickReplies?.find((button) => button.payload === text)?.title;
+    const userLine = parse.fromPayload && label ? this.parser.redact(label.slice(0, maxMessageLength), { atStep }) : parse.redactedText;
     const entries: TranscriptEntry[] = [
       { role: 'user', text: userLine, at, intent },
       ...replies.map((reply): TranscriptEntry => (reply.quickReplies ? { role: 'bot', text: reply.text, at, quickReplies: reply.quickReplies } : { role: 'bot', text: reply.text, at })),
@@ -511,6 +515,23 @@ export class DialogueEngine {
     }
     return { actor: start(createActor(this.machine)), restarted: false };
   }
+}
+
+/**
+ * After these questions the user types a secret into WeChat, and sometimes into the chat instead:
+ * the SMS code, or the answer to the security question (which the flows have in place of a payment
+ * password, and which is as secret). A number typed then is that secret, whatever surrounds it.
+ */
+const smsCodeQuestions = new Set(['verify.guide.sms', ...troubleshootingTips.sms]);
+const secretAnswerQuestions = new Set([
+  'verify.guide.securityQuestion',
+  ...troubleshootingTips.securityQuestion.filter((tip) => !troubleshootingTips.biometric.includes(tip)),
+]);
+
+function secretStepAfter(openQuestion: string | undefined): RedactionStep | undefined {
+  if (openQuestion === undefined) return undefined;
+  if (smsCodeQuestions.has(openQuestion)) return 'smsCode';
+  return secretAnswerQuestions.has(openQuestion) ? 'paymentPassword' : undefined;
 }
 
 /** Inside a flow, the controls of that flow are what users mostly say. */

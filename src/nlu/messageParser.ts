@@ -4,7 +4,7 @@ import { faqTopics } from '../../flows/events.js';
 import { ExampleMatcher } from './exampleMatcher.js';
 import { FeatureExtractor, type FeatureSet } from './featureExtractor.js';
 import { IntentClassifier, defaultClassifierOptions, type RankedIntent } from './intentClassifier.js';
-import { SecretRedactor, type SecretKind } from './secretRedactor.js';
+import { SecretRedactor, type RedactionContext, type RedactionStep, type SecretKind } from './secretRedactor.js';
 import { SoftmaxClassifier, defaultSoftmaxOptions, type SoftmaxOptions } from './softmaxClassifier.js';
 import { TextNormalizer, detectScript, type Script } from './textNormalizer.js';
 import { YesNoReader, type YesNo } from './yesNoReader.js';
@@ -81,6 +81,8 @@ export interface ParseContext {
   expects?: AnswerExpectation | undefined;
   /** The FAQ the bot answered last: a follow-up that could be it or another topic means the other. */
   lastAnswered?: string | undefined;
+  /** The bot is at the step where an SMS code or a password is typed: a number there is that secret, whatever surrounds it. */
+  atStep?: RedactionStep | undefined;
 }
 
 /** Intents that lose the user's progress or leave the bot: only on a clear request. */
@@ -108,6 +110,29 @@ export const defaultParserOptions: ParserOptions = {
 };
 
 const payloadPattern = /^\/([a-z_]+)(\{.*\})?$/;
+const verificationMethods = new Set<unknown>(['sms', 'biometric', 'securityQuestion']);
+
+/**
+ * The entities of a payload the bot's buttons carry (`{"method":"sms"}`, `{"step":3}`), or undefined
+ * when the JSON is anything else: "/verify{"code":"482913"}" is text someone typed, and redacted as such.
+ */
+function buttonEntities(json: string | undefined): { method?: VerificationMethod; step?: number } | undefined {
+  if (json === undefined) return {};
+  let value: unknown;
+  try {
+    value = JSON.parse(json);
+  } catch {
+    return undefined;
+  }
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return undefined;
+  const entities: { method?: VerificationMethod; step?: number } = {};
+  for (const [key, entity] of Object.entries(value)) {
+    if (key === 'method' && verificationMethods.has(entity)) entities.method = entity as VerificationMethod;
+    else if (key === 'step' && Number.isInteger(entity) && (entity as number) >= 1 && (entity as number) <= 7) entities.step = entity as number;
+    else return undefined;
+  }
+  return entities;
+}
 
 /** Understands one user message: redaction, normalisation, intent, entities. */
 export class MessageParser {
@@ -206,15 +231,18 @@ export class MessageParser {
   }
 
   /** The text with its secrets replaced by labels, for anything that is stored or logged. */
-  redact(text: string): string {
-    return this.redactor.redact(text).text;
+  redact(text: string, context: RedactionContext = {}): string {
+    return this.redactor.redact(text, context).text;
   }
 
   parse(text: string, context: ParseContext = {}): ParseResult {
+    // Only a payload the bot's buttons could have sent is one; anything else shaped like it
+    // ("/affirm 482913", "/verify{...}") is text, redacted like any other.
     const payload = payloadPattern.exec(text.trim());
-    if (payload && this.intentNames.has(payload[1]!)) return this.parsePayload(payload[1]!, payload[2]);
+    const entities = payload && this.intentNames.has(payload[1]!) ? buttonEntities(payload[2]) : undefined;
+    if (payload && entities) return this.parsePayload(payload[1]!, payload[2], entities);
 
-    const { text: redactedText, kinds: secrets } = this.redactor.redact(text);
+    const { text: redactedText, kinds: secrets } = this.redactor.redact(text, { atStep: context.atStep });
     // Classify what is left once the secrets are out, so a code does not sway the intent.
     const withoutSecrets = secrets.length ? this.redactor.strip(redactedText) : redactedText;
     const normalized = this.normalizeUserText(withoutSecrets);
@@ -448,18 +476,9 @@ export class MessageParser {
     return blended.map(({ name, confidence }) => ({ name, confidence: confidence / sum })).sort((a, b) => b.confidence - a.confidence);
   }
 
-  private parsePayload(intentName: string, json: string | undefined): ParseResult {
-    let method: VerificationMethod | undefined;
-    let position: number | undefined;
-    if (json) {
-      try {
-        const { method: value, step } = JSON.parse(json) as { method?: unknown; step?: unknown };
-        if (value === 'sms' || value === 'biometric' || value === 'securityQuestion') method = value;
-        if (Number.isInteger(step) && (step as number) >= 1 && (step as number) <= 7) position = step as number;
-      } catch {
-        // A hand-typed payload with broken JSON still carries its intent.
-      }
-    }
+  private parsePayload(intentName: string, json: string | undefined, entities: { method?: VerificationMethod; step?: number }): ParseResult {
+    const method = entities.method;
+    const position = entities.step;
     const intent = { name: intentName, confidence: 1 };
     return {
       redactedText: json ? `/${intentName}${json}` : `/${intentName}`,

@@ -6,6 +6,7 @@
 import { isContentError, loadContent } from '../content/loadContent.js';
 import { openStore, type ServerStore } from '../storage/openStore.js';
 import { ConfigError, loadConfig } from './config.js';
+import { SecretRedactor, redactionVersion } from '../nlu/index.js';
 import { createServer } from './createServer.js';
 import { createLogger } from './logging.js';
 
@@ -30,9 +31,11 @@ try {
   cannotStart(error.message);
 }
 const log = createLogger();
+// Rows an older version stored with weaker redaction are redacted again before the server starts.
+const redactor = new SecretRedactor(content.lexicon);
 let store: ServerStore;
 try {
-  store = openStore(config.databaseUrl);
+  store = openStore(config.databaseUrl, { redaction: { version: redactionVersion, redact: (text) => redactor.redact(text).text } });
 } catch (error) {
   cannotStart(`DATABASE_URL ${config.databaseUrl}: ${(error as Error).message}`);
 }

@@ -1,3 +1,4 @@
+import type { StoredTextRedaction } from './reRedaction.js';
 import { SqliteConversationStore } from './sqliteConversationStore.js';
 
 /** `healthy()`: the database answers and takes a write (a full disk or read-only file is not healthy). */
@@ -8,12 +9,12 @@ export class DatabaseUrlError extends Error {
 }
 
 /** `sqlite:./data/chatbot.db` (the default), `sqlite::memory:` or `memory:` (the same: nothing kept on disk). */
-export function openStore(databaseUrl = 'sqlite:./data/chatbot.db'): ServerStore {
+export function openStore(databaseUrl = 'sqlite:./data/chatbot.db', options: { redaction?: StoredTextRedaction } = {}): ServerStore {
   const match = /^sqlite:(.+)$/.exec(databaseUrl);
   if (databaseUrl !== 'memory:' && !match) {
     throw new DatabaseUrlError(`DATABASE_URL "${databaseUrl}" is not supported: use sqlite:<file>, sqlite::memory: or memory:`);
   }
-  const store = new SqliteConversationStore(databaseUrl === 'memory:' ? ':memory:' : match![1]!.replace(/^\/\/(?=\/)/, ''));
+  const store = new SqliteConversationStore(databaseUrl === 'memory:' ? ':memory:' : match![1]!.replace(/^\/\/(?=\/)/, ''), options);
   // The server creates conversations through the API only: a turn for a missing one was deleted.
   store.createsConversationsImplicitly = false;
   return Object.assign(store, {

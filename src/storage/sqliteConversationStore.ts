@@ -26,6 +26,7 @@ import { conversationResolved, handoffRequested, messageCreated, type WebhookEve
 import type { AnalyticsRows, AnalyticsSlice, AnalyticsSource, SlicedAnalyticsSource } from '../analytics/supportAnalytics.js';
 import type { ConversationIdentity, IdentityStore } from './identityStore.js';
 import { SqliteDeletion } from './sqliteDeletion.js';
+import { metaTableMigration, reRedactStoredText, type StoredTextRedaction } from './reRedaction.js';
 
 /**
  * Schema changes, in order; never edit one that has shipped, add the next. `PRAGMA user_version`
@@ -152,6 +153,8 @@ const migrations: string[] = [
    CREATE INDEX conversations_by_activity ON conversations(updated_at);
    CREATE TABLE health_probe (id INTEGER PRIMARY KEY CHECK (id = 1), at TEXT NOT NULL);
    INSERT INTO health_probe (id, at) VALUES (1, '');`,
+  // Version 9: facts about the file, such as which redaction rules its rows were written with (reRedaction.ts).
+  metaTableMigration,
 ];
 
 export const schemaVersion = migrations.length;
@@ -273,7 +276,10 @@ export class SqliteConversationStore implements ConversationStore, SupportStore,
   private readonly statements;
   private readonly deletion: SqliteDeletion;
 
-  constructor(file: string) {
+  /**
+   * @param options.redaction when given, rows an older redactor wrote are redacted again on open.
+   */
+  constructor(file: string, options: { redaction?: StoredTextRedaction } = {}) {
     if (file !== ':memory:') mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
     this.db = new Database(file);
     // One process owns the file. Exclusive locking also keeps the WAL index in this process's heap
@@ -289,6 +295,7 @@ export class SqliteConversationStore implements ConversationStore, SupportStore,
     this.db.pragma('secure_delete = ON');
     this.migrate();
     this.deletion = new SqliteDeletion(this.db);
+    if (options.redaction) reRedactStoredText(this.db, options.redaction);
     this.statements = {
       insertConversation: this.db.prepare('INSERT INTO conversations (id, token_hash, created_at, updated_at) VALUES (?, ?, ?, ?)'),
       identity: this.db.prepare<[string], { token_hash: string }>('SELECT token_hash FROM conversations WHERE id = ?'),
