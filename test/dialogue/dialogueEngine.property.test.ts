@@ -9,6 +9,7 @@ import { DialogueEngine, DialogueInputError, maxMessageLength, type TurnResult }
 import { allStates } from '../../src/dialogue/flowMap.js';
 import type { QuickReplyOut, Reply } from '../../src/dialogue/replyRenderer.js';
 import { toTraditional } from '../../src/nlu/index.js';
+import type { IdentityStore } from '../../src/storage/identityStore.js';
 import { openStore } from '../../src/storage/openStore.js';
 
 /*
@@ -220,6 +221,12 @@ class Conversation {
     readonly store: ConversationStore,
   ) {}
 
+  /** As the server does (POST /api/conversations): the conversation exists before its first turn. */
+  async create(): Promise<void> {
+    const identities = this.store as Partial<IdentityStore>;
+    await identities.createConversation?.({ id: this.id, tokenHash: '', createdAt: new Date().toISOString() });
+  }
+
   async start(): Promise<void> {
     this.buttons = offered(await this.engine.startConversation(this.id));
   }
@@ -311,6 +318,7 @@ describe.each(stores)('any sequence of messages, conversations stored %s', (_, o
         fc.asyncProperty(fc.boolean(), messages(), async (greeted, sequence) => {
           warnings.length = 0;
           const conversation = new Conversation(engine, store);
+          await conversation.create();
           if (greeted) await conversation.start();
           for (const message of sequence) {
             const turn = await conversation.send(message);
@@ -350,6 +358,7 @@ describe.each(stores)('any sequence of messages, conversations stored %s', (_, o
       await fc.assert(
         fc.asyncProperty(messages(), async (sequence) => {
           const conversation = new Conversation(engine, store);
+          await conversation.create();
           const secrets: string[] = [];
           for (const message of sequence) {
             const turn = await conversation.send(message);
@@ -567,6 +576,7 @@ describe('a stored conversation damaged at random', () => {
     'seed $seed, $damage: starts over with a note',
     async ({ steer, place, corrupt: damage, then }) => {
       const conversation = new Conversation(engine, store);
+      await conversation.create();
       await conversation.start();
       for (const text of steer) expect('result' in (await conversation.send({ kind: 'ordinary', text })).outcome).toBe(true);
       const snapshot = structuredClone((await store.load(conversation.id))!.snapshot) as StoredSnapshot;
@@ -587,6 +597,7 @@ describe('a stored conversation damaged at random', () => {
           fc.array(steering(), { minLength: 1, maxLength: 3 }),
           async (before, damage, after) => {
             const conversation = new Conversation(engine, store);
+            await conversation.create();
             await conversation.start();
             for (const message of before) await conversation.send(message);
             const stored = (await store.load(conversation.id))!;
