@@ -103,7 +103,7 @@ describe('limits on what strangers can create', () => {
     }
   });
 
-  it('tickets from one address are limited: past the limit the user is told a human cannot be queued now, and and no ticket is opened', async () => {
+  it('tickets from one address are limited: past the limit the user is told a human cannot be queued now, and no ticket is opened', async () => {
     const server = await startTestServer({ rateLimits: { ...noRateLimits, ticketsPerAddress: { perMinute: 2 / 60, burst: 2 } } });
     try {
       const replies: string[][] = [];
