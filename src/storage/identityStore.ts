@@ -10,9 +10,14 @@ export interface ConversationIdentity {
 /** Which conversations exist and which token each is bound to. */
 export interface IdentityStore {
   createConversation(identity: ConversationIdentity): Promise<void>;
-  tokenHash(conversationId: string): Promise<string | undefined>;
-  /** When the conversation last had a turn (or was created); a token idle for too long expires. */
-  lastActiveAt?(conversationId: string): Promise<string | undefined>;
+  /** What a token is checked against, read in one go: its hash, and when the conversation last had a turn (or was created). */
+  accessRecord(conversationId: string): Promise<AccessRecord | undefined>;
+}
+
+export interface AccessRecord {
+  tokenHash: string;
+  /** Absent where the store does not track activity: such a token never expires. */
+  lastActiveAt?: string;
 }
 
 /** How long a token lives without use (TOKEN_IDLE_DAYS); 0 or absent: for ever. */
@@ -36,17 +41,14 @@ export type AccessResult = 'ok' | 'unknown_conversation' | 'missing_token' | 'wr
  * been used for longer than the policy allows has expired: a leaked token stops being useful.
  */
 export async function checkAccess(store: IdentityStore, conversationId: string, token: string | undefined, policy: AccessPolicy = {}): Promise<AccessResult> {
-  const stored = await store.tokenHash(conversationId);
+  const stored = await store.accessRecord(conversationId);
   if (stored === undefined) return 'unknown_conversation';
   if (!token) return 'missing_token';
   const presented = Buffer.from(hash(token), 'hex');
-  const expected = Buffer.from(stored, 'hex');
+  const expected = Buffer.from(stored.tokenHash, 'hex');
   if (presented.length !== expected.length || !timingSafeEqual(presented, expected)) return 'wrong_token';
-  if (policy.idleMs && store.lastActiveAt) {
-    const lastActive = await store.lastActiveAt(conversationId);
-    const now = policy.now?.() ?? Date.now();
-    if (lastActive !== undefined && now - Date.parse(lastActive) > policy.idleMs) return 'token_expired';
-  }
+  const now = policy.now?.() ?? Date.now();
+  if (policy.idleMs && stored.lastActiveAt !== undefined && now - Date.parse(stored.lastActiveAt) > policy.idleMs) return 'token_expired';
   return 'ok';
 }
 
@@ -56,7 +58,8 @@ export class MemoryIdentityStore implements IdentityStore {
   async createConversation(identity: ConversationIdentity): Promise<void> {
     this.hashes.set(identity.id, identity.tokenHash);
   }
-  async tokenHash(conversationId: string): Promise<string | undefined> {
-    return this.hashes.get(conversationId);
+  async accessRecord(conversationId: string): Promise<AccessRecord | undefined> {
+    const tokenHash = this.hashes.get(conversationId);
+    return tokenHash === undefined ? undefined : { tokenHash };
   }
 }

@@ -24,7 +24,7 @@ import {
 } from '../dialogue/conversationStore.js';
 import { conversationResolved, handoffRequested, messageCreated, type WebhookEvent } from '../support/webhookEvents.js';
 import type { AnalyticsRows, AnalyticsSlice, AnalyticsSource, SlicedAnalyticsSource } from '../analytics/supportAnalytics.js';
-import type { ConversationIdentity, IdentityStore } from './identityStore.js';
+import type { AccessRecord, ConversationIdentity, IdentityStore } from './identityStore.js';
 import { SqliteDeletion } from './sqliteDeletion.js';
 import { metaTableMigration, reRedactStoredText, type StoredTextRedaction } from './reRedaction.js';
 
@@ -298,8 +298,7 @@ export class SqliteConversationStore implements ConversationStore, SupportStore,
     if (options.redaction) reRedactStoredText(this.db, options.redaction);
     this.statements = {
       insertConversation: this.db.prepare('INSERT INTO conversations (id, token_hash, created_at, updated_at) VALUES (?, ?, ?, ?)'),
-      identity: this.db.prepare<[string], { token_hash: string }>('SELECT token_hash FROM conversations WHERE id = ?'),
-      lastActiveAt: this.db.prepare<[string], { updated_at: string }>('SELECT updated_at FROM conversations WHERE id = ?'),
+      identity: this.db.prepare<[string], { token_hash: string; updated_at: string }>('SELECT token_hash, updated_at FROM conversations WHERE id = ?'),
       load: this.db.prepare<[string], ConversationRow>('SELECT flow_version, snapshot, script, last_quick_replies, open_question FROM conversations WHERE id = ?'),
       updateState: this.db.prepare('UPDATE conversations SET flow_version = ?, snapshot = ?, script = ?, last_quick_replies = ?, open_question = ?, updated_at = ? WHERE id = ?'),
       nextSeq: this.db.prepare<[string], { next: number }>('SELECT COALESCE(MAX(seq), 0) + 1 AS next FROM transcript WHERE conversation_id = ?'),
@@ -428,12 +427,9 @@ export class SqliteConversationStore implements ConversationStore, SupportStore,
     this.statements.insertConversation.run(identity.id, identity.tokenHash, identity.createdAt, identity.createdAt);
   }
 
-  async tokenHash(conversationId: string): Promise<string | undefined> {
-    return this.statements.identity.get(conversationId)?.token_hash;
-  }
-
-  async lastActiveAt(conversationId: string): Promise<string | undefined> {
-    return this.statements.lastActiveAt.get(conversationId)?.updated_at;
+  async accessRecord(conversationId: string): Promise<AccessRecord | undefined> {
+    const row = this.statements.identity.get(conversationId);
+    return row && { tokenHash: row.token_hash, lastActiveAt: row.updated_at };
   }
 
   async load(conversationId: string): Promise<ConversationState | undefined> {

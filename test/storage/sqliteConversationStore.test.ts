@@ -76,7 +76,7 @@ describe('SqliteConversationStore', () => {
       },
     ]);
     expect((await reopened.closeTicket(1, '2026-01-02T00:00:00.000Z'))?.status).toBe('closed');
-    expect(await reopened.tokenHash('c1')).toBe('ab');
+    expect((await reopened.accessRecord('c1'))?.tokenHash).toBe('ab');
     reopened.close();
   });
 });
