@@ -4,6 +4,7 @@ import type { Agent } from '../dialogue/conversationStore.js';
 import { DialogueInputError } from '../dialogue/dialogueEngine.js';
 import type { AgentStreamEvent } from '../support/liveHub.js';
 import { isSupportDeskError, type SupportDesk, type SupportDeskErrorCode } from '../support/supportDesk.js';
+import { bearerToken } from './bearerToken.js';
 import { HttpError } from './httpErrors.js';
 import { spendOrThrow, type RateLimiter } from './rateLimiter.js';
 
@@ -52,8 +53,7 @@ export function agentApi({ desk, messageLimiter, heartbeatMs = 15_000 }: AgentAp
 
   const agents = new WeakMap<Request, Agent>();
   router.use(async (req: Request, res: Response, next: NextFunction) => {
-    res.set('Cache-Control', 'no-store');
-    const token = /^Bearer\s+(\S+)$/i.exec(req.get('authorization') ?? '')?.[1];
+    const token = bearerToken(req.get('authorization'));
     if (!token) throw new HttpError(401, 'missing_token', 'send your agent token as "Authorization: Bearer <token>"');
     const agent = await desk.authenticate(token);
     if (!agent) throw new HttpError(401, 'invalid_token', 'this token is not a current agent\'s (unknown, or the agent was disabled)');

@@ -1,5 +1,4 @@
 import { createServer as createHttpServer, type IncomingMessage, type Server } from 'node:http';
-import { createHash, timingSafeEqual } from 'node:crypto';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -17,6 +16,7 @@ import { parseServiceHours, type ServiceHours } from '../support/serviceHours.js
 import { SupportDesk } from '../support/supportDesk.js';
 import { adminApi } from './adminApi.js';
 import { agentApi } from './agentApi.js';
+import { bearerToken, matchesSecret } from './bearerToken.js';
 import { corsForEmbedding, parseAllowedOrigins } from './corsForEmbedding.js';
 import type { RetentionSettings } from './config.js';
 import { BotMetrics } from './metrics.js';
@@ -179,9 +179,10 @@ export function createServer({
     res.set('Cache-Control', req.path === '/ui' || req.path === '/openapi.json' ? 'public, max-age=300' : 'no-store');
     next();
   });
-  const metricsAccess = metricsToken ? bearerCheck(metricsToken) : undefined;
+  const isMetricsToken = metricsToken ? matchesSecret(metricsToken) : undefined;
   app.get('/metrics', async (req, res) => {
-    if (metricsAccess && !metricsAccess(req.get('authorization'))) {
+    const token = bearerToken(req.get('authorization'));
+    if (isMetricsToken && !(token && isMetricsToken(token))) {
       sendError(res, 401, 'metrics_token_required', 'send the METRICS_TOKEN as "Authorization: Bearer <token>"');
       return;
     }
@@ -295,16 +296,6 @@ function startRetention(store: ServerStore, retentionDays: number, now: () => Da
       stopped = true;
       clearInterval(timer);
     },
-  };
-}
-
-/** A constant-time check of `Authorization: Bearer <expected>`. */
-function bearerCheck(expected: string): (header: string | undefined) => boolean {
-  const digest = (text: string) => createHash('sha256').update(text).digest();
-  const wanted = digest(expected);
-  return (header) => {
-    const match = /^Bearer\s+(\S+)$/i.exec(header ?? '');
-    return match !== null && timingSafeEqual(digest(match[1]!), wanted);
   };
 }
 

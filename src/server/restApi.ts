@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { checkMessageText, DialogueInputError, turnForClients, type DialogueEngine } from '../dialogue/dialogueEngine.js';
 import { checkAccess, newConversationIdentity, type AccessPolicy } from '../storage/identityStore.js';
 import type { ServerStore } from '../storage/openStore.js';
+import { bearerToken } from './bearerToken.js';
 import { HttpError } from './httpErrors.js';
 import { requestLog, turnLogLine } from './logging.js';
 import { spendOrThrow, type RateLimiter } from './rateLimiter.js';
@@ -57,11 +58,6 @@ function requireJson(req: Request, _res: Response, next: NextFunction): void {
   next();
 }
 
-function bearerToken(req: Request): string | undefined {
-  const match = /^Bearer\s+(\S+)$/i.exec(req.get('authorization') ?? '');
-  return match?.[1];
-}
-
 function validBody<T>(schema: z.ZodType<T>, body: unknown): T {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new HttpError(400, 'invalid_body', 'the body must be a JSON object');
   if (!('text' in body)) throw new HttpError(400, 'text_missing', 'the body needs a "text" field');
@@ -80,7 +76,7 @@ export function restApi({ engine, store, uiTexts, conversationLimiter, desk, acc
 
   async function authorize(req: Request): Promise<string> {
     const id = String(req.params.id);
-    const result = await checkAccess(store, id, bearerToken(req), access);
+    const result = await checkAccess(store, id, bearerToken(req.get('authorization')), access);
     if (result === 'unknown_conversation') throw new HttpError(404, 'conversation_not_found', `no conversation ${id}`);
     if (result === 'missing_token') throw new HttpError(401, 'missing_token', 'send the conversation token as "Authorization: Bearer <token>"');
     if (result === 'wrong_token') throw new HttpError(403, 'wrong_token', 'this token does not belong to this conversation');
@@ -114,7 +110,6 @@ export function restApi({ engine, store, uiTexts, conversationLimiter, desk, acc
     const after = req.query.after ?? '0';
     if (typeof after !== 'string' || !/^\d{1,15}$/.test(after)) throw new HttpError(400, 'invalid_after', 'after is the seq of a transcript line (a whole number ≥ 0)');
     const [transcript, state, handoff] = await Promise.all([store.transcript(id, Number(after)), engine.describe(id), desk.handoffView(id)]);
-    res.set('Cache-Control', 'no-store');
     res.json({ id, transcript: transcript.map(publicEntry), state: state.state, progress: state.progress ?? null, handoff });
   });
 
