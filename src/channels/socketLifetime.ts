@@ -1,4 +1,5 @@
 import type { WebSocket } from 'ws';
+import { wholeNumberSetting } from '../server/wholeNumberSetting.js';
 
 /** How long a websocket may stay open without proving who it is, without use, or without answering. */
 export interface SocketTimeouts {
@@ -21,13 +22,7 @@ export const socketCloseCodes = { unauthorized: 4401, helloTimeout: 4408, idle: 
 
 /** WS_HELLO_TIMEOUT_SECONDS, WS_IDLE_TIMEOUT_SECONDS (0 = never) and WS_PING_INTERVAL_SECONDS. */
 export function socketTimeoutsFromEnv(env: NodeJS.ProcessEnv = process.env): SocketTimeouts {
-  const seconds = (name: string, fallbackMs: number, least: number): number => {
-    const raw = env[name];
-    if (raw === undefined || raw === '') return fallbackMs;
-    const value = Number(raw);
-    if (!Number.isInteger(value) || value < least) throw new RangeError(`${name} must be a whole number of seconds ≥ ${least}, got "${raw}"`);
-    return value * 1000;
-  };
+  const seconds = (name: string, fallbackMs: number, least: number): number => wholeNumberSetting(env, name, fallbackMs / 1000, { least, unit: 'seconds' }) * 1000;
   return {
     helloMs: seconds('WS_HELLO_TIMEOUT_SECONDS', defaultSocketTimeouts.helloMs, 1),
     idleMs: seconds('WS_IDLE_TIMEOUT_SECONDS', defaultSocketTimeouts.idleMs, 0),

@@ -1,3 +1,5 @@
+import { wholeNumberSetting } from './wholeNumberSetting.js';
+
 /**
  * Token buckets keyed by client address or conversation. A key may spend `burst` requests at
  * once and earns them back at `perMinute`; a refused request learns how long to wait.
@@ -39,7 +41,7 @@ export class RateLimiter {
     const now = this.now();
     this.sweep(now);
     const bucket = this.buckets.get(key) ?? { tokens: this.limit.burst, updatedMs: now };
-    bucket.tokens = Math.min(this.limit.burst, bucket.tokens + (now - bucket.updatedMs) * this.refillPerMs);
+    bucket.tokens = this.tokensAt(bucket, now);
     bucket.updatedMs = now;
     this.buckets.set(key, bucket);
     if (bucket.tokens >= 1) {
@@ -53,8 +55,12 @@ export class RateLimiter {
   canTake(key: string): boolean {
     if (!this.enabled) return true;
     const bucket = this.buckets.get(key);
-    if (!bucket) return true;
-    return Math.min(this.limit.burst, bucket.tokens + (this.now() - bucket.updatedMs) * this.refillPerMs) >= 1;
+    return !bucket || this.tokensAt(bucket, this.now()) >= 1;
+  }
+
+  /** What a bucket holds at `now`: what it had, plus what it earned since, up to the burst. */
+  private tokensAt(bucket: Bucket, now: number): number {
+    return Math.min(this.limit.burst, bucket.tokens + (now - bucket.updatedMs) * this.refillPerMs);
   }
 
   /** Keys being tracked (for tests and metrics). */
@@ -94,13 +100,7 @@ export interface RateLimitSettings {
  * 0 turns a limit off (load tests on loopback).
  */
 export function rateLimitSettingsFromEnv(env: NodeJS.ProcessEnv = process.env): RateLimitSettings {
-  const number = (name: string, fallback: number): number => {
-    const raw = env[name];
-    if (raw === undefined || raw === '') return fallback;
-    const value = Number(raw);
-    if (!Number.isInteger(value) || value < 0) throw new RangeError(`${name} must be a whole number ≥ 0, got "${raw}"`);
-    return value;
-  };
+  const number = (name: string, fallback: number) => wholeNumberSetting(env, name, fallback);
   const perAddress = number('RATE_LIMIT_IP_PER_MINUTE', 600);
   const perConversation = number('RATE_LIMIT_CONVERSATION_PER_MINUTE', 30);
   const perMinute = (value: number, burstShare: number): RateLimit => ({ perMinute: value, burst: Math.max(1, Math.ceil(value / burstShare)) });
