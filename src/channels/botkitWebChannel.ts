@@ -217,8 +217,10 @@ export class AuthenticatedWebAdapter extends WebAdapter {
   }
 }
 
-/** The activity Botkit gets for a message of this conversation; its dialog state is keyed by it too. */
-/** `clientAddress` is the server's own note of where the frame came from (the ticket limits use it). */
+/**
+ * The activity Botkit gets for a message of this conversation; its dialog state is keyed by it too.
+ * `clientAddress` is the server's own note of where the frame came from (the ticket limits use it).
+ */
 function messageActivity(conversationId: string, text: string, displayText?: string, clientAddress?: string): Partial<Activity> {
   return {
     type: ActivityTypes.Message,

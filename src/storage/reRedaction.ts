@@ -26,8 +26,8 @@ export function reRedactStoredText(db: Database.Database, redaction: StoredTextR
   const recorded = db.prepare<[], { value: string }>("SELECT value FROM meta WHERE key = 'redaction_version'").get();
   const version = recorded ? Number(recorded.value) : unrecordedVersion;
   if (version >= redaction.version) return 0;
-  // Freed and overwritten pages are zeroed, so an old secret is not left in free space.
-  db.pragma('secure_delete = ON');
+  // The store opens its connection with secure_delete on: freed and overwritten pages are zeroed,
+  // so an old secret is not left in free space.
   let rewritten = 0;
   db.transaction(() => {
     rewritten += rewriteColumn(db, "SELECT rowid AS id, text AS value FROM transcript WHERE role IN ('user', 'agent')", 'UPDATE transcript SET text = ? WHERE rowid = ?', redaction.redact);

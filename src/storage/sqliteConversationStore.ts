@@ -356,7 +356,7 @@ export class SqliteConversationStore implements ConversationStore, SupportStore,
            FROM turns t JOIN conversations c ON c.id = t.conversation_id
           WHERE c.created_at >= ? AND c.created_at < ? ORDER BY t.at`,
       ),
-      ticketsOfConversationsBetween: this.db.prepare<[string, string], Pick<TicketRow, 'conversation_id' | 'reason' | 'created_at' | 'assigned_agent_id' | 'assigned_at' | 'first_agent_reply_at' | 'resolution'>>(
+      ticketsOfConversationsBetween: this.db.prepare<[string, string], TicketFactRow>(
         `SELECT h.conversation_id, h.reason, h.created_at, h.assigned_agent_id, h.assigned_at, h.first_agent_reply_at, h.resolution
            FROM handoff_tickets h JOIN conversations c ON c.id = h.conversation_id
           WHERE c.created_at >= ? AND c.created_at < ?`,
@@ -365,7 +365,7 @@ export class SqliteConversationStore implements ConversationStore, SupportStore,
         `SELECT t.conversation_id, t.agent_id FROM transcript t JOIN conversations c ON c.id = t.conversation_id
           WHERE t.agent_id IS NOT NULL AND c.created_at >= ? AND c.created_at < ?`,
       ),
-      ratingsOfConversationsBetween: this.db.prepare<[string, string], { conversation_id: string; at: string; helpful: number }>(
+      ratingsOfConversationsBetween: this.db.prepare<[string, string], RatingRow>(
         `SELECT r.conversation_id, r.at, r.helpful FROM ratings r JOIN conversations c ON c.id = r.conversation_id
           WHERE c.created_at >= ? AND c.created_at < ?`,
       ),
@@ -385,11 +385,11 @@ export class SqliteConversationStore implements ConversationStore, SupportStore,
           WHERE conversation_id = ? AND at >= ? AND (at > ? OR rowid > ?)
           ORDER BY at, rowid LIMIT ?`,
       ),
-      ticketsOfConversations: this.db.prepare<[string], Pick<TicketRow, 'conversation_id' | 'reason' | 'created_at' | 'assigned_agent_id' | 'assigned_at' | 'first_agent_reply_at' | 'resolution'>>(
+      ticketsOfConversations: this.db.prepare<[string], TicketFactRow>(
         `SELECT conversation_id, reason, created_at, assigned_agent_id, assigned_at, first_agent_reply_at, resolution
            FROM handoff_tickets WHERE conversation_id IN (SELECT value FROM json_each(?))`,
       ),
-      ratingsOfConversations: this.db.prepare<[string], { conversation_id: string; at: string; helpful: number }>(
+      ratingsOfConversations: this.db.prepare<[string], RatingRow>(
         'SELECT conversation_id, at, helpful FROM ratings WHERE conversation_id IN (SELECT value FROM json_each(?))',
       ),
       agentLineCountsOfConversations: this.db.prepare<[string], { agent_id: string; lines: number }>(
@@ -638,18 +638,10 @@ export class SqliteConversationStore implements ConversationStore, SupportStore,
     return {
       conversations: this.statements.conversationsBetween.all(fromIso, toIso).map((row) => ({ id: row.id, createdAt: row.created_at })),
       turns: this.statements.turnsOfConversationsBetween.all(fromIso, toIso).map(turnFromRow),
-      tickets: this.statements.ticketsOfConversationsBetween.all(fromIso, toIso).map((row) => ({
-        conversationId: row.conversation_id,
-        reason: row.reason,
-        createdAt: row.created_at,
-        assignedAgentId: row.assigned_agent_id,
-        assignedAt: row.assigned_at,
-        firstAgentReplyAt: row.first_agent_reply_at,
-        resolution: row.resolution,
-      })),
+      tickets: this.statements.ticketsOfConversationsBetween.all(fromIso, toIso).map(ticketFactFromRow),
       agents: this.statements.agents.all().map((row) => ({ id: row.id, name: row.name })),
       agentLines: this.statements.agentLinesOfConversationsBetween.all(fromIso, toIso).map((row) => ({ conversationId: row.conversation_id, agentId: row.agent_id })),
-      ratings: this.statements.ratingsOfConversationsBetween.all(fromIso, toIso).map((row) => ({ conversationId: row.conversation_id, at: row.at, helpful: row.helpful === 1 })),
+      ratings: this.statements.ratingsOfConversationsBetween.all(fromIso, toIso).map(ratingFromRow),
     };
   }
 
@@ -672,16 +664,8 @@ export class SqliteConversationStore implements ConversationStore, SupportStore,
       const ids = JSON.stringify(page.map((row) => row.id));
       yield {
         conversations: page.map((row) => ({ id: row.id, createdAt: row.created_at })),
-        tickets: this.statements.ticketsOfConversations.all(ids).map((row) => ({
-          conversationId: row.conversation_id,
-          reason: row.reason,
-          createdAt: row.created_at,
-          assignedAgentId: row.assigned_agent_id,
-          assignedAt: row.assigned_at,
-          firstAgentReplyAt: row.first_agent_reply_at,
-          resolution: row.resolution,
-        })),
-        ratings: this.statements.ratingsOfConversations.all(ids).map((row) => ({ conversationId: row.conversation_id, at: row.at, helpful: row.helpful === 1 })),
+        tickets: this.statements.ticketsOfConversations.all(ids).map(ticketFactFromRow),
+        ratings: this.statements.ratingsOfConversations.all(ids).map(ratingFromRow),
         agentLineCounts: this.statements.agentLineCountsOfConversations.all(ids).map((row) => ({ agentId: row.agent_id, lines: row.lines })),
         finished: [],
       };
@@ -735,6 +719,31 @@ export class SqliteConversationStore implements ConversationStore, SupportStore,
   close(): void {
     if (this.db.open) this.db.close();
   }
+}
+
+type TicketFactRow = Pick<TicketRow, 'conversation_id' | 'reason' | 'created_at' | 'assigned_agent_id' | 'assigned_at' | 'first_agent_reply_at' | 'resolution'>;
+
+/** A ticket as analytics counts it. */
+function ticketFactFromRow(row: TicketFactRow): AnalyticsRows['tickets'][number] {
+  return {
+    conversationId: row.conversation_id,
+    reason: row.reason,
+    createdAt: row.created_at,
+    assignedAgentId: row.assigned_agent_id,
+    assignedAt: row.assigned_at,
+    firstAgentReplyAt: row.first_agent_reply_at,
+    resolution: row.resolution,
+  };
+}
+
+interface RatingRow {
+  conversation_id: string;
+  at: string;
+  helpful: number;
+}
+
+function ratingFromRow(row: RatingRow): AnalyticsRows['ratings'][number] {
+  return { conversationId: row.conversation_id, at: row.at, helpful: row.helpful === 1 };
 }
 
 function turnFromRow(row: TurnRow): AnalyticsRows['turns'][number] {
