@@ -20,6 +20,7 @@ import { bearerToken, matchesSecret } from './bearerToken.js';
 import { corsForEmbedding, parseAllowedOrigins } from './corsForEmbedding.js';
 import type { RetentionSettings } from './config.js';
 import { BotMetrics } from './metrics.js';
+import { dayMs, startRetentionSweep } from './retentionSweep.js';
 import { errorHandler, sendError } from './httpErrors.js';
 import { createLogger, requestLogging, type Logger } from './logging.js';
 import { off, RateLimiter, rateLimitSettingsFromEnv, spendOrThrow, type RateLimitSettings } from './rateLimiter.js';
@@ -242,7 +243,7 @@ export function createServer({
     },
   });
   webhook?.start();
-  const retentionSweep = retention.retentionDays > 0 ? startRetention(store, retention.retentionDays, now, log) : undefined;
+  const retentionSweep = retention.retentionDays > 0 ? startRetentionSweep(store, retention.retentionDays, now, log) : undefined;
   return {
     server,
     engine,
@@ -257,44 +258,6 @@ export function createServer({
       await Promise.all([webhook?.stop(), channel.close()]);
       await httpClosed;
       await engine.drain();
-    },
-  };
-}
-
-const dayMs = 86_400_000;
-
-/**
- * Deletes conversations idle for longer than `retentionDays`, at start and then hourly, in batches
- * that yield to the event loop so users' turns never wait behind a large sweep.
- */
-function startRetention(store: ServerStore, retentionDays: number, now: () => Date, log: Logger): { stop(): void } {
-  let stopped = false;
-  let running = false;
-  const sweep = async () => {
-    if (running || stopped) return;
-    running = true;
-    try {
-      const before = new Date(now().getTime() - retentionDays * dayMs).toISOString();
-      let deleted = 0;
-      for (let batch = -1; batch !== 0 && !stopped; ) {
-        batch = await store.deleteInactiveBefore(before, 200);
-        deleted += batch;
-        await new Promise((resolve) => setImmediate(resolve));
-      }
-      if (deleted) log.info({ deleted, before }, 'retention: deleted idle conversations');
-    } catch (error) {
-      log.error({ err: error }, 'retention sweep failed; it runs again in an hour');
-    } finally {
-      running = false;
-    }
-  };
-  void sweep();
-  const timer = setInterval(() => void sweep(), 3_600_000);
-  timer.unref();
-  return {
-    stop() {
-      stopped = true;
-      clearInterval(timer);
     },
   };
 }
