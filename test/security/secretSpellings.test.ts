@@ -1,11 +1,10 @@
 import { readdirSync, readFileSync } from 'node:fs';
-import { createServer as createHttpServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import WebSocket from 'ws';
 import { readSecretSpellings, type SecretSpelling } from '../../src/nlu/redactionEvaluation.js';
+import { startRecordingWebhook, type RecordingWebhook } from '../support/recordingWebhook.js';
 import { createConversation, sendMessage, startTestServer, type Conversation, type TestServer } from '../support/testServer.js';
 import { walkToSecretStep, type Answer } from './toSecretStep.js';
 
@@ -44,8 +43,7 @@ interface Typed {
 
 describe('the table of secret spellings through the running server', () => {
   let server: TestServer;
-  let webhook: Server;
-  const delivered: string[] = [];
+  let webhook: RecordingWebhook;
   /** Everything the server answered: REST bodies and websocket frames. */
   const answered: unknown[] = [];
   const typed: Typed[] = [];
@@ -92,18 +90,10 @@ describe('the table of secret spellings through the running server', () => {
   };
 
   beforeAll(async () => {
-    webhook = createHttpServer((req, res) => {
-      let body = '';
-      req.on('data', (chunk) => (body += chunk));
-      req.on('end', () => {
-        delivered.push(body);
-        res.writeHead(204).end();
-      });
-    });
-    await new Promise<void>((resolve) => webhook.listen(0, '127.0.0.1', resolve));
+    webhook = await startRecordingWebhook();
     server = await startTestServer({
       adminToken,
-      handoffWebhookUrl: `http://127.0.0.1:${(webhook.address() as AddressInfo).port}/tickets`,
+      handoffWebhookUrl: webhook.url,
       webhookOptions: { pollMs: 20 },
     });
     for (const line of spellings) {
@@ -118,7 +108,7 @@ describe('the table of secret spellings through the running server', () => {
         if (handoff.replies.some((reply) => reply.id === 'human.confirm')) await rest(conversation, '/affirm');
       }
     }
-    await vi.waitFor(() => expect(delivered.filter((body) => body.includes('"handoff.requested"')).length).toBeGreaterThanOrEqual(typed.length), {
+    await vi.waitFor(() => expect(webhook.delivered.filter((body) => body.includes('"handoff.requested"')).length).toBeGreaterThanOrEqual(typed.length), {
       timeout: 30_000,
     });
   }, 600_000);
@@ -126,7 +116,7 @@ describe('the table of secret spellings through the running server', () => {
   afterAll(async () => {
     await server?.stop();
     server?.cleanup();
-    await new Promise((resolve) => webhook?.close(resolve));
+    await webhook?.close();
   });
 
   it('what the user sees back (REST answers, websocket frames, the transcript read back) holds no secret', async () => {
@@ -165,8 +155,8 @@ describe('the table of secret spellings through the running server', () => {
   });
 
   it('the handoff webhook deliveries hold no secret', () => {
-    expect(delivered.join('\n')).toContain('[验证码]');
-    expect(leakedIn(delivered.flatMap((body) => writtenStrings(JSON.parse(body))))).toEqual([]);
+    expect(webhook.delivered.join('\n')).toContain('[验证码]');
+    expect(leakedIn(webhook.delivered.flatMap((body) => writtenStrings(JSON.parse(body))))).toEqual([]);
   });
 
   it('the log lines hold no secret', () => {

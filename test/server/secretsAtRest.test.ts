@@ -1,8 +1,6 @@
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import Database from 'better-sqlite3';
-import { createServer as createHttpServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import WebSocket from 'ws';
@@ -10,6 +8,7 @@ import { loadContent } from '../../src/content/loadContent.js';
 import { SecretRedactor, redactionVersion } from '../../src/nlu/index.js';
 import { reRedactStoredText } from '../../src/storage/reRedaction.js';
 import { schemaMigrations, schemaVersion, SqliteConversationStore } from '../../src/storage/sqliteConversationStore.js';
+import { startRecordingWebhook, type RecordingWebhook } from '../support/recordingWebhook.js';
 import { createConversation, sendMessage, startTestServer, type TestServer } from '../support/testServer.js';
 
 /**
@@ -38,22 +37,13 @@ const messages = [
 
 describe('secrets typed into a conversation are kept nowhere', () => {
   let server: TestServer;
-  let webhook: Server;
-  const delivered: string[] = [];
+  let webhook: RecordingWebhook;
 
   beforeAll(async () => {
-    webhook = createHttpServer((req, res) => {
-      let body = '';
-      req.on('data', (chunk) => (body += chunk));
-      req.on('end', () => {
-        delivered.push(body);
-        res.writeHead(204).end();
-      });
-    });
-    await new Promise<void>((resolve) => webhook.listen(0, '127.0.0.1', resolve));
+    webhook = await startRecordingWebhook();
     server = await startTestServer({
       adminToken: 'admin-secret-for-tests',
-      handoffWebhookUrl: `http://127.0.0.1:${(webhook.address() as AddressInfo).port}/tickets`,
+      handoffWebhookUrl: webhook.url,
       webhookOptions: { pollMs: 20 },
     });
 
@@ -74,7 +64,7 @@ describe('secrets typed into a conversation are kept nowhere', () => {
     await vi.waitFor(() => expect(replies).toBeGreaterThanOrEqual(messages.length), { timeout: 10_000 });
     ws.close();
 
-    await vi.waitFor(() => expect(delivered.length).toBeGreaterThanOrEqual(2), { timeout: 10_000 });
+    await vi.waitFor(() => expect(webhook.delivered.length).toBeGreaterThanOrEqual(2), { timeout: 10_000 });
     // Closing checkpoints the WAL into the main file; the files are read after.
     await server.stop();
   });
@@ -82,11 +72,11 @@ describe('secrets typed into a conversation are kept nowhere', () => {
   afterAll(async () => {
     await server?.stop();
     server?.cleanup();
-    await new Promise((resolve) => webhook?.close(resolve));
+    await webhook?.close();
   });
 
   it('the handoff reached the webhook with the transcript (so the check below is not vacuous)', () => {
-    expect(delivered.join('\n')).toContain('[卡号]');
+    expect(webhook.delivered.join('\n')).toContain('[卡号]');
   });
 
   it.each(Object.entries(secrets))('the database files do not contain the %s', (_kind, secret) => {
@@ -105,7 +95,7 @@ describe('secrets typed into a conversation are kept nowhere', () => {
   });
 
   it.each(Object.entries(secrets))('the tickets sent to the support system do not contain the %s', (_kind, secret) => {
-    expect(delivered.join('\n')).not.toContain(secret);
+    expect(webhook.delivered.join('\n')).not.toContain(secret);
   });
 
   it('the log carries no tokens either', () => {
