@@ -207,16 +207,12 @@ export const openApiDocument = {
         parameters: [idParameter],
         requestBody: {
           required: true,
-          content: {
-            'application/json': {
-              schema: {
-                type: 'object',
-                required: ['helpful'],
-                additionalProperties: false,
-                properties: { helpful: { type: 'boolean' }, answerSeq: { type: 'integer', minimum: 1, description: 'The answer rated (a turn’s answerSeq); without it, the latest answer' } },
-              },
-            },
-          },
+          content: json({
+            type: 'object',
+            required: ['helpful'],
+            additionalProperties: false,
+            properties: { helpful: { type: 'boolean' }, answerSeq: { type: 'integer', minimum: 1, description: 'The answer rated (a turn’s answerSeq); without it, the latest answer' } },
+          }),
         },
         responses: {
           204: { description: 'Recorded' },
