@@ -1,7 +1,7 @@
 import type { Browser, BrowserContext, Page, WebSocketRoute } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseServiceHours } from '../../src/support/serviceHours.js';
-import { adminToken, agentCall, createAgent, openAgentStream, until, type AgentCredentials } from '../support/agentClient.js';
+import { adminToken, agentCall, createAgent, openAgentStream, until, type AgentCredentials, type StreamEvent } from '../support/agentClient.js';
 import { lastBotText, launchChromium, screenshotPath, typeMessage, widgetLog } from '../support/browser.js';
 import { createConversation, sendMessage, startTestServer, type TestServer } from '../support/testServer.js';
 
@@ -9,6 +9,15 @@ import { createConversation, sendMessage, startTestServer, type TestServer } fro
  * The user's side of a live handoff, in Chromium: the widget on a phone (390 px) and a desktop
  * (1366 px), the agent working through the REST agent API with their own token.
  */
+
+/**
+ * The agent stream's event for the user's line with this text: the agent's own lines are
+ * message.created events of the same conversation too, so the conversation alone is not enough.
+ */
+const userLineOf = (conversationId: string, text: string) => (event: StreamEvent) => {
+  const line = event.data['message'] as { role?: string; text?: string } | undefined;
+  return event.event === 'message.created' && event.data.conversationId === conversationId && line?.role === 'user' && line.text === text;
+};
 
 let server: TestServer;
 let browser: Browser;
@@ -149,7 +158,7 @@ describe('live handoff in the widget', () => {
         await page.getByTestId('wub-input').pressSequentially('第 7 步', { delay: 30 });
         await until(() => stream.events.some((event) => event.event === 'typing' && event.data.conversationId === id));
         await page.getByTestId('wub-input').press('Enter');
-        await until(() => stream.events.some((event) => event.event === 'message.created' && event.data.conversationId === id));
+        await until(() => stream.events.some(userLineOf(id, '第 7 步')));
         const detail = (await (await agentCall(server.baseUrl, agent, 'GET', `/conversations/${id}`)).json()) as { transcript: { role: string; text: string }[] };
         expect(detail.transcript.at(-1)).toMatchObject({ role: 'user', text: '第 7 步' });
         // No bot reply to a message for the agent, and no "no reply" notice either.
@@ -185,7 +194,7 @@ describe('live handoff in the widget', () => {
         // The user says thanks and the agent resolves right away: the user is told (the note before the
         // bot's line), the banner goes, and the bot answers the next question.
         await typeMessage(page, '好的，谢谢');
-        await until(() => stream.events.filter((event) => event.event === 'message.created' && event.data.conversationId === id).length >= 4);
+        await until(() => stream.events.some(userLineOf(id, '好的，谢谢')));
         expect((await agentCall(server.baseUrl, agent, 'POST', `/conversations/${id}/resolve`)).status).toBe(200);
         await expect.poll(() => notes(page).allInnerTexts()).toContain('客服 小林 已离开对话，接下来由智能助手为你服务');
         await expect.poll(() => lastBotText(page).innerText()).toContain('客服已结束本次服务');
