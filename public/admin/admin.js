@@ -293,10 +293,10 @@
   const adminRequest = apiRequest;
 
   async function loadTexts() {
-    const response = await fetch('/api/ui', { cache: 'no-store', credentials: 'omit' });
-    if (!response.ok) throw new HttpError('GET', '/api/ui', response.status, '', '');
+    const response = await fetch('/api/ui/dashboard', { cache: 'no-store', credentials: 'omit' });
+    if (!response.ok) throw new HttpError('GET', '/api/ui/dashboard', response.status, '', '');
     const data = await response.json();
-    if (!data || typeof data.texts !== 'object' || !data.texts) throw new Error('GET /api/ui: no texts');
+    if (!data || typeof data.texts !== 'object' || !data.texts) throw new Error('GET /api/ui/dashboard: no texts');
     return data.texts;
   }
 

@@ -26,10 +26,11 @@ import { createLogger, requestLogging, type Logger } from './logging.js';
 import { off, RateLimiter, rateLimitSettingsFromEnv, spendOrThrow, type RateLimitSettings } from './rateLimiter.js';
 import type { AccessPolicy } from '../storage/identityStore.js';
 import { restApi } from './restApi.js';
+import { serveAsset } from './compiledAssets.js';
+import { lazyWidgetAssets, widgetLabels } from './widgetAssets.js';
+import { toTraditional } from '../nlu/regionalScript.js';
 
 const publicDir = fileURLToPath(new URL('../../public', import.meta.url));
-/** Chart.js is served from the installed package: the dashboard loads nothing from a CDN. */
-const chartJs = path.join(path.dirname(createRequire(import.meta.url).resolve('chart.js')), 'chart.umd.js');
 
 export interface ServerOptions {
   content: Content;
@@ -136,6 +137,8 @@ export function createServer({
   });
   const agents = agentApi({ desk, messageLimiter: conversationLimiterFor(rateLimits), ...(agentHeartbeatMs ? { heartbeatMs: agentHeartbeatMs } : {}) });
   const uiTexts = Object.fromEntries([...content.responses].filter(([key]) => key.startsWith('ui.')).map(([key, response]) => [key, response.text]));
+  // Built on the first request, not at start-up: converting the labels and bundling takes about a second once per process.
+  const assets = lazyWidgetAssets(() => widgetLabels(uiTexts, toTraditional));
 
   const addressLimiter = new RateLimiter(rateLimits.perAddress);
   const conversationLimiter = new RateLimiter(rateLimits.perConversation);
@@ -155,7 +158,7 @@ export function createServer({
     next();
   });
   // The widget's labels are public: a page ALLOWED_ORIGINS refuses can still tell its users so in their language.
-  app.get('/api/ui', (_req, res, next) => {
+  app.get(['/api/ui', '/api/ui/dashboard'], (_req, res, next) => {
     res.set('Access-Control-Allow-Origin', '*');
     next();
   });
@@ -177,7 +180,7 @@ export function createServer({
   // Transcripts, tickets and analytics are somebody's data: no browser or proxy keeps a copy.
   // The widget's labels and the API description are the same for everyone and may be cached.
   app.use(['/api', '/metrics'], (req, res, next) => {
-    res.set('Cache-Control', req.path === '/ui' || req.path === '/openapi.json' ? 'public, max-age=300' : 'no-store');
+    res.set('Cache-Control', req.path === '/ui' || req.path === '/ui/dashboard' || req.path === '/openapi.json' ? 'public, max-age=300' : 'no-store');
     next();
   });
   const isMetricsToken = metricsToken ? matchesSecret(metricsToken) : undefined;
@@ -197,7 +200,9 @@ export function createServer({
         normalizer: new TextNormalizer(content.lexicon),
         deleteConversation: (id) => engine.exclusively(id, () => store.deleteConversation(id)),
       }));
-    app.get('/admin/vendor/chart.umd.js', (_req, res) => res.sendFile(chartJs));
+    app.get('/admin/vendor/chart.umd.js', serveAsset(() => assets.chartJs));
+    app.get('/admin/admin.js', serveAsset(() => assets.adminJs));
+    app.get('/admin/admin.css', serveAsset(() => assets.adminCss));
   } else {
     app.use(['/admin', '/api/admin'], (_req, res) => sendError(res, 404, 'admin_disabled', 'the dashboard is off: set ADMIN_TOKEN to turn it on'));
   }
@@ -205,6 +210,9 @@ export function createServer({
   const access: AccessPolicy = { idleMs: retention.tokenIdleDays * dayMs, now: () => now().getTime() };
   const newConversations = { perAddress: limiterOf(rateLimits.newConversationsPerAddress), total: limiterOf(rateLimits.newConversationsTotal) };
   app.use('/api', restApi({ engine, store, uiTexts, conversationLimiter, desk, access, newConversations }));
+  // Compressed and minified once at start-up; every embedding page loads these two.
+  app.get('/widget.js', serveAsset(() => assets.widgetJs));
+  app.get('/widget.css', serveAsset(() => assets.widgetCss));
   app.use(express.static(publicDir, { index: 'index.html', maxAge: '5m' }));
   app.use((req, res) => sendError(res, 404, 'not_found', `no route ${req.method} ${req.path}`));
   app.use(errorHandler(log));

@@ -88,8 +88,14 @@ export function restApi({ engine, store, uiTexts, conversationLimiter, desk, acc
     res.json(openApiDocument);
   });
 
+  // Visitors get the chat's labels only; the dashboard's (most of ui.yml) are for support teams.
+  const visitorTexts = Object.fromEntries(Object.entries(uiTexts).filter(([key]) => !key.startsWith('ui.admin.')));
+  const dashboardTexts = Object.fromEntries(Object.entries(uiTexts).filter(([key]) => key.startsWith('ui.admin.')));
   router.get('/ui', (_req, res) => {
-    res.json({ texts: uiTexts });
+    res.json({ texts: visitorTexts });
+  });
+  router.get('/ui/dashboard', (_req, res) => {
+    res.json({ texts: dashboardTexts });
   });
 
   router.post('/conversations', async (req, res) => {

@@ -1,0 +1,196 @@
+import { el } from './dom.js';
+import { hideAgentTyping, markServing, setHandoff, withAgent } from './handoff.js';
+import { conversationPath, request } from './http.js';
+import { t } from './labels.js';
+import { scrollToEnd, showTyping } from './notices.js';
+import { setProgress } from './progress.js';
+import { setQuickReplies } from './quickReplies.js';
+import { withdrawRatingOffer } from './rating.js';
+import { stopWaitingForSocketReply } from './socket.js';
+import { state, ui } from './state.js';
+
+export function normalizeQuickReplies(list) {
+  if (!Array.isArray(list)) return [];
+  return list
+    .filter((reply) => reply && typeof reply.title === 'string' && typeof reply.payload === 'string' && reply.title)
+    .map((reply) => ({ title: reply.title, payload: reply.payload }));
+}
+
+export const quickRepliesOf = (message) => normalizeQuickReplies(message && (message.quickReplies ?? message.quick_replies));
+
+
+export async function resyncTranscript() {
+  if (!state.conversation) return false;
+  const { id, token } = state.conversation;
+  const generation = state.generation;
+  const after = state.syncedSeq;
+  try {
+    const data = await request('GET', conversationPath(id, `?after=${after}`), { token });
+    if (generation !== state.generation) return false;
+    const entries = Array.isArray(data.transcript) ? data.transcript : [];
+    const bySeq = entries.every((entry) => entry && Number.isInteger(entry.seq));
+    // A server without seq sends every line: the ones past those on screen are new.
+    const fresh = bySeq ? entries.filter((entry) => entry.seq > after && !rowOfSeq(entry.seq) && !adoptLine(entry)) : entries.slice(state.renderedEntries);
+    if (bySeq) state.syncedSeq = entries.reduce((max, entry) => Math.max(max, entry.seq), state.syncedSeq);
+    if (fresh.length) appendEntries(fresh, handoffOf(data));
+    else if ('handoff' in data) setHandoff(handoffOf(data));
+    if (!fresh.length) return false;
+    if ('progress' in data) setProgress(data.progress);
+    stopWaitingForSocketReply();
+    showTyping(false);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * A line that is on screen already, shown live before its seq was known, gets its seq now. Lines
+ * are stored in the order they were shown, so it is the oldest unplaced bubble of the same role;
+ * the user's then shows the stored text, with any secret it held hidden as the server hid it.
+ */
+export function adoptLine(entry) {
+  if (entry.role !== 'user' && entry.role !== 'bot') return false;
+  const row = state.unsynced.find((candidate) => candidate.classList.contains(`wub-row--${entry.role}`));
+  if (!row) return false;
+  const bubble = row.querySelector('[data-testid="wub-message"]');
+  if (entry.role === 'user' && bubble && bubble.textContent !== entry.text) bubble.textContent = entry.text;
+  row.dataset.seq = String(entry.seq);
+  state.unsynced = state.unsynced.filter((other) => other !== row);
+  return true;
+}
+
+export const handoffOf = (data) => (data && data.handoff && typeof data.handoff === 'object' ? data.handoff : null);
+
+export const rowOfSeq = (seq) => ui.log.querySelector(`[data-seq="${Number(seq)}"]`);
+
+// ---------------------------------------------------------------- rendering
+
+/** Shows a turn's replies; returns the row of the last one (null if none), for the rating. */
+export function renderReplies(replies, progress) {
+  const list = Array.isArray(replies) ? replies : [];
+  let lastRow = null;
+  for (const reply of list) {
+    if (!reply || typeof reply.text !== 'string') continue;
+    lastRow = appendMessage('bot', reply.text);
+    setQuickReplies(quickRepliesOf(reply));
+  }
+  if (progress !== undefined) setProgress(progress);
+  return lastRow;
+}
+
+// History after a reload is shown without rating rows: the offer belonged to that moment.
+export function renderTranscript(data) {
+  ui.log.replaceChildren();
+  state.renderedEntries = 0;
+  state.syncedSeq = 0;
+  state.unsynced = [];
+  state.ratingOffer = null;
+  state.lastSender = '';
+  state.servingAgent = null;
+  state.handoff = null;
+  const lines = Array.isArray(data.transcript) ? data.transcript : [];
+  state.syncedSeq = lines.reduce((max, entry) => (entry && Number.isInteger(entry.seq) ? Math.max(max, entry.seq) : max), 0);
+  appendEntries(Array.isArray(data.transcript) ? data.transcript : [], handoffOf(data));
+  setProgress(data.progress ?? null);
+}
+
+/**
+ * Appends transcript lines (the whole history, or what a resync found), with the notes a user saw
+ * live: "客服 … 已接入" before an agent's first line, and their leaving before the bot speaks again
+ * once they are gone (a later agent, or a handover that is no longer theirs).
+ */
+export function appendEntries(entries, handoff) {
+  const lines = entries.filter((entry) => entry && typeof entry.text === 'string');
+  const names = lines.map((entry) => (entry.role === 'agent' ? asText(entry.agentName) : null));
+  const lastAgentLine = names.reduce((last, name, index) => (name !== null ? index : last), -1);
+  const holderAtEnd = handoff && handoff.status === 'assigned' ? asText(handoff.agentName) : null;
+  // A user line may hold the payload of the quick reply that was clicked; show its title instead.
+  let offered = state.quickReplies;
+  lines.forEach((entry, index) => {
+    const meta = { at: entry.at, seq: entry.seq };
+    if (entry.role === 'agent') {
+      markServing(names[index]);
+      appendMessage('agent', entry.text, { ...meta, agentName: names[index] });
+    } else if (entry.role === 'user') {
+      const clicked = offered.find((reply) => reply.payload === entry.text);
+      appendMessage('user', asText(entry.displayText) || (clicked ? clicked.title : entry.text), meta);
+      offered = [];
+    } else {
+      // The bot speaks after the agent's last line here: they left (unless they still hold it).
+      if (state.servingAgent && index > lastAgentLine && state.servingAgent !== holderAtEnd) markServing(null);
+      appendMessage('bot', entry.text, meta);
+      offered = quickRepliesOf(entry);
+    }
+  });
+  if (handoff !== undefined) setHandoff(handoff);
+  const last = lines[lines.length - 1];
+  if (last) setQuickReplies(last.role === 'bot' && !withAgent() ? quickRepliesOf(last) : []);
+}
+
+/** Who a bubble is from, for grouping: consecutive bubbles of one sender show the name once. */
+export const senderOf = (role, agentName) => (role === 'agent' ? `agent:${agentName}` : role);
+
+/** The first character of a name, in a circle: the agent's "face" (and the assistant's). */
+export function avatar(role, name) {
+  const initial = Array.from(name.trim())[0] || '?';
+  return el('span', { class: `wub-avatar wub-avatar--${role}`, 'aria-hidden': 'true', text: initial });
+}
+
+export function appendMessage(role, text, { at, agentName = '', seq } = {}) {
+  if (role !== 'user') withdrawRatingOffer();
+  if (role === 'agent') hideAgentTyping();
+  const sender = senderOf(role, agentName);
+  const first = sender !== state.lastSender;
+  state.lastSender = sender;
+  const name = role === 'agent' ? t('ui.widget.agentName', { name: agentName }) : role === 'bot' ? t('ui.widget.botName') : '';
+  const says =
+    role === 'agent' ? t('ui.widget.agentSays', { name: agentName }) : t(role === 'user' ? 'ui.widget.userSays' : 'ui.widget.botSays');
+  const when = at ? new Date(at) : new Date();
+  const stamp = Number.isNaN(when.getTime()) ? new Date() : when;
+  const column = el('div', { class: 'wub-stack' }, [
+    ...(first && name ? [el('div', { class: 'wub-sender', 'data-testid': 'wub-sender', 'aria-hidden': 'true', text: name })] : []),
+    el('span', { class: 'wub-visually-hidden', text: says }),
+    el('div', { class: `wub-msg wub-msg--${role}`, 'data-testid': 'wub-message', 'data-role': role }, [text]),
+    el('time', { class: 'wub-time', datetime: stamp.toISOString(), 'data-testid': 'wub-time', text: formatTime(stamp) }),
+  ]);
+  const face = role === 'user' ? [] : [first ? avatar(role, role === 'agent' ? agentName : t('ui.widget.botName')) : el('span', { class: 'wub-avatar-gap' })];
+  const row = el(
+    'div',
+    {
+      class: `wub-row wub-row--${role}${first ? ' wub-row--first' : ''}`,
+      'data-seq': Number.isInteger(seq) ? seq : undefined,
+      'data-agent': role === 'agent' ? agentName : undefined,
+    },
+    [...face, column],
+  );
+  ui.log.append(row);
+  state.renderedEntries++;
+  if (!Number.isInteger(seq)) state.unsynced.push(row);
+  // A line right after the last known one, with nothing unplaced before it, extends what is known.
+  else if (seq === state.syncedSeq + 1 && state.unsynced.length === 0) state.syncedSeq = seq;
+  scrollToEnd();
+  return row;
+}
+
+/** A line between the bubbles about the conversation itself (an agent joined or left). */
+export function appendNote(text) {
+  const note = el('div', { class: 'wub-note', 'data-testid': 'wub-note' }, [el('span', { class: 'wub-note-text', text })]);
+  ui.log.append(note);
+  state.lastSender = ''; // the next bubble shows its sender again
+  scrollToEnd();
+}
+
+// Times as the user's clock shows them; the date too when it is not today.
+export function formatTime(date) {
+  const lang = t('ui.widget.lang');
+  const sameDay = date.toDateString() === new Date().toDateString();
+  const options = sameDay
+    ? { hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }
+    : { month: 'numeric', day: 'numeric', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' };
+  try {
+    return new Intl.DateTimeFormat(lang, options).format(date);
+  } catch {
+    return new Intl.DateTimeFormat(undefined, options).format(date);
+  }
+}
