@@ -1,4 +1,4 @@
-import { TAKEN_AFTER_MS } from './config.js';
+import { BASE, TAKEN_AFTER_MS } from './config.js';
 import { forgetPending, hideAgentTyping, renderHandoff, withAgent } from './handoff.js';
 import { HttpError, NetworkError, conversationPath, isConversationGone, request } from './http.js';
 import { errorText, t } from './labels.js';

@@ -1,4 +1,4 @@
-import { el } from './dom.js';
+import { asText, el } from './dom.js';
 import { hideAgentTyping, markServing, setHandoff, withAgent } from './handoff.js';
 import { conversationPath, request } from './http.js';
 import { t } from './labels.js';

@@ -128,7 +128,7 @@ describe('the widget embedded on a page of another origin', () => {
       await page.close();
     }, 60_000);
 
-    it('tells the user to check their connection when the bot cannot be reached at all', async () => {
+    it('tells the user, in Chinese, to check their connection when the bot cannot be reached at all', async () => {
       // widget.js loads, then every request to the bot fails as if the network were gone.
       const page = await browser.newPage();
       const pageErrors: string[] = [];
@@ -137,7 +137,9 @@ describe('the widget embedded on a page of another origin', () => {
       await page.goto(`${hostOrigin}/shop/${bot.port}`);
       const notice = page.getByTestId('wub-notice');
       await notice.waitFor({ state: 'visible', timeout: 10_000 });
-      expect(await notice.innerText()).toBe('Cannot reach the server. Check your connection and try again.');
+      // The labels come with widget.js: with no request answered, the widget still speaks Chinese.
+      const { texts } = (await (await fetch(`${bot.baseUrl}/api/ui`)).json()) as { texts: Record<string, string> };
+      expect(await notice.innerText()).toBe(texts['ui.widget.connectionLost']);
       expect(await page.getByTestId('wub-typing').isVisible()).toBe(false);
       expect(pageErrors).toEqual([]);
       await page.close();
