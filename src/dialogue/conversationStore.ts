@@ -1,5 +1,6 @@
 import type { Outcome } from '../../flows/events.js';
 import type { Script } from '../nlu/index.js';
+import type { Progress } from './unbindingProgress.js';
 
 export interface TranscriptEntry {
   role: 'user' | 'bot' | 'agent';
@@ -112,6 +113,11 @@ export interface ConversationState {
   lastQuickReplies?: { title: string; payload: string }[];
   /** The response id of the question the last turn asked (`unbind.askBalance`), when it asked one. */
   openQuestion?: string;
+  /**
+   * Set by the turn that ended the unbinding (done, cancelled, handed off): where it ended and how,
+   * so the conversation's view agrees with that turn until the next one.
+   */
+  endedProgress?: Progress;
 }
 
 /** Where conversations live between turns. One turn = load, then one atomic saveTurn. */

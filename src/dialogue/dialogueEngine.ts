@@ -9,6 +9,7 @@ import { eventFromParse } from './eventFromParse.js';
 import { flowVersion } from './flowVersion.js';
 import { checkStoredContext, type StoredFlow } from './storedContexts.js';
 import { ReplyRenderer, carryButtonsToTheQuestion, type Reply } from './replyRenderer.js';
+import { activeProgress, progressAfterTurn, type Progress } from './unbindingProgress.js';
 
 /** Longest message accepted, in characters; longer text is refused rather than cut. */
 export const maxMessageLength = 1000;
@@ -68,8 +69,11 @@ export interface TurnResult {
   intent: { name: string; confidence: number };
   /** Where the conversation now is, e.g. "unbinding.openPay" or "unbinding.confirmUnbind.verifying.guidingMethod". */
   state: string;
-  /** The numbered unbinding step the user is on, when inside it. */
-  progress?: { step: number; total: number };
+  /**
+   * The guided unbinding while it runs at a numbered step (`status: 'active'`), and on the one turn
+   * it ends, where it ended and how (`done`, `cancelled`, `handed_off`, `stopped`).
+   */
+  progress?: Progress;
   /** Set on the turn the conversation was handed to a human. */
   handoff?: { reason: HandoffReason; step: number };
   /** The flow event this message became (`user.affirm`, `nlu.fallback` …), for QA coverage. */
@@ -263,9 +267,10 @@ export class DialogueEngine {
     const snapshot = actor.getSnapshot();
     // Before stop: a stopped actor's children are gone, and with them the inner verification step.
     const state = describeState(snapshot);
+    // As the last turn reported it: the unbinding it ended, or the one that runs.
+    const progress = stored?.endedProgress ?? activeProgress(snapshot);
     actor.stop();
-    const { step, totalSteps } = snapshot.context;
-    return step > 0 && snapshot.value === 'unbinding' ? { state, progress: { step, total: totalSteps } } : { state };
+    return progress ? { state, progress } : { state };
   }
 
   /**
@@ -328,6 +333,7 @@ export class DialogueEngine {
     });
     if (restarted) said.push({ type: 'bot.say', key: 'conversationUpdated' });
     const stateBefore = describeState(actor.getSnapshot());
+    const progressBefore = activeProgress(actor.getSnapshot());
     const event = eventFromParse(parse, openQuestion, stepOf(stored));
     actor.send(event);
     this.failIfErrored(actor, conversationId);
@@ -341,7 +347,8 @@ export class DialogueEngine {
     const snapshot = actor.getSnapshot();
     const persisted = actor.getPersistedSnapshot();
     const state = describeState(snapshot);
-    const { step, totalSteps } = snapshot.context;
+    const { step } = snapshot.context;
+    const progress = progressAfterTurn(progressBefore, activeProgress(snapshot), outcomes);
     actor.stop();
 
     const replies: Reply[] = [];
@@ -368,6 +375,7 @@ export class DialogueEngine {
     // The turn's last reply is what the user answers next; a question declares what it expects.
     const asked = said.at(-1)?.key;
     if (asked && this.renderer.expectation(asked)) newState.openQuestion = asked;
+    if (progress && progress.status !== 'active') newState.endedProgress = progress;
     const record: TurnRecord = {
       at,
       text: userLine,
@@ -393,7 +401,7 @@ export class DialogueEngine {
       (outcome) => outcome.kind === 'answered' || outcome.kind === 'unbindCompleted' || (outcome.kind === 'verificationPassed' && !state.startsWith('unbinding')),
     );
     const result: TurnResult = { replies, intent, state, event: event.type, outcomes, askRating: answered };
-    if (step > 0 && snapshot.value === 'unbinding') result.progress = { step, total: totalSteps };
+    if (progress) result.progress = progress;
     if (handoff) result.handoff = handoff;
     if (saved?.ticket) this.handoff.tickets?.opened(origin);
     if (saved?.seqs[0] !== undefined) result.userSeq = saved.seqs[0];
@@ -431,8 +439,10 @@ export class DialogueEngine {
     const at = this.now().toISOString();
     const userLine = parse.fromPayload && displayText?.trim() ? this.parser.redact(displayText.slice(0, maxMessageLength)) : parse.redactedText;
     const intent = { name: parse.intent.name, confidence: Number(parse.intent.confidence.toFixed(4)) };
+    // A later turn than the one that ended an unbinding: that ending is no longer the news.
+    const { endedProgress: _ended, ...kept } = stored;
     const saved = await this.store.saveTurn(conversationId, {
-      state: { ...stored, script },
+      state: { ...kept, script },
       entries: [{ role: 'user', text: userLine, at, intent }, ...replies.map((reply): TranscriptEntry => ({ role: 'bot', text: reply.text, at }))],
       ticketLine: ticket.id,
     });

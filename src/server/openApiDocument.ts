@@ -94,7 +94,29 @@ export const openApiDocument = {
         properties: { role: { const: 'agent' }, agentName: { type: 'string' }, text: { type: 'string' }, at: { type: 'string', format: 'date-time' }, seq: { type: 'integer' } },
       },
       Intent: { type: 'object', required: ['name', 'confidence'], properties: { name: { type: 'string' }, confidence: { type: 'number', minimum: 0, maximum: 1 } } },
-      Progress: { type: ['object', 'null'], properties: { step: { type: 'integer' }, total: { type: 'integer' } } },
+      Progress: {
+        type: ['object', 'null'],
+        description:
+          'The guided unbinding: null outside it and at the balance question before step 1. While it runs status is active; on the one turn it ends, status says how, ' +
+          'and the next turn has null again (GET /api/conversations/{id} reports what the last turn reported). Draw a bar from completed / total: ' +
+          'verification and confirmation are step 7, so completed reaches total only when the unbinding is done.',
+        required: ['step', 'total', 'completed', 'phase', 'status'],
+        properties: {
+          step: { type: 'integer', minimum: 1, description: 'The numbered step the user is on (or was on when it ended), as before: 第 {step} / {total} 步' },
+          total: { type: 'integer', const: 7, description: 'The article’s 7 steps; the 7th holds the security verification and the final confirmation' },
+          completed: { type: 'integer', minimum: 0, description: 'Steps finished: step − 1 while running (0 at step 1), total when done' },
+          phase: {
+            enum: ['steps', 'verification', 'confirmation'],
+            description: 'steps: tapping through the app (steps 1–6); verification: the security verification of step 7; confirmation: verification passed or not asked for, the user confirms the unbinding',
+          },
+          status: {
+            enum: ['active', 'done', 'cancelled', 'handed_off', 'stopped'],
+            description:
+              'active while it runs; on the turn it ends: done (unbound), cancelled (the user stopped it), handed_off (the conversation went to a human), ' +
+              'stopped (a human was asked for but no ticket could be opened now, handoff.busy)',
+          },
+        },
+      },
       Turn: {
         type: 'object',
         required: ['replies', 'intent', 'state'],
