@@ -300,7 +300,8 @@ function expectAnswered(result: TurnResult) {
 
 /** The stored conversation is where the turn said it is: restoring it gives the same state and step. */
 async function expectStoredAs(engine: DialogueEngine, id: string, result: TurnResult) {
-  expect(await engine.describe(id)).toEqual(result.progress ? { state: result.state, progress: result.progress } : { state: result.state });
+  const view = { state: result.state, script: result.script };
+  expect(await engine.describe(id)).toEqual(result.progress ? { ...view, progress: result.progress } : view);
 }
 
 // ---------------------------------------------------------------------------------------------
