@@ -19,6 +19,14 @@ export const unbindSteps = ['openWeChat', 'openMe', 'openPay', 'openWallet', 'fi
 export type UnbindStep = (typeof unbindSteps)[number];
 export const unbindStepCount = unbindSteps.length;
 
+/**
+ * Where in the unbinding the user is, as states declare it in `meta.phase`: tapping through the
+ * app (steps 1–6), the security verification of step 7, or its final confirmation. Step 7 is only
+ * done once the user confirms the wallet is unbound, so a progress bar is not full before that.
+ */
+export const unbindPhases = ['steps', 'verification', 'confirmation'] as const;
+export type UnbindPhase = (typeof unbindPhases)[number];
+
 export interface UnbindInput {
   /** Set when the user said where they already are ("我已经在钱包页面了"): start at that step. */
   startAt?: number | undefined;
@@ -45,7 +53,7 @@ function step(number: number) {
   const name = stateOfStep(number);
   const previous = number > 1 ? stateOfStep(number - 1) : undefined;
   return {
-    meta: { step: number },
+    meta: { step: number, phase: 'steps' satisfies UnbindPhase },
     entry: [{ type: 'reportProgress' as const, params: { step: number } }, say(`unbind.step${number}`)],
     on: {
       'user.affirm': stateOfStep(number + 1),
@@ -168,6 +176,7 @@ export const unbindWalletMachine = setup({
       initial: 'verifying',
       states: {
         verifying: {
+          meta: { phase: 'verification' satisfies UnbindPhase },
           invoke: {
             id: 'verification',
             src: 'verification',
@@ -199,6 +208,7 @@ export const unbindWalletMachine = setup({
           },
         },
         confirming: {
+          meta: { phase: 'confirmation' satisfies UnbindPhase },
           entry: say('unbind.confirm'),
           on: {
             'user.affirm': '#unbindWallet.completed',

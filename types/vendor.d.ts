@@ -21,3 +21,9 @@ declare module 'natural/lib/natural/classifiers/bayes_classifier.js' {
 declare module 'opencc-js' {
   export function Converter(options: { from: string; to: string }): (text: string) => string;
 }
+
+// opencc-js's dictionaries, each a serialized table ("源 目标|…"); the package ships no types for them.
+declare module 'opencc-js/dict/*' {
+  const dict: string;
+  export default dict;
+}

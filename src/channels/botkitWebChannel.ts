@@ -328,6 +328,8 @@ export function createBotkitWebChannel({ server, engine, identities, allowedOrig
           quick_replies: reply.quickReplies ?? [],
           progress: result.progress ?? null,
           state: result.state,
+          // The script and wording of the text, so the widget can show its own labels the same way.
+          script: result.script,
           intent: result.intent,
           askRating: last && result.askRating,
           // What the widget sends back with a rating, so it lands on this answer.

@@ -7,6 +7,7 @@ import { isContentError, loadContent } from '../content/loadContent.js';
 import { MemoryConversationStore } from '../dialogue/conversationStore.js';
 import { DialogueEngine, isDialogueInputError } from '../dialogue/dialogueEngine.js';
 import type { Reply } from '../dialogue/replyRenderer.js';
+import type { Progress } from '../dialogue/unbindingProgress.js';
 
 const content = (() => {
   try {
@@ -30,8 +31,9 @@ const label = (key: string, params?: Record<string, number>) =>
   (content.responses.get(key)?.text ?? key).replace(/\{(\w+)\}/g, (whole, name: string) => String(params?.[name] ?? whole));
 const botName = label('ui.botName');
 
-function show(replies: Reply[], progress?: { step: number; total: number }): void {
-  if (progress) console.log(`\x1b[2m── ${label('ui.progress', progress)} ──\x1b[0m`);
+function show(replies: Reply[], progress?: Progress): void {
+  // The step to do; the turn that ends the unbinding says how it ended in its replies.
+  if (progress?.status === 'active') console.log(`\x1b[2m── ${label('ui.progress', { step: progress.step, total: progress.total })} ──\x1b[0m`);
   for (const reply of replies) console.log(`\x1b[36m${botName}\x1b[0m  ${reply.text.replace(/\n/g, '\n        ')}`);
   // Only the last reply's quick replies are live, as in the web widget.
   choices = replies.at(-1)?.quickReplies ?? [];

@@ -6,11 +6,13 @@ import type { z } from 'zod';
 import { faqTopics } from '../../flows/events.js';
 import { unbindStepCount } from '../../flows/unbindWalletMachine.js';
 import { locateInSource, responsesTheBotSays, sourceDisplayName } from './flowResponses.js';
+import type { RegionalWording } from '../nlu/scriptConverter.js';
 import {
   intentFileSchema,
   lexiconSchema,
   responsesFileSchema,
   answerWordsSchema,
+  wordingSchema,
   type AnswerWords,
   type IntentFile,
   type Lexicon,
@@ -34,6 +36,8 @@ export interface Content {
   lexicon: Lexicon;
   /** How yes and no are said in Chinese answers (`intents/answers.yml`). */
   answers: AnswerWords;
+  /** Where traditional replies are worded otherwise than the converter words them (`intents/wording.yml`). */
+  wording: RegionalWording;
 }
 
 /** A content file that cannot be used; the message names the file and line so an editor can fix it. */
@@ -129,6 +133,8 @@ export function loadContent(contentDir: string = defaultContentDir): Content {
   const lexicon = readYaml(lexiconFile, lexiconSchema, display(lexiconFile)).value;
   const answersFile = path.join(contentDir, 'answers.yml');
   const answers = readYaml(answersFile, answerWordsSchema, display(answersFile)).value;
+  const wordingFile = path.join(contentDir, 'wording.yml');
+  const wording = readYaml(wordingFile, wordingSchema, display(wordingFile)).value;
 
   const intents: IntentFile[] = [];
   const exampleOwner = new Map<string, string>();
@@ -220,5 +226,5 @@ export function loadContent(contentDir: string = defaultContentDir): Content {
       `${said.speaker} says response "${said.key}"${said.via ? ` (${said.via})` : ''}, which no file in ${display(responsesDir)} defines: add it to ${home}`,
     );
   }
-  return { intents, responses, lexicon, answers };
+  return { intents, responses, lexicon, answers, wording };
 }

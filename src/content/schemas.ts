@@ -92,6 +92,11 @@ export const answerWordsSchema = z
   .strict();
 export type AnswerWords = z.infer<typeof answerWordsSchema>;
 
+const phraseOverrides = z.record(z.string().min(1, 'a phrase is empty'), z.string().min(1, 'its wording is empty'));
+
+/** `intents/wording.yml`: per traditional script, simplified phrases and what users read instead. */
+export const wordingSchema = z.object({ 'hant-tw': phraseOverrides.default({}), 'hant-hk': phraseOverrides.default({}) }).strict();
+
 export type IntentFile = z.infer<typeof intentFileSchema>;
 export type QuickReply = z.infer<typeof quickReplySchema>;
 export type Response = z.infer<typeof responseSchema>;

@@ -1,5 +1,6 @@
 import type { Outcome } from '../../flows/events.js';
 import type { Script } from '../nlu/index.js';
+import type { Progress } from './unbindingProgress.js';
 
 export interface TranscriptEntry {
   role: 'user' | 'bot' | 'agent';
@@ -106,12 +107,19 @@ export interface ConversationState {
   flowVersion: string;
   /** xstate's persisted snapshot of the conversation machine (plain JSON). */
   snapshot: unknown;
-  /** The script the user last wrote in, so a reply to "好" keeps the user's script. */
+  /** The script the user last wrote in (at first: the one the locale reads), so a reply to "好" keeps it. */
   script: Script;
+  /** The user's BCP 47 locale as the client sent it at the start (navigator.language), canonical: it picks the regional wording. */
+  locale?: string;
   /** The buttons the last turn offered: typing a button's title does what clicking it does. */
   lastQuickReplies?: { title: string; payload: string }[];
   /** The response id of the question the last turn asked (`unbind.askBalance`), when it asked one. */
   openQuestion?: string;
+  /**
+   * Set by the turn that ended the unbinding (done, cancelled, handed off): where it ended and how,
+   * so the conversation's view agrees with that turn until the next one.
+   */
+  endedProgress?: Progress;
 }
 
 /** Where conversations live between turns. One turn = load, then one atomic saveTurn. */

@@ -3,12 +3,13 @@ import { conversationMachine, type ConversationEmitted } from '../../flows/conve
 import type { AgentEvent, HandoffEnd, HandoffReason, Outcome, OutcomeEvent, SayEvent, SayParams } from '../../flows/events.js';
 import { troubleshootingTips } from '../../flows/verificationMachine.js';
 import type { Content } from '../content/loadContent.js';
-import { MessageParser, detectScript, type ParserOptions, type RedactionStep, type Script } from '../nlu/index.js';
+import { MessageParser, detectScript, openingScript, replyScriptFor, type ParserOptions, type RedactionStep, type ReplyScript, type Script } from '../nlu/index.js';
 import type { ConversationState, ConversationStore, HandoffTicket, StoredTurn, TranscriptEntry, TurnRecord } from './conversationStore.js';
 import { eventFromParse } from './eventFromParse.js';
 import { flowVersion } from './flowVersion.js';
 import { checkStoredContext, type StoredFlow } from './storedContexts.js';
 import { ReplyRenderer, carryButtonsToTheQuestion, type Reply } from './replyRenderer.js';
+import { activeProgress, progressAfterTurn, type Progress } from './unbindingProgress.js';
 
 /** Longest message accepted, in characters; longer text is refused rather than cut. */
 export const maxMessageLength = 1000;
@@ -68,8 +69,13 @@ export interface TurnResult {
   intent: { name: string; confidence: number };
   /** Where the conversation now is, e.g. "unbinding.openPay" or "unbinding.confirmUnbind.verifying.guidingMethod". */
   state: string;
-  /** The numbered unbinding step the user is on, when inside it. */
-  progress?: { step: number; total: number };
+  /** The script and wording the replies are in, for a client to show its own labels the same way. */
+  script: ReplyScript;
+  /**
+   * The guided unbinding while it runs at a numbered step (`status: 'active'`), and on the one turn
+   * it ends, where it ended and how (`done`, `cancelled`, `handed_off`, `stopped`).
+   */
+  progress?: Progress;
   /** Set on the turn the conversation was handed to a human. */
   handoff?: { reason: HandoffReason; step: number };
   /** The flow event this message became (`user.affirm`, `nlu.fallback` …), for QA coverage. */
@@ -102,6 +108,8 @@ export interface SystemTurnResult {
   released: boolean;
   replies: Reply[];
   state: string;
+  /** The script and wording of the replies (absent when nothing was released). */
+  script?: ReplyScript;
   ticket?: HandoffTicket;
 }
 
@@ -123,6 +131,7 @@ export function turnForClients(result: TurnResult) {
     replies: result.replies,
     intent: result.intent,
     state: result.state,
+    script: result.script,
     progress: result.progress ?? null,
     handoff: result.handoff ?? null,
     event: result.event,
@@ -185,7 +194,7 @@ export class DialogueEngine {
 
   constructor(options: DialogueOptions) {
     this.parser = new MessageParser(options.content, options.parser);
-    this.renderer = new ReplyRenderer(options.content.responses);
+    this.renderer = new ReplyRenderer(options.content.responses, options.content.wording);
     this.store = options.store;
     this.logger = options.logger ?? { warn: (message, details) => console.warn(message, details ?? '') };
     this.now = options.now ?? (() => new Date());
@@ -195,19 +204,25 @@ export class DialogueEngine {
   }
 
   /** The greeting a new conversation opens with. */
-  welcome(): Reply[] {
-    return [this.renderer.render({ key: 'greet' }, 'simplified')];
+  welcome(script: ReplyScript = 'hans'): Reply[] {
+    return [this.renderer.render({ key: 'greet' }, script)];
   }
 
-  /** Opens a conversation: its first state and the greeting, so a transcript starts where the user's screen does. */
-  async startConversation(conversationId: string): Promise<Reply[]> {
-    const replies = this.welcome();
+  /**
+   * Opens a conversation: its first state and the greeting, so a transcript starts where the user's
+   * screen does. A locale that reads traditional (zh-TW, zh-HK, zh-Hant…) is greeted in it, before
+   * the user has typed anything; the locale is kept for the regional wording of every reply.
+   * @param locale canonical BCP 47 (see canonicalLocale), as the client's navigator.language says.
+   */
+  async startConversation(conversationId: string, { locale }: { locale?: string | undefined } = {}): Promise<Reply[]> {
+    const script = openingScript(locale);
+    const replies = this.welcome(replyScriptFor(script, locale));
     const actor = createActor(this.machine).start();
     const snapshot = actor.getPersistedSnapshot();
     actor.stop();
     const at = this.now().toISOString();
     await this.store.saveTurn(conversationId, {
-      state: { flowVersion, snapshot, script: 'simplified' },
+      state: locale === undefined ? { flowVersion, snapshot, script } : { flowVersion, snapshot, script, locale },
       entries: replies.map((reply): TranscriptEntry => ({ role: 'bot', text: reply.text, at, ...(reply.quickReplies ? { quickReplies: reply.quickReplies } : {}) })),
     });
     return replies;
@@ -257,28 +272,30 @@ export class DialogueEngine {
   }
 
   /** Where a conversation stands, without taking a turn (for a widget restoring its view). */
-  async describe(conversationId: string): Promise<Pick<TurnResult, 'state' | 'progress'>> {
+  async describe(conversationId: string): Promise<Pick<TurnResult, 'state' | 'progress' | 'script'>> {
     const stored = await this.store.load(conversationId);
     const { actor } = this.restore(conversationId, stored, () => undefined);
     const snapshot = actor.getSnapshot();
     // Before stop: a stopped actor's children are gone, and with them the inner verification step.
     const state = describeState(snapshot);
+    // As the last turn reported it: the unbinding it ended, or the one that runs.
+    const progress = stored?.endedProgress ?? activeProgress(snapshot);
     actor.stop();
-    const { step, totalSteps } = snapshot.context;
-    return step > 0 && snapshot.value === 'unbinding' ? { state, progress: { step, total: totalSteps } } : { state };
+    const script = replyScriptFor(stored?.script ?? 'simplified', stored?.locale);
+    return progress ? { state, script, progress } : { state, script };
   }
 
   /**
    * Agent assist: the answer the bot would give from the article to this (redacted) message, in the
    * user's script, or undefined when the article does not answer it (not_covered, or no FAQ at all).
    */
-  suggestReply(text: string, script?: Script): { responseId: string; text: string } | undefined {
+  suggestReply(text: string, script?: Script, locale?: string): { responseId: string; text: string } | undefined {
     const parse = this.parser.parse(text);
     const event = eventFromParse(parse);
     if (event.type !== 'user.ask') return undefined;
     const topics = event.topics.filter((topic) => topic !== 'not_covered');
     if (!topics.length) return undefined;
-    const inScript = parse.script ?? script ?? 'simplified';
+    const inScript = replyScriptFor(parse.script ?? script ?? 'simplified', locale);
     const texts = topics.map((topic) => this.renderer.render({ key: `faq.${topic}` }, inScript).text);
     return { responseId: `faq.${topics[0]}`, text: texts.join('\n\n') };
   }
@@ -315,6 +332,8 @@ export class DialogueEngine {
     const parse = this.parser.parse(text, { expectedIntents: expectedIntentsIn(stored), expects, lastAnswered: lastAnsweredIn(stored), atStep });
     // A typed button title is answered in the script it was typed in (the payload has none).
     const script = parse.script ?? (displayText ? detectScript(displayText) : undefined) ?? stored?.script ?? 'simplified';
+    const locale = stored?.locale;
+    const replyScript = replyScriptFor(script, locale);
 
     const said: SayEvent[] = [];
     const outcomes: Outcome[] = [];
@@ -328,6 +347,7 @@ export class DialogueEngine {
     });
     if (restarted) said.push({ type: 'bot.say', key: 'conversationUpdated' });
     const stateBefore = describeState(actor.getSnapshot());
+    const progressBefore = activeProgress(actor.getSnapshot());
     const event = eventFromParse(parse, openQuestion, stepOf(stored));
     actor.send(event);
     this.failIfErrored(actor, conversationId);
@@ -341,15 +361,16 @@ export class DialogueEngine {
     const snapshot = actor.getSnapshot();
     const persisted = actor.getPersistedSnapshot();
     const state = describeState(snapshot);
-    const { step, totalSteps } = snapshot.context;
+    const { step } = snapshot.context;
+    const progress = progressAfterTurn(progressBefore, activeProgress(snapshot), outcomes);
     actor.stop();
 
     const replies: Reply[] = [];
-    if (parse.secrets.length) replies.push(this.renderer.render({ key: 'secretWarning' }, script));
+    if (parse.secrets.length) replies.push(this.renderer.render({ key: 'secretWarning' }, replyScript));
     // Only what the bot says about a handover names the queue position: no query on other turns. A
     // ticket opened this turn is not saved yet, so it counts every waiting ticket as ahead of it.
     const position = said.some((say) => say.key.startsWith('handoff.')) ? await this.store.queuePosition(open?.id ?? Number.MAX_SAFE_INTEGER) : 0;
-    for (const say of said) replies.push(this.renderer.render(this.withHandoffParams(say, position), script));
+    for (const say of said) replies.push(this.renderer.render(this.withHandoffParams(say, position), replyScript));
     const offers = (id: string) => { const expects = this.renderer.expectation(id); return typeof expects === 'object' && expects.yesNo === 'offer'; };
     replies.splice(0, replies.length, ...carryButtonsToTheQuestion(replies, offers));
 
@@ -365,9 +386,11 @@ export class DialogueEngine {
     ];
     const lastButtons = replies.at(-1)?.quickReplies;
     const newState: ConversationState = lastButtons ? { flowVersion, snapshot: persisted, script, lastQuickReplies: lastButtons } : { flowVersion, snapshot: persisted, script };
+    if (locale !== undefined) newState.locale = locale;
     // The turn's last reply is what the user answers next; a question declares what it expects.
     const asked = said.at(-1)?.key;
     if (asked && this.renderer.expectation(asked)) newState.openQuestion = asked;
+    if (progress && progress.status !== 'active') newState.endedProgress = progress;
     const record: TurnRecord = {
       at,
       text: userLine,
@@ -392,8 +415,8 @@ export class DialogueEngine {
     const answered = outcomes.some(
       (outcome) => outcome.kind === 'answered' || outcome.kind === 'unbindCompleted' || (outcome.kind === 'verificationPassed' && !state.startsWith('unbinding')),
     );
-    const result: TurnResult = { replies, intent, state, event: event.type, outcomes, askRating: answered };
-    if (step > 0 && snapshot.value === 'unbinding') result.progress = { step, total: totalSteps };
+    const result: TurnResult = { replies, intent, state, script: replyScript, event: event.type, outcomes, askRating: answered };
+    if (progress) result.progress = progress;
     if (handoff) result.handoff = handoff;
     if (saved?.ticket) this.handoff.tickets?.opened(origin);
     if (saved?.seqs[0] !== undefined) result.userSeq = saved.seqs[0];
@@ -409,7 +432,8 @@ export class DialogueEngine {
   private withHandoffParams(say: SayEvent | SayParams, position: number): SayParams {
     if (!say.key.startsWith('handoff.')) return say;
     // "你前面还有 0 位" reads wrong: the first in line is told it is next.
-    const queue = this.renderer.render(position === 0 ? { key: 'handoff.queue.next' } : { key: 'handoff.queue.behind', params: { position } }, 'simplified').text;
+    // Simplified here: the whole reply, this included, is converted to the user's script afterwards.
+    const queue = this.renderer.render(position === 0 ? { key: 'handoff.queue.next' } : { key: 'handoff.queue.behind', params: { position } }, 'hans').text;
     return { ...say, params: { position, queue, hours: this.handoff.serviceHours, ...say.params } };
   }
 
@@ -427,17 +451,20 @@ export class DialogueEngine {
   ): Promise<TurnResult> {
     const parse = this.parser.parse(text);
     const script = parse.script ?? stored.script;
-    const replies = parse.secrets.length ? [this.renderer.render({ key: 'secretWarning' }, script)] : [];
+    const replyScript = replyScriptFor(script, stored.locale);
+    const replies = parse.secrets.length ? [this.renderer.render({ key: 'secretWarning' }, replyScript)] : [];
     const at = this.now().toISOString();
     const userLine = parse.fromPayload && displayText?.trim() ? this.parser.redact(displayText.slice(0, maxMessageLength)) : parse.redactedText;
     const intent = { name: parse.intent.name, confidence: Number(parse.intent.confidence.toFixed(4)) };
+    // A later turn than the one that ended an unbinding: that ending is no longer the news.
+    const { endedProgress: _ended, ...kept } = stored;
     const saved = await this.store.saveTurn(conversationId, {
-      state: { ...stored, script },
+      state: { ...kept, script },
       entries: [{ role: 'user', text: userLine, at, intent }, ...replies.map((reply): TranscriptEntry => ({ role: 'bot', text: reply.text, at }))],
       ticketLine: ticket.id,
     });
     const state = typeof (stored.snapshot as { value?: unknown } | null)?.value === 'string' ? String((stored.snapshot as { value: string }).value) : 'handedOff';
-    const result: TurnResult = { replies, intent, state, event: 'agent.deliver', outcomes: [], askRating: false, deliveredToAgent: true, ticket };
+    const result: TurnResult = { replies, intent, state, script: replyScript, event: 'agent.deliver', outcomes: [], askRating: false, deliveredToAgent: true, ticket };
     if (saved?.seqs[0] !== undefined) result.userSeq = saved.seqs[0];
     this.onTurn?.(result, (performance.now() - started) / 1000, conversationId);
     return result;
@@ -457,16 +484,20 @@ export class DialogueEngine {
     const state = describeState(actor.getSnapshot());
     actor.stop();
     const script = stored?.script ?? 'simplified';
-    const replies = said.map((say) => this.renderer.render(this.withHandoffParams(say, 0), script));
+    const locale = stored?.locale;
+    const replyScript = replyScriptFor(script, locale);
+    const replies = said.map((say) => this.renderer.render(this.withHandoffParams(say, 0), replyScript));
     const at = this.now().toISOString();
     const lastButtons = replies.at(-1)?.quickReplies;
+    const newState: ConversationState = lastButtons ? { flowVersion, snapshot: persisted, script, lastQuickReplies: lastButtons } : { flowVersion, snapshot: persisted, script };
+    if (locale !== undefined) newState.locale = locale;
     await this.store.saveTurn(conversationId, {
-      state: lastButtons ? { flowVersion, snapshot: persisted, script, lastQuickReplies: lastButtons } : { flowVersion, snapshot: persisted, script },
+      state: newState,
       entries: replies.map((reply): TranscriptEntry => (reply.quickReplies ? { role: 'bot', text: reply.text, at, quickReplies: reply.quickReplies } : { role: 'bot', text: reply.text, at })),
       resolveTicket: { id: ticketId, resolution: how === 'resolved' ? 'resolved' : 'handed_back', at },
     });
     const ticket = await this.store.currentTicket(conversationId);
-    return ticket ? { released: true, replies, state, ticket } : { released: true, replies, state };
+    return ticket ? { released: true, replies, state, script: replyScript, ticket } : { released: true, replies, state, script: replyScript };
   }
 
   /** A flow that throws leaves its actor in error: the turn fails and nothing is saved. */

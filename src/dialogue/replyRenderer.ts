@@ -1,6 +1,6 @@
 import type { SayParams } from '../../flows/events.js';
 import type { AnswerExpectation, Response } from '../content/schemas.js';
-import { toTraditional, type Script } from '../nlu/index.js';
+import { ScriptConverter, type RegionalWording, type ReplyScript } from '../nlu/index.js';
 
 export interface QuickReplyOut {
   title: string;
@@ -21,9 +21,16 @@ export class MissingResponseError extends Error {
   }
 }
 
-/** Turns the response ids the flows name into text, in the script the user writes. */
+/** Turns the response ids the flows name into text, in the script and regional wording the user reads. */
 export class ReplyRenderer {
-  constructor(private readonly responses: ReadonlyMap<string, Response>) {}
+  private readonly converter: ScriptConverter;
+
+  constructor(
+    private readonly responses: ReadonlyMap<string, Response>,
+    wording: RegionalWording = {},
+  ) {
+    this.converter = new ScriptConverter(wording);
+  }
 
   has(key: string): boolean {
     return this.responses.has(key);
@@ -34,13 +41,13 @@ export class ReplyRenderer {
     return this.responses.get(key)?.expects;
   }
 
-  render(say: SayParams, script: Script): Reply {
+  render(say: SayParams, script: ReplyScript): Reply {
     const response = this.responses.get(say.key);
     if (!response) throw new MissingResponseError(say.key);
-    const convert = script === 'traditional' ? toTraditional : (text: string) => text;
+    const convert = (text: string) => this.converter.convert(text, script);
     const text = response.text.replace(/\{(\w+)\}/g, (whole, name: string) => String(say.params?.[name] ?? whole));
     const quickReplies = [
-      ...(say.choices ?? []).map((intent) => ({ title: this.render({ key: `label.${intent}` }, 'simplified').text, payload: `/${intent}` })),
+      ...(say.choices ?? []).map((intent) => ({ title: this.render({ key: `label.${intent}` }, 'hans').text, payload: `/${intent}` })),
       ...(response.quickReplies ?? []),
     ].map(({ title, payload }) => ({ title: convert(title), payload }));
     return quickReplies.length ? { id: say.key, text: convert(text), quickReplies } : { id: say.key, text: convert(text) };

@@ -1,22 +1,13 @@
-import * as OpenCC from 'opencc-js';
 import type { Lexicon } from '../content/schemas.js';
+import { toSimplified, toTraditional } from './scriptConverter.js';
 
-const traditionalToSimplified = OpenCC.Converter({ from: 'tw', to: 'cn' });
-const simplifiedToTraditional = OpenCC.Converter({ from: 'cn', to: 'tw' });
+export { toSimplified, toTraditional };
 
 /** Full-width ASCII (ＷｅＣｈａｔ，１２３) and the ideographic space fold to their half-width forms, one code unit for one. */
 export function foldWidth(text: string): string {
   return text.replace(/[\uFF01-\uFF5E\u3000]/g, (char) =>
     char === '\u3000' ? ' ' : String.fromCharCode(char.charCodeAt(0) - 0xfee0),
   );
-}
-
-export function toSimplified(text: string): string {
-  return traditionalToSimplified(text);
-}
-
-export function toTraditional(text: string): string {
-  return simplifiedToTraditional(text);
 }
 
 export type Script = 'simplified' | 'traditional';

@@ -63,8 +63,15 @@ export function checkTurn(expect: Expectation, turn: CheckedTurn): Mismatch[] {
   if (missingButtons.length) fail('quickReplies', (expect.quickReplies ?? []).join(', '), buttons.length ? buttons.join(', ') : '(no buttons)');
   if (expect.handoff !== undefined && Boolean(turn.handoff) !== expect.handoff) fail('handoff', expect.handoff ? 'handed to a human' : 'not handed off', turn.handoff ? `handed off (${turn.handoff.reason})` : 'not handed off');
   if (expect.progress !== undefined) {
-    const actual = turn.progress?.step ?? null;
-    if (actual !== expect.progress) fail('progress', expect.progress === null ? 'no step shown' : `step ${expect.progress}`, actual === null ? 'no step shown' : `step ${actual}`);
+    // The step of an unbinding in progress; the turn that ends one reports where it ended, not a step to do.
+    const running = turn.progress && (turn.progress.status ?? 'active') === 'active' ? turn.progress : undefined;
+    const actual = running?.step ?? null;
+    const shown = actual === null ? (turn.progress ? `no step shown (${turn.progress.status} at step ${turn.progress.step})` : 'no step shown') : `step ${actual}`;
+    if (actual !== expect.progress) fail('progress', expect.progress === null ? 'no step shown' : `step ${expect.progress}`, shown);
+  }
+  if (expect.progressStatus !== undefined) {
+    const actual = turn.progress ? (turn.progress.status ?? 'active') : null;
+    if (actual !== expect.progressStatus) fail('progressStatus', expect.progressStatus ?? 'no progress', actual ?? 'no progress');
   }
   const ids = turn.replies.map((reply) => reply.id);
   const said = ids.length ? ids.join(', ') : '(no replies)';

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { LineCounter, parseDocument } from 'yaml';
 import { z } from 'zod';
 import { BotiumLoader } from './botiumLoader.js';
+import { progressStatuses } from '../dialogue/unbindingProgress.js';
 
 /** What a QA engineer expects of the bot's turn after one user step. */
 const expectationSchema = z
@@ -16,7 +17,10 @@ const expectationSchema = z
     regex: z.string().optional(),
     quickReplies: z.array(z.string()).optional(),
     handoff: z.boolean().optional(),
+    /** The step of the unbinding in progress, or null when none is (outside it, or on the turn it ended). */
     progress: z.number().int().min(1).nullable().optional(),
+    /** How the turn's progress stands: `active`, or how the unbinding ended on this turn; null when the turn has none. */
+    progressStatus: z.enum(progressStatuses).nullable().optional(),
     /** Response ids (`unbind.step2`) that must be among the turn's replies, in this order. */
     says: z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]).optional(),
     /** Response ids none of which may be among the turn's replies. */

@@ -93,15 +93,45 @@ export const openApiDocument = {
         required: ['role', 'agentName', 'text', 'at', 'seq'],
         properties: { role: { const: 'agent' }, agentName: { type: 'string' }, text: { type: 'string' }, at: { type: 'string', format: 'date-time' }, seq: { type: 'integer' } },
       },
+      Script: {
+        enum: ['hans', 'hant-tw', 'hant-hk'],
+        description:
+          'The script and wording the replies are in: simplified, or traditional with Taiwan wording (簡訊, 軟體) or Hong Kong wording (短訊, 軟件). ' +
+          'Traditional from the greeting on when the conversation’s locale reads it (zh-TW, zh-HK, zh-MO, zh-Hant…), and whenever the user writes traditional; ' +
+          'Hong Kong wording when the locale is of Hong Kong or Macau. Show the client’s own labels in the same script.',
+      },
       Intent: { type: 'object', required: ['name', 'confidence'], properties: { name: { type: 'string' }, confidence: { type: 'number', minimum: 0, maximum: 1 } } },
-      Progress: { type: ['object', 'null'], properties: { step: { type: 'integer' }, total: { type: 'integer' } } },
+      Progress: {
+        type: ['object', 'null'],
+        description:
+          'The guided unbinding: null outside it and at the balance question before step 1. While it runs status is active; on the one turn it ends, status says how, ' +
+          'and the next turn has null again (GET /api/conversations/{id} reports what the last turn reported). Draw a bar from completed / total: ' +
+          'verification and confirmation are step 7, so completed reaches total only when the unbinding is done.',
+        required: ['step', 'total', 'completed', 'phase', 'status'],
+        properties: {
+          step: { type: 'integer', minimum: 1, description: 'The numbered step the user is on (or was on when it ended), as before: 第 {step} / {total} 步' },
+          total: { type: 'integer', const: 7, description: 'The article’s 7 steps; the 7th holds the security verification and the final confirmation' },
+          completed: { type: 'integer', minimum: 0, description: 'Steps finished: step − 1 while running (0 at step 1), total when done' },
+          phase: {
+            enum: ['steps', 'verification', 'confirmation'],
+            description: 'steps: tapping through the app (steps 1–6); verification: the security verification of step 7; confirmation: verification passed or not asked for, the user confirms the unbinding',
+          },
+          status: {
+            enum: ['active', 'done', 'cancelled', 'handed_off', 'stopped'],
+            description:
+              'active while it runs; on the turn it ends: done (unbound), cancelled (the user stopped it), handed_off (the conversation went to a human), ' +
+              'stopped (a human was asked for but no ticket could be opened now, handoff.busy)',
+          },
+        },
+      },
       Turn: {
         type: 'object',
-        required: ['replies', 'intent', 'state'],
+        required: ['replies', 'intent', 'state', 'script'],
         properties: {
           replies: { type: 'array', items: { $ref: '#/components/schemas/Reply' } },
           intent: { $ref: '#/components/schemas/Intent' },
           state: { type: 'string', example: 'unbinding.openPay' },
+          script: { $ref: '#/components/schemas/Script' },
           progress: { $ref: '#/components/schemas/Progress' },
           handoff: { type: ['object', 'null'], description: 'Set on the turn the conversation was handed to a human', properties: { reason: { type: 'string' }, step: { type: 'integer' } } },
           event: { type: 'string', description: 'The dialogue event the message became, e.g. user.affirm (for QA coverage)' },
@@ -116,7 +146,25 @@ export const openApiDocument = {
     '/api/conversations': {
       post: {
         summary: 'Start a conversation',
+        requestBody: {
+          required: false,
+          description: 'Optional: no body at all starts a simplified conversation, as before',
+          content: json({
+            type: 'object',
+            additionalProperties: false,
+            properties: {
+              locale: {
+                type: 'string',
+                maxLength: 35,
+                example: 'zh-TW',
+                description: 'The user’s BCP 47 locale (the widget sends navigator.language), kept in canonical form. zh-TW, zh-HK, zh-MO and zh-Hant… are greeted in traditional; zh-HK and zh-MO get Hong Kong wording',
+              },
+            },
+          }),
+        },
         responses: {
+          400: errorResponse('The body is not a JSON object, has unknown fields (invalid_body), or locale is not a BCP 47 tag of at most 35 characters (invalid_locale)'),
+          415: errorResponse('A body that is not application/json'),
           429: errorResponse('Too many new conversations from this address or from everyone (rate_limited); see Retry-After'),
           201: {
             description: 'Created; keep the token, every later call on this conversation needs it.',
@@ -124,8 +172,13 @@ export const openApiDocument = {
               'application/json': {
                 schema: {
                   type: 'object',
-                  required: ['id', 'token'],
-                  properties: { id: { type: 'string' }, token: { type: 'string' }, replies: { type: 'array', items: { $ref: '#/components/schemas/Reply' } } },
+                  required: ['id', 'token', 'script'],
+                  properties: {
+                    id: { type: 'string' },
+                    token: { type: 'string' },
+                    script: { $ref: '#/components/schemas/Script' },
+                    replies: { type: 'array', items: { $ref: '#/components/schemas/Reply' }, description: 'The greeting, in that script' },
+                  },
                 },
               },
             },
@@ -149,11 +202,12 @@ export const openApiDocument = {
             description: 'Transcript',
             content: json({
               type: 'object',
-              required: ['id', 'transcript', 'state', 'handoff'],
+              required: ['id', 'transcript', 'state', 'script', 'handoff'],
               properties: {
                 id: { type: 'string' },
                 transcript: { type: 'array', items: { $ref: '#/components/schemas/Line' } },
                 state: { type: 'string' },
+                script: { $ref: '#/components/schemas/Script', description: 'The script the next reply will be in (the last turn’s, or the locale’s before any)' },
                 progress: { $ref: '#/components/schemas/Progress' },
                 handoff: { $ref: '#/components/schemas/Handoff' },
               },

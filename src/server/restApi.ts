@@ -10,6 +10,7 @@ import { requestLog, turnLogLine } from './logging.js';
 import { spendOrThrow, type RateLimiter } from './rateLimiter.js';
 import { openApiDocument } from './openApiDocument.js';
 import { publicLine, type SupportDesk } from '../support/supportDesk.js';
+import { canonicalLocale, maxLocaleLength, openingScript, replyScriptFor } from '../nlu/index.js';
 
 export interface RestApiOptions {
   engine: DialogueEngine;
@@ -31,6 +32,31 @@ const messageBody = z
   .strict();
 const parseBody = z.object({ text: z.unknown() }).strict();
 const ratingBody = z.object({ helpful: z.boolean(), answerSeq: z.number().int().positive().optional() }).strict();
+const creationBody = z.object({ locale: z.string().optional() }).strict();
+
+/**
+ * The body of POST /api/conversations: none at all (as before locales), or JSON with an optional
+ * `locale`, a BCP 47 tag such as the browser's navigator.language, kept in its canonical form.
+ */
+function conversationOptions(req: Request): { locale?: string } {
+  // Unparsed: an empty body (fine, as before locales: curl -XPOST) or one of another type (refused).
+  if (req.body === undefined) {
+    const empty = req.get('transfer-encoding') === undefined && Number(req.get('content-length') ?? '0') === 0;
+    if (!empty) throw new HttpError(415, 'unsupported_media_type', 'send the body as application/json');
+    return {};
+  }
+  if (typeof req.body !== 'object' || req.body === null || Array.isArray(req.body)) throw new HttpError(400, 'invalid_body', 'the body must be a JSON object');
+  const result = creationBody.safeParse(req.body);
+  if (!result.success) {
+    const issue = result.error.issues[0]!;
+    throw new HttpError(400, 'invalid_body', issue.code === 'unrecognized_keys' ? `unknown field(s): ${issue.keys.join(', ')}` : `${issue.path.join('.') || 'body'}: ${issue.message}`);
+  }
+  const { locale } = result.data;
+  if (locale === undefined) return {};
+  const canonical = canonicalLocale(locale);
+  if (!canonical) throw new HttpError(400, 'invalid_locale', `locale must be a BCP 47 language tag of at most ${maxLocaleLength} characters, such as zh-TW`);
+  return { locale: canonical };
+}
 
 const inputErrorStatus: Record<DialogueInputError['code'], number> = {
   empty_text: 400,
@@ -98,7 +124,8 @@ export function restApi({ engine, store, uiTexts, conversationLimiter, desk, acc
     res.json({ texts: dashboardTexts });
   });
 
-  router.post('/conversations', async (req, res) => {
+  router.post('/conversations', json, async (req, res) => {
+    const options = conversationOptions(req);
     // Each conversation costs a row and a greeting: strangers get a bounded number of them.
     if (newConversations) {
       const address = req.ip ?? 'unknown';
@@ -107,8 +134,8 @@ export function restApi({ engine, store, uiTexts, conversationLimiter, desk, acc
     }
     const { identity, token } = newConversationIdentity(new Date());
     await store.createConversation(identity);
-    const replies = await engine.startConversation(identity.id);
-    res.status(201).json({ id: identity.id, token, replies });
+    const replies = await engine.startConversation(identity.id, options);
+    res.status(201).json({ id: identity.id, token, script: replyScriptFor(openingScript(options.locale), options.locale), replies });
   });
 
   router.get('/conversations/:id', async (req, res) => {
@@ -116,7 +143,7 @@ export function restApi({ engine, store, uiTexts, conversationLimiter, desk, acc
     const after = req.query.after ?? '0';
     if (typeof after !== 'string' || !/^\d{1,15}$/.test(after)) throw new HttpError(400, 'invalid_after', 'after is the seq of a transcript line (a whole number ≥ 0)');
     const [transcript, state, handoff] = await Promise.all([store.transcript(id, Number(after)), engine.describe(id), desk.handoffView(id)]);
-    res.json({ id, transcript: transcript.map(publicEntry), state: state.state, progress: state.progress ?? null, handoff });
+    res.json({ id, transcript: transcript.map(publicEntry), state: state.state, script: state.script, progress: state.progress ?? null, handoff });
   });
 
   router.post('/conversations/:id/messages', requireJson, json, async (req, res) => {

@@ -27,6 +27,7 @@ import type { AnalyticsRows, AnalyticsSlice, AnalyticsSource, SlicedAnalyticsSou
 import type { AccessRecord, ConversationIdentity, IdentityStore } from './identityStore.js';
 import { SqliteDeletion } from './sqliteDeletion.js';
 import { metaTableMigration, reRedactStoredText, type StoredTextRedaction } from './reRedaction.js';
+import { storedProgress } from '../dialogue/unbindingProgress.js';
 
 /**
  * Schema changes, in order; never edit one that has shipped, add the next. `PRAGMA user_version`
@@ -155,6 +156,12 @@ const migrations: string[] = [
    INSERT INTO health_probe (id, at) VALUES (1, '');`,
   // Version 9: facts about the file, such as which redaction rules its rows were written with (reRedaction.ts).
   metaTableMigration,
+  // Version 10: the progress the turn that ended an unbinding reported (JSON), so the conversation's
+  // view says how it ended until the next turn.
+  `ALTER TABLE conversations ADD COLUMN ended_progress TEXT;`,
+  // Version 11: the user's locale as the widget sent it (navigator.language, canonical BCP 47): the
+  // script of the greeting and the regional wording of traditional replies.
+  `ALTER TABLE conversations ADD COLUMN locale TEXT;`,
 ];
 
 export const schemaVersion = migrations.length;
@@ -168,6 +175,8 @@ interface ConversationRow {
   script: string | null;
   last_quick_replies: string | null;
   open_question: string | null;
+  ended_progress: string | null;
+  locale: string | null;
 }
 
 interface TurnRow {
@@ -299,8 +308,8 @@ export class SqliteConversationStore implements ConversationStore, SupportStore,
     this.statements = {
       insertConversation: this.db.prepare('INSERT INTO conversations (id, token_hash, created_at, updated_at) VALUES (?, ?, ?, ?)'),
       identity: this.db.prepare<[string], { token_hash: string; updated_at: string }>('SELECT token_hash, updated_at FROM conversations WHERE id = ?'),
-      load: this.db.prepare<[string], ConversationRow>('SELECT flow_version, snapshot, script, last_quick_replies, open_question FROM conversations WHERE id = ?'),
-      updateState: this.db.prepare('UPDATE conversations SET flow_version = ?, snapshot = ?, script = ?, last_quick_replies = ?, open_question = ?, updated_at = ? WHERE id = ?'),
+      load: this.db.prepare<[string], ConversationRow>('SELECT flow_version, snapshot, script, last_quick_replies, open_question, ended_progress, locale FROM conversations WHERE id = ?'),
+      updateState: this.db.prepare('UPDATE conversations SET flow_version = ?, snapshot = ?, script = ?, last_quick_replies = ?, open_question = ?, ended_progress = ?, locale = ?, updated_at = ? WHERE id = ?'),
       nextSeq: this.db.prepare<[string], { next: number }>('SELECT COALESCE(MAX(seq), 0) + 1 AS next FROM transcript WHERE conversation_id = ?'),
       insertEntry: this.db.prepare(
         'INSERT INTO transcript (conversation_id, seq, role, text, at, intent, confidence, quick_replies, agent_id, agent_name) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
@@ -445,6 +454,9 @@ export class SqliteConversationStore implements ConversationStore, SupportStore,
       );
     }
     if (row.open_question) state.openQuestion = row.open_question;
+    const ended = row.ended_progress ? storedProgress(parseOrNull(row.ended_progress)) : undefined;
+    if (ended) state.endedProgress = ended;
+    if (row.locale) state.locale = row.locale;
     return state;
   }
 
@@ -457,7 +469,7 @@ export class SqliteConversationStore implements ConversationStore, SupportStore,
   async saveTurn(conversationId: string, { state, entries, ticket, record, resolveTicket, ticketLine }: StoredTurn): Promise<SavedTurn> {
     return this.db.transaction((): SavedTurn => {
       const now = entries.at(-1)?.at ?? new Date().toISOString();
-      const values = [state.flowVersion, JSON.stringify(state.snapshot), state.script, state.lastQuickReplies ? JSON.stringify(state.lastQuickReplies) : null, state.openQuestion ?? null, now, conversationId];
+      const values = [state.flowVersion, JSON.stringify(state.snapshot), state.script, state.lastQuickReplies ? JSON.stringify(state.lastQuickReplies) : null, state.openQuestion ?? null, state.endedProgress ? JSON.stringify(state.endedProgress) : null, state.locale ?? null, now, conversationId];
       const updated = this.statements.updateState.run(...values);
       // Conversations are created through the API; tests and tools may start one implicitly. The
       // server does not: there a missing row means the conversation was deleted.

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import type { Agent, ConversationStore, HandoffTicket, SupportStore, TranscriptEntry } from '../dialogue/conversationStore.js';
 import { checkMessageText, type DialogueEngine, type TurnResult } from '../dialogue/dialogueEngine.js';
 import type { Reply } from '../dialogue/replyRenderer.js';
+import type { ReplyScript } from '../nlu/index.js';
 import { agentIdOf, newAgentToken, secretMatches } from './agentTokens.js';
 import type { LiveHub, WidgetFrame } from './liveHub.js';
 import { withinServiceHours, type ServiceHours } from './serviceHours.js';
@@ -149,7 +150,7 @@ export class SupportDesk {
     const ticket = await this.ticketOf(conversationId);
     const [summary, transcript, state] = await Promise.all([this.summary(ticket), this.store.transcript(conversationId), this.store.load(conversationId)]);
     const lastUser = transcript.filter((entry) => entry.role === 'user').at(-1);
-    const suggestion = lastUser ? this.engine.suggestReply(lastUser.text, state?.script) : undefined;
+    const suggestion = lastUser ? this.engine.suggestReply(lastUser.text, state?.script, state?.locale) : undefined;
     return { ...summary, transcript: transcript.map(publicLine), ...(suggestion ? { suggestion } : {}) };
   }
 
@@ -223,7 +224,7 @@ export class SupportDesk {
     if (agent && ticket.handoffStatus === 'assigned') this.mustHold(ticket, agent);
     const result = await this.engine.release(conversationId, how, ticket.id);
     if (!result.released || !result.ticket) throw new SupportDeskError('already_resolved', 'this conversation is already resolved');
-    this.pushReplies(conversationId, result.replies, result.state);
+    this.pushReplies(conversationId, result.replies, result.state, result.script ?? 'hans');
     await this.ended(result.ticket);
     return this.summary(result.ticket);
   }
@@ -269,9 +270,9 @@ export class SupportDesk {
   }
 
   /** Bot replies of a turn the user did not take (a resolve), as the websocket's `message` frames. */
-  private pushReplies(conversationId: string, replies: Reply[], state: string): void {
+  private pushReplies(conversationId: string, replies: Reply[], state: string, script: ReplyScript): void {
     for (const reply of replies) {
-      this.hub.toConversation(conversationId, { type: 'message', text: reply.text, id: reply.id, quick_replies: reply.quickReplies ?? [], progress: null, state, askRating: false });
+      this.hub.toConversation(conversationId, { type: 'message', text: reply.text, id: reply.id, quick_replies: reply.quickReplies ?? [], progress: null, state, script, askRating: false });
     }
   }
 

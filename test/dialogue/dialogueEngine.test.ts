@@ -27,7 +27,7 @@ describe('a whole conversation through the one-turn function', () => {
     expect(allText(result)).toContain(responseText('unbind.askBalance'));
     result = await say('没有余额');
     expect(result.state).toBe('unbinding.openWeChat');
-    expect(result.progress).toEqual({ step: 1, total: 7 });
+    expect(result.progress).toEqual({ step: 1, total: 7, completed: 0, phase: 'steps', status: 'active' });
     for (const step of [2, 3, 4, 5, 6]) {
       result = await say('好了');
       expect(result.progress?.step).toBe(step);
@@ -44,6 +44,9 @@ describe('a whole conversation through the one-turn function', () => {
     result = await say('已经解绑了');
     expect(allText(result)).toContain(responseText('unbind.completed'));
     expect(result.state).toBe('idle');
+    // The turn that finishes says so; the next one has no progress.
+    expect(result.progress).toMatchObject({ completed: 7, status: 'done' });
+    result = await say('谢谢');
     expect(result.progress).toBeUndefined();
   });
 

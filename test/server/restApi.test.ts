@@ -45,7 +45,7 @@ describe('REST API', () => {
     const userLines = body.transcript.filter((entry) => entry.role === 'user').map((entry) => entry.text);
     expect(userLines).toEqual(['/unbind_wallet', '没有余额', '我的卡号是[卡号]']);
     expect(JSON.stringify(body)).not.toContain('6222021234567890123');
-    expect(body.progress).toEqual({ step: 1, total: 7 });
+    expect(body.progress).toEqual({ step: 1, total: 7, completed: 0, phase: 'steps', status: 'active' });
   });
 
   it('GET /api/conversations/{id} reports the same state as the last turn, down to the verification step', async () => {

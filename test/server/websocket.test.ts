@@ -56,7 +56,7 @@ describe('Botkit websocket channel', () => {
     expect(question!.quick_replies!.map((reply) => reply.payload)).toEqual(['/affirm', '/deny']);
     client.ws.send(JSON.stringify({ type: 'message', text: '/deny', displayText: '没有余额' }));
     const [, step1] = await client.next(2);
-    expect(step1!.progress).toEqual({ step: 1, total: 7 });
+    expect(step1!.progress).toEqual({ step: 1, total: 7, completed: 0, phase: 'steps', status: 'active' });
     expect(step1!.state).toBe('unbinding.openWeChat');
     client.ws.close();
   });
