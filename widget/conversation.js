@@ -1,7 +1,7 @@
 import { BASE, TAKEN_AFTER_MS } from './config.js';
 import { forgetPending, hideAgentTyping, renderHandoff, withAgent } from './handoff.js';
 import { HttpError, NetworkError, conversationPath, isConversationGone, request } from './http.js';
-import { errorText, t } from './labels.js';
+import { followScript, errorText, t } from './labels.js';
 import { clearNotice, renderNotice, setNotice, showTyping } from './notices.js';
 import { setProgress } from './progress.js';
 import { setQuickReplies } from './quickReplies.js';
@@ -24,6 +24,15 @@ export function ensureStarted() {
   return state.starting;
 }
 
+/**
+ * The reader's language goes with the new conversation, so a Taiwan or Hong Kong reader is greeted
+ * in traditional, worded their way, before typing anything. Only a plain language tag is sent.
+ */
+function newConversationBody() {
+  const locale = typeof navigator === 'object' ? navigator.language : '';
+  return typeof locale === 'string' && locale.length <= 35 && /^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$/.test(locale) ? { locale } : {};
+}
+
 export async function startConversation() {
   const generation = state.generation;
   showTyping(true);
@@ -42,7 +51,7 @@ export async function startConversation() {
         forgetConversation();
       }
     }
-    const data = await request('POST', '/api/conversations', { body: {} });
+    const data = await request('POST', '/api/conversations', { body: newConversationBody() });
     if (generation !== state.generation) return;
     if (typeof data.id !== 'string' || typeof data.token !== 'string') {
       throw new HttpError('POST', '/api/conversations', 500, 'bad_response', '');
@@ -50,6 +59,7 @@ export async function startConversation() {
     state.conversation = { id: data.id, token: data.token };
     storeConversation(state.conversation);
     clearNotice('connection');
+    followScript(data);
     renderReplies(data.replies, data.progress ?? null);
     connectSocket();
   } catch (error) {
@@ -163,6 +173,7 @@ export async function sendMessage(text, displayText) {
     if (generation !== state.generation) return;
     showTyping(false);
     clearNotice('connection');
+    followScript(data);
     const lastReply = renderReplies(data.replies, data.progress);
     if (data.askRating === true && lastReply) offerRating(lastReply, data.answerSeq);
   } catch (error) {

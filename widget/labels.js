@@ -23,7 +23,6 @@ export function scriptOfLanguages(languages) {
 }
 
 let current = scriptOfLanguages(typeof navigator === 'object' ? navigator.languages || [navigator.language] : []);
-const bindings = []; // [node, attribute or 'text', key, vars] for every label on screen, to relabel in place
 
 export const currentScript = () => current;
 
@@ -42,18 +41,6 @@ export function errorText(code) {
   return key in LABELS.hans ? t(key) : t('ui.widget.error');
 }
 
-/** Sets a fixed label on a node (its text, or an attribute such as aria-label) and keeps it in the user's script. */
-export function label(node, attribute, key, vars) {
-  bindings.push([node, attribute, key, vars]);
-  apply(node, attribute, t(key, vars));
-  return node;
-}
-
-function apply(node, attribute, text) {
-  if (attribute === 'text') node.textContent = text;
-  else node.setAttribute(attribute, text);
-}
-
 const listeners = [];
 /** Called after the script changed, for parts that build their labels themselves (progress, rating). */
 export const onScriptChange = (listener) => listeners.push(listener);
@@ -62,9 +49,10 @@ export const onScriptChange = (listener) => listeners.push(listener);
  * The conversation writes in another script (the user typed traditional, or the server chose it
  * from the locale): the interface follows, so the chrome never reads differently from the answers.
  */
+export const followScript = (data) => data && typeof data.script === 'string' && useScript(data.script);
+
 export function useScript(script) {
   if (!script || script === current || !(script in LABELS)) return;
   current = script;
-  for (const [node, attribute, key, vars] of bindings) apply(node, attribute, t(key, vars));
   for (const listener of listeners) listener();
 }

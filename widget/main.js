@@ -11,6 +11,9 @@ import { withTimeout } from './dom.js';
 import { loadStylesheet } from './http.js';
 import { build, close, open } from './panel.js';
 import { state } from './state.js';
+import { onScriptChange } from './labels.js';
+import { relabelProgress } from './progress.js';
+import { followScriptInChrome } from './chromeLabels.js';
 
 async function init() {
   if (document.readyState === 'loading') {
@@ -19,6 +22,8 @@ async function init() {
   // An unstyled bubble would sit in the page's flow: wait for the stylesheet (loaded in parallel with nothing else).
   await withTimeout(loadStylesheet(), STARTUP_TIMEOUT_MS, undefined);
   build();
+  onScriptChange(relabelProgress);
+  followScriptInChrome();
   if (state.openRequested) open();
 }
 

@@ -40,6 +40,7 @@ export function build() {
   ui.progressStep = el('div', { class: 'wub-progress-step' });
   ui.progressHint = el('div', { class: 'wub-progress-hint' });
   ui.progressFill = el('div', { class: 'wub-progress-fill' });
+  ui.progressDone = el('span', { class: 'wub-visually-hidden' });
   ui.progress = el('div', { class: 'wub-progress', 'data-testid': 'wub-progress', hidden: true }, [
     ui.sketch,
     el('div', { class: 'wub-progress-text' }, [

@@ -3,7 +3,7 @@ import { withdrawMessage } from './conversation.js';
 import { asText } from './dom.js';
 import { endAgentSession, receiveAgentLine, setHandoff, showAgentTyping, withAgent } from './handoff.js';
 import { request } from './http.js';
-import { errorText, t } from './labels.js';
+import { errorText, followScript, t } from './labels.js';
 import { clearNotice, setNotice, showTyping } from './notices.js';
 import { setProgress } from './progress.js';
 import { setQuickReplies } from './quickReplies.js';
@@ -115,6 +115,7 @@ export function handleFrame(raw) {
       }
       break;
     case 'message':
+      followScript(frame);
       {
         // While an agent holds the conversation, a bot line outside the user's turns means the agent
         // resolved or handed back: their note goes first. A turn's replies name the turn's intent

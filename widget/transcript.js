@@ -1,7 +1,7 @@
 import { asText, el } from './dom.js';
 import { hideAgentTyping, markServing, setHandoff, withAgent } from './handoff.js';
 import { conversationPath, request } from './http.js';
-import { t } from './labels.js';
+import { followScript, t } from './labels.js';
 import { scrollToEnd, showTyping } from './notices.js';
 import { setProgress } from './progress.js';
 import { setQuickReplies } from './quickReplies.js';
@@ -81,6 +81,7 @@ export function renderReplies(replies, progress) {
 
 // History after a reload is shown without rating rows: the offer belonged to that moment.
 export function renderTranscript(data) {
+  followScript(data);
   ui.log.replaceChildren();
   state.renderedEntries = 0;
   state.syncedSeq = 0;

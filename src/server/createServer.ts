@@ -28,7 +28,6 @@ import type { AccessPolicy } from '../storage/identityStore.js';
 import { restApi } from './restApi.js';
 import { serveAsset } from './compiledAssets.js';
 import { lazyWidgetAssets, widgetLabels } from './widgetAssets.js';
-import { toTraditional } from '../nlu/regionalScript.js';
 
 const publicDir = fileURLToPath(new URL('../../public', import.meta.url));
 
@@ -138,7 +137,7 @@ export function createServer({
   const agents = agentApi({ desk, messageLimiter: conversationLimiterFor(rateLimits), ...(agentHeartbeatMs ? { heartbeatMs: agentHeartbeatMs } : {}) });
   const uiTexts = Object.fromEntries([...content.responses].filter(([key]) => key.startsWith('ui.')).map(([key, response]) => [key, response.text]));
   // Built on the first request, not at start-up: converting the labels and bundling takes about a second once per process.
-  const assets = lazyWidgetAssets(() => widgetLabels(uiTexts, toTraditional));
+  const assets = lazyWidgetAssets(() => widgetLabels(uiTexts, content.wording));
 
   const addressLimiter = new RateLimiter(rateLimits.perAddress);
   const conversationLimiter = new RateLimiter(rateLimits.perConversation);

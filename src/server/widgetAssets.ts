@@ -4,6 +4,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildSync, transformSync } from 'esbuild';
 import { compiledAsset, type CompiledAsset } from './compiledAssets.js';
+import { labelsInScript, type RegionalWording } from '../nlu/scriptConverter.js';
 
 const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
 const widgetDir = path.join(repoRoot, 'widget');
@@ -58,19 +59,16 @@ export function buildWidgetAssets(labels: Record<InterfaceScript, Record<string,
 }
 
 /**
- * The widget's own labels (`ui.widget.*`), in each script. The traditional ones are converted with
- * the Taiwan and Hong Kong phrase tables, so they read the way the answers read.
+ * The widget's own labels (`ui.widget.*`), in each script, worded for Taiwan and Hong Kong readers
+ * as the answers are (intents/wording.yml).
  */
-export function widgetLabels(
-  uiTexts: Record<string, string>,
-  toTraditional: (text: string, region: 'tw' | 'hk') => string,
-): Record<InterfaceScript, Record<string, string>> {
+export function widgetLabels(uiTexts: Record<string, string>, wording: RegionalWording): Record<InterfaceScript, Record<string, string>> {
   const simplified = Object.fromEntries(Object.entries(uiTexts).filter(([key]) => key.startsWith('ui.widget.')));
-  const convert = (region: 'tw' | 'hk', lang: string) => ({
-    ...Object.fromEntries(Object.entries(simplified).map(([key, text]) => [key, toTraditional(text, region)])),
-    'ui.widget.lang': lang,
-  });
-  return { hans: simplified, 'hant-tw': convert('tw', 'zh-TW'), 'hant-hk': convert('hk', 'zh-HK') };
+  return {
+    hans: simplified,
+    'hant-tw': labelsInScript(simplified, 'hant-tw', wording),
+    'hant-hk': labelsInScript(simplified, 'hant-hk', wording),
+  };
 }
 
 const built = new Map<string, WidgetAssets>();
