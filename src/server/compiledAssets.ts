@@ -35,10 +35,14 @@ export function compiledAsset(type: string, body: string | Buffer): CompiledAsse
   };
 }
 
-/** The smallest encoding this client accepts (express reads Accept-Encoding with its q-values). */
+/**
+ * The smallest encoding this client accepts. Asked one at a time: with equal q-values express
+ * answers in the client's order, and browsers list gzip before br.
+ */
 function encodingFor(req: Request): 'br' | 'gzip' | 'identity' {
-  const accepted = req.acceptsEncodings('br', 'gzip', 'identity');
-  return accepted === 'br' || accepted === 'gzip' ? accepted : 'identity';
+  if (req.acceptsEncodings('br') === 'br') return 'br';
+  if (req.acceptsEncodings('gzip') === 'gzip') return 'gzip';
+  return 'identity';
 }
 
 /**

@@ -32,6 +32,8 @@ export function buildWidgetAssets(labels: Record<InterfaceScript, Record<string,
     entryPoints: [path.join(widgetDir, 'main.js')],
     bundle: true,
     format: 'iife',
+    // Chinese labels as UTF-8 (3 bytes a character) rather than \u escapes (6).
+    charset: 'utf8',
     minify: true,
     target: 'es2020',
     legalComments: 'none',
@@ -43,10 +45,11 @@ export function buildWidgetAssets(labels: Record<InterfaceScript, Record<string,
     bundle: true,
     minify: true,
     target: ['chrome90', 'safari14', 'firefox90'],
+    charset: 'utf8',
     write: false,
   });
   const minified = (file: string, loader: 'js' | 'css') =>
-    transformSync(readFileSync(file, 'utf8'), { loader, minify: true, target: loader === 'js' ? 'es2020' : 'chrome90', legalComments: 'none' }).code;
+    transformSync(readFileSync(file, 'utf8'), { loader, minify: true, charset: 'utf8', target: loader === 'js' ? 'es2020' : 'chrome90', legalComments: 'none' }).code;
   const chartDir = path.dirname(createRequire(import.meta.url).resolve('chart.js'));
   return {
     widgetJs: compiledAsset('application/javascript; charset=utf-8', widget.outputFiles[0]!.text),
