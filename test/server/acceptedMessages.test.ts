@@ -130,6 +130,21 @@ describe('REST: the stored form of the message comes back to the sender', () => 
 describe('REST: a message sent again with its clientMessageId', () => {
   const server = serveDuringTests();
 
+  it('is described in the OpenAPI document, with the id pattern the server checks', async () => {
+    type Schema = { required?: string[]; properties: Record<string, { pattern?: string; enum?: string[] }> };
+    const document = (await (await fetch(`${server.baseUrl}/api/openapi.json`)).json()) as {
+      components: { schemas: Record<string, Schema> };
+      paths: Record<string, { post: { requestBody: { content: { 'application/json': { schema: Schema } } } } }>;
+    };
+    const { Turn, Reply, Line } = document.components.schemas;
+    expect(Turn!.required).toEqual(expect.arrayContaining(['userMessage', 'duplicate']));
+    expect([Reply!.properties['tone']!.enum, Line!.properties['tone']!.enum]).toEqual([['warning'], ['warning']]);
+    const body = document.paths['/api/conversations/{id}/messages']!.post.requestBody.content['application/json'].schema;
+    const pattern = new RegExp(body.properties['clientMessageId']!.pattern!);
+    expect(['a', 'x'.repeat(64), 'A-z_9'].every((id) => pattern.test(id))).toBe(true);
+    expect(['', 'x'.repeat(65), 'a b', '验证码'].some((id) => pattern.test(id))).toBe(false);
+  });
+
   it('is answered as the first time, with duplicate: true, and the transcript has it once', async () => {
     const conversation = await createConversation(server.baseUrl);
     await turn(server, conversation, { text: '/unbind_wallet' });
