@@ -28,6 +28,7 @@ interface Turn {
   askRating: boolean;
   answerSeq: number | null;
   state: string;
+  handoff: { reason: string; step: number } | null;
 }
 interface Line {
   role: string;
@@ -175,6 +176,20 @@ describe('REST: a message sent again with its clientMessageId', () => {
     expect(resent.userMessage.redacted).toBe(true);
     expect(resent.replies.find((reply) => reply.tone === 'warning')?.id).toBe('secretWarning');
     expect(JSON.stringify(resent)).not.toContain(code);
+  });
+
+  it('on the turn that handed the conversation over, comes back with the same handoff', async () => {
+    const conversation = await createConversation(server.baseUrl);
+    let body = { text: '转人工', clientMessageId: 'human-1' };
+    let first = await turn(server, conversation, body);
+    if (first.replies.some((reply) => reply.id === 'human.confirm')) {
+      body = { text: '/affirm', clientMessageId: 'human-2' };
+      first = await turn(server, conversation, body);
+    }
+    const again = await turn(server, conversation, body);
+    expect(first.handoff).toMatchObject({ reason: 'user_request' });
+    expect(again.handoff).toEqual(first.handoff);
+    expect(again.replies).toEqual(first.replies);
   });
 
   it('sent several times at the same moment takes one turn: one answer is the turn, the others its duplicates', async () => {
