@@ -9,7 +9,7 @@ import { BotkitConversationState } from 'botkit/lib/conversationState.js';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import { z } from 'zod';
 import type { Logger } from 'pino';
-import { DialogueInputError, type DialogueEngine } from '../dialogue/dialogueEngine.js';
+import { clientMessageIdPattern, DialogueInputError, type DialogueEngine, type TurnResult } from '../dialogue/dialogueEngine.js';
 import { RateLimitedError, spendOrThrow, type RateLimiter } from '../server/rateLimiter.js';
 import { isStorageFailure, storageUnavailable } from '../server/httpErrors.js';
 import { turnLogLine } from '../server/logging.js';
@@ -22,7 +22,9 @@ import { defaultSocketTimeouts, socketCloseCodes, watchSocket, type SocketTimeou
 type TurnLogic = (context: TurnContext) => Promise<void>;
 
 const helloFrame = z.object({ type: z.literal('hello'), conversation: z.string().min(1).max(100), token: z.string().min(1).max(200) }).strict();
-const messageFrame = z.object({ type: z.literal('message'), text: z.string(), displayText: z.string().optional() }).strict();
+const messageFrame = z
+  .object({ type: z.literal('message'), text: z.string(), displayText: z.string().optional(), clientMessageId: z.string().regex(clientMessageIdPattern).optional() })
+  .strict();
 /** The user is typing: forwarded to the agents' inboxes while the conversation is handed over. */
 const typingFrame = z.object({ type: z.literal('typing') }).strict();
 
@@ -46,6 +48,11 @@ export interface SocketLimits {
   socketsPerAddress: number;
   /** The client address of an upgrade request (honours TRUST_PROXY as express does). */
   addressOf: (request: IncomingMessage) => string;
+}
+
+/** Where the socket looks up a message sent again (the engine's earlierTurn). */
+export interface ResentMessages {
+  earlierTurn(conversationId: string, clientMessageId: string): Promise<TurnResult | undefined>;
 }
 
 /** What reaches a widget outside its own turns: agent lines, agent typing, handoff status, bot notes. */
@@ -75,6 +82,7 @@ export class AuthenticatedWebAdapter extends WebAdapter {
   constructor(
     private readonly server: Server,
     private readonly identities: IdentityStore,
+    private readonly resent: ResentMessages,
     private readonly allowedOrigins: readonly string[],
     private readonly limits: SocketLimits,
     private readonly timeouts: SocketTimeouts = defaultSocketTimeouts,
@@ -174,14 +182,30 @@ export class AuthenticatedWebAdapter extends WebAdapter {
       return;
     }
     const message = messageFrame.safeParse(frame);
-    if (!message.success) return send(ws, { type: 'error', code: 'invalid_frame', message: 'expected {"type":"message","text":"…"}' });
+    if (!message.success) {
+      const badId = message.error.issues.some((issue) => issue.path[0] === 'clientMessageId');
+      const why = badId ? 'clientMessageId is 1 to 64 letters, digits, _ or -' : 'expected {"type":"message","text":"…"}';
+      return send(ws, { type: 'error', code: 'invalid_frame', message: why });
+    }
+    const { text, displayText, clientMessageId } = message.data;
+    // A resend of a message already taken costs no allowance and takes no turn: it is acknowledged
+    // (message.accepted, duplicate) and its replies are not sent again. They went to every socket of
+    // the conversation when they were said, a message frame has no seq a client could tell a repeat
+    // by, and a socket that missed them reads them from the transcript (?after=<seq>) on `ready`.
+    const earlier = clientMessageId === undefined ? undefined : await this.resent.earlierTurn(ws.conversationId, clientMessageId);
+    if (earlier) return this.broadcast(ws.conversationId, acceptedFrame(earlier, clientMessageId));
     try {
       spendOrThrow(this.limits.conversationLimiter, ws.conversationId, 'conversation');
     } catch (error) {
       return sendRateLimited(ws, error as RateLimitedError);
     }
-    const activity = messageActivity(ws.conversationId, message.data.text, message.data.displayText, address);
+    const activity = messageActivity(ws.conversationId, text, { displayText, clientAddress: address, clientMessageId });
     await this.runMiddleware(new TurnContext(this, activity), logic);
+  }
+
+  /** A frame for every socket of the conversation (a user may have two tabs open). */
+  broadcast(conversationId: string, frame: object): void {
+    for (const ws of this.sockets.get(conversationId) ?? []) send(ws, frame);
   }
 
   /** Closes every socket of a conversation that no longer exists; the widget goes on over REST, which starts afresh. */
@@ -194,8 +218,7 @@ export class AuthenticatedWebAdapter extends WebAdapter {
     for (const activity of activities) {
       const conversationId = activity.conversation?.id;
       if (!conversationId) continue;
-      const frame = { type: activity.type, text: activity.text, ...(activity.channelData as object | undefined) };
-      for (const ws of this.sockets.get(conversationId) ?? []) send(ws, frame);
+      this.broadcast(conversationId, { type: activity.type, text: activity.text, ...(activity.channelData as object | undefined) });
     }
     return [];
   }
@@ -217,11 +240,17 @@ export class AuthenticatedWebAdapter extends WebAdapter {
   }
 }
 
-/**
- * The activity Botkit gets for a message of this conversation; its dialog state is keyed by it too.
- * `clientAddress` is the server's own note of where the frame came from (the ticket limits use it).
- */
-function messageActivity(conversationId: string, text: string, displayText?: string, clientAddress?: string): Partial<Activity> {
+/** What a message frame carries besides its text, handed to the turn in the activity's channelData. */
+interface MessageExtras {
+  displayText?: string | undefined;
+  /** The server's own note of where the frame came from (the ticket limits use it). */
+  clientAddress?: string | undefined;
+  clientMessageId?: string | undefined;
+}
+
+/** The activity Botkit gets for a message of this conversation; its dialog state is keyed by it too. */
+function messageActivity(conversationId: string, text: string, extras: MessageExtras = {}): Partial<Activity> {
+  const channelData = Object.fromEntries(Object.entries(extras).filter(([, value]) => value !== undefined));
   return {
     type: ActivityTypes.Message,
     timestamp: new Date(),
@@ -230,7 +259,25 @@ function messageActivity(conversationId: string, text: string, displayText?: str
     from: { id: conversationId, name: '' },
     recipient: { id: 'bot', name: '' },
     text,
-    channelData: { ...(displayText === undefined ? {} : { displayText }), ...(clientAddress === undefined ? {} : { clientAddress }) },
+    channelData,
+  };
+}
+
+/**
+ * The user's message as it was stored (redacted; a clicked button's label), sent to every socket of
+ * the conversation before the turn's replies: the sender swaps its bubble for it, matched by
+ * clientMessageId, and other tabs show the same bubble. A resend's says `duplicate: true`: no turn
+ * was taken, and nothing else follows it.
+ */
+function acceptedFrame(result: TurnResult, clientMessageId: string | undefined) {
+  const { seq, text, redacted } = result.userMessage;
+  return {
+    type: 'message.accepted',
+    seq,
+    text,
+    redacted,
+    ...(clientMessageId === undefined ? {} : { clientMessageId }),
+    ...(result.duplicate ? { duplicate: true } : {}),
   };
 }
 
@@ -281,7 +328,7 @@ export interface BotkitWebChannelOptions extends SocketLimits {
 }
 
 export function createBotkitWebChannel({ server, engine, identities, allowedOrigins, log, live, timeouts, ...limits }: BotkitWebChannelOptions): BotkitWebChannel {
-  const adapter = new AuthenticatedWebAdapter(server, identities, allowedOrigins, limits, timeouts, live);
+  const adapter = new AuthenticatedWebAdapter(server, identities, engine, allowedOrigins, limits, timeouts, live);
   // Botkit keeps each conversation's dialog state in its memory storage for good. The conversation
   // itself lives in our store, so Botkit's copy goes once the conversation has no socket left.
   const controller = new Botkit({ adapter, storage: new ForgettingMemoryStorage(), disable_webserver: true, disable_console: true });
@@ -298,10 +345,13 @@ export function createBotkitWebChannel({ server, engine, identities, allowedOrig
     const started = performance.now();
     // The bot's typing dots only when the bot is the one answering (an agent types for themselves).
     if (!live || (await live.botAnswers(conversationId))) await bot.reply(message, { type: 'typing' });
+    const { displayText, clientAddress, clientMessageId } = (message.incoming_message.channelData as MessageExtras | undefined) ?? {};
     let result;
     try {
-      const { displayText, clientAddress } = (message.incoming_message.channelData as { displayText?: string; clientAddress?: string } | undefined) ?? {};
-      result = await engine.handleMessage(conversationId, message.text ?? '', displayText, clientAddress === undefined ? {} : { address: clientAddress });
+      result = await engine.handleMessage(conversationId, message.text ?? '', displayText, {
+        ...(clientAddress === undefined ? {} : { origin: { address: clientAddress } }),
+        ...(clientMessageId === undefined ? {} : { clientMessageId }),
+      });
     } catch (error) {
       // Deleted (by its owner in another tab, or an admin) while the socket was open: nothing was saved.
       if (error instanceof ConversationGoneError) {
@@ -317,6 +367,14 @@ export function createBotkitWebChannel({ server, engine, identities, allowedOrig
       await bot.reply(message, { type: 'error', channelData: { code, message: text, requestId } });
       return;
     }
+    adapter.broadcast(conversationId, acceptedFrame(result, clientMessageId));
+    if (result.duplicate) {
+      // The same message came twice at once (another tab, or REST): the other took the turn and
+      // sent its replies. This one's typing frame is ended by the accepted frame above.
+      limits.conversationLimiter.giveBack(conversationId);
+      turnLog.info({ conversationId, channel: 'websocket', userSeq: result.userMessage.seq }, 'message resent');
+      return;
+    }
     turnLog.info(turnLogLine(conversationId, 'websocket', result, performance.now() - started), 'turn');
     for (const [index, reply] of result.replies.entries()) {
       const last = index === result.replies.length - 1;
@@ -325,6 +383,8 @@ export function createBotkitWebChannel({ server, engine, identities, allowedOrig
         channelData: {
           // The response id (`unbind.step2`), as REST returns it: a client or QA tool can tell which answer this is.
           id: reply.id,
+          // `warning` on the secret warning: the widget marks it without reading the text.
+          ...(reply.tone ? { tone: reply.tone } : {}),
           quick_replies: reply.quickReplies ?? [],
           progress: result.progress ?? null,
           state: result.state,

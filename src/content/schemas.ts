@@ -25,11 +25,19 @@ export type YesNoKind = (typeof yesNoKinds)[number];
 export const expectationSchema = z.union([z.object({ yesNo: z.enum(yesNoKinds) }).strict(), z.literal('choice'), z.literal('method')]);
 export type AnswerExpectation = z.infer<typeof expectationSchema>;
 
+/**
+ * How a client should show a reply, when not as an ordinary answer: `warning` is the bot telling the
+ * user it hid a secret they typed, so a widget can mark it without reading the Chinese.
+ */
+export const replyTones = ['warning'] as const;
+export type ReplyTone = (typeof replyTones)[number];
+
 export const responseSchema = z
   .object({
     text: z.string().min(1),
     quickReplies: z.array(quickReplySchema).optional(),
     expects: expectationSchema.optional(),
+    tone: z.enum(replyTones).optional(),
   })
   .strict();
 

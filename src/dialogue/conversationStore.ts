@@ -1,4 +1,5 @@
 import type { Outcome } from '../../flows/events.js';
+import type { ReplyTone } from '../content/schemas.js';
 import type { Script } from '../nlu/index.js';
 import type { Progress } from './unbindingProgress.js';
 
@@ -15,6 +16,23 @@ export interface TranscriptEntry {
   agentId?: string;
   /** The line's place in the conversation (1, 2, …), set by the store; `?after=<seq>` reads on from one. */
   seq?: number;
+  /** On user lines: the client's own id for the message (unique in the conversation), so a resend is recognised. */
+  clientMessageId?: string;
+  /** On user lines: redaction changed what the user sent before it was stored. */
+  redacted?: boolean;
+  /** On bot lines: the response the line renders (`unbind.step2`), so a turn can be answered again as it was. */
+  responseId?: string;
+  /** On bot lines: the response's tone when it has one (the secret warning). */
+  tone?: ReplyTone;
+}
+
+/** A message a client sent before with the same clientMessageId: its line, what the bot answered, and what the turn did. */
+export interface AcceptedMessage {
+  line: TranscriptEntry & { seq: number };
+  /** The bot lines of that turn, in order. */
+  replies: TranscriptEntry[];
+  /** The turn's record; absent when the message went to an agent (no bot turn was taken). */
+  record?: Pick<TurnRecord, 'event' | 'stateAfter' | 'step' | 'outcomes'>;
 }
 
 /** A conversation handed to a human: what the agent needs to pick it up. */
@@ -126,9 +144,11 @@ export interface ConversationState {
 export interface ConversationStore {
   load(conversationId: string): Promise<ConversationState | undefined>;
   /** Persists the new state, the transcript lines, the ticket and the turn record, together or not at all. */
-  saveTurn(conversationId: string, turn: StoredTurn): Promise<SavedTurn | void>;
+  saveTurn(conversationId: string, turn: StoredTurn): Promise<SavedTurn>;
   /** The lines of a conversation in order; with `afterSeq`, only those after that line. */
   transcript(conversationId: string, afterSeq?: number): Promise<TranscriptEntry[]>;
+  /** The user's line that carried this clientMessageId, with its turn's replies and record; undefined when none did. */
+  acceptedMessage(conversationId: string, clientMessageId: string): Promise<AcceptedMessage | undefined>;
   tickets(): Promise<HandoffTicket[]>;
   /** The conversation's latest ticket (whatever its status), if it was ever handed over. */
   currentTicket(conversationId: string): Promise<HandoffTicket | undefined>;
@@ -169,6 +189,20 @@ export interface TicketListing {
   ticketCount(status: TicketPageQuery['status']): Promise<number>;
 }
 
+/**
+ * The bot lines of the turn a user line opened, from the lines after it: a turn's lines are written
+ * together, with the user line's time, so they are the bot lines that follow it at that time. A
+ * note the bot pushes later (an agent handed back) has a time of its own.
+ */
+export function turnReplies(userLine: TranscriptEntry, following: readonly TranscriptEntry[]): TranscriptEntry[] {
+  const replies: TranscriptEntry[] = [];
+  for (const entry of following) {
+    if (entry.role !== 'bot' || entry.at !== userLine.at) break;
+    replies.push({ ...entry });
+  }
+  return replies;
+}
+
 /** A new ticket as the store starts it: waiting, nobody assigned. */
 export function newTicket(input: HandoffTicketInput, id: number): HandoffTicket {
   return {
@@ -198,7 +232,7 @@ export class MemoryConversationStore implements ConversationStore, SupportStore 
   private readonly transcripts = new Map<string, TranscriptEntry[]>();
   private readonly allTickets: HandoffTicket[] = [];
   private readonly allAgents = new Map<string, AgentRecord>();
-  readonly records: (TurnRecord & { conversationId: string })[] = [];
+  readonly records: (TurnRecord & { conversationId: string; userSeq: number })[] = [];
 
   async load(conversationId: string): Promise<ConversationState | undefined> {
     const json = this.states.get(conversationId);
@@ -222,8 +256,18 @@ export class MemoryConversationStore implements ConversationStore, SupportStore 
     }
     let created: HandoffTicket | undefined;
     if (ticket) this.allTickets.push((created = newTicket(ticket, this.allTickets.length + 1)));
-    if (record) this.records.push({ ...record, conversationId });
+    if (record) this.records.push({ ...record, conversationId, userSeq: seqs[0] ?? 0 });
     return created ? { seqs, ticket: { ...created } } : { seqs };
+  }
+
+  async acceptedMessage(conversationId: string, clientMessageId: string): Promise<AcceptedMessage | undefined> {
+    const lines = this.transcripts.get(conversationId) ?? [];
+    const index = lines.findIndex((entry) => entry.role === 'user' && entry.clientMessageId === clientMessageId);
+    if (index < 0) return undefined;
+    const line = { ...lines[index]!, seq: lines[index]!.seq ?? index + 1 };
+    const replies = turnReplies(line, lines.slice(index + 1));
+    const record = this.records.find((candidate) => candidate.conversationId === conversationId && candidate.userSeq === line.seq);
+    return record ? { line, replies, record } : { line, replies };
   }
 
   async tickets(): Promise<HandoffTicket[]> {

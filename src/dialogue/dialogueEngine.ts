@@ -1,10 +1,11 @@
 import { createActor, type AnyActorRef, type AnyStateMachine, type AnyStateNode, type Snapshot } from 'xstate';
 import { conversationMachine, type ConversationEmitted } from '../../flows/conversationMachine.js';
 import type { AgentEvent, HandoffEnd, HandoffReason, Outcome, OutcomeEvent, SayEvent, SayParams } from '../../flows/events.js';
+import { unbindStepCount } from '../../flows/unbindWalletMachine.js';
 import { troubleshootingTips } from '../../flows/verificationMachine.js';
 import type { Content } from '../content/loadContent.js';
 import { MessageParser, detectScript, openingScript, replyScriptFor, type ParserOptions, type RedactionStep, type ReplyScript, type Script } from '../nlu/index.js';
-import type { ConversationState, ConversationStore, HandoffTicket, StoredTurn, TranscriptEntry, TurnRecord } from './conversationStore.js';
+import type { AcceptedMessage, ConversationState, ConversationStore, HandoffTicket, StoredTurn, TranscriptEntry, TurnRecord } from './conversationStore.js';
 import { eventFromParse } from './eventFromParse.js';
 import { flowVersion } from './flowVersion.js';
 import { checkStoredContext, type StoredFlow } from './storedContexts.js';
@@ -13,6 +14,12 @@ import { activeProgress, progressAfterTurn, type Progress } from './unbindingPro
 
 /** Longest message accepted, in characters; longer text is refused rather than cut. */
 export const maxMessageLength = 1000;
+
+/**
+ * A client's own id for a message (`clientMessageId`), which makes sending it again safe: 1 to 64
+ * letters, digits, `_` or `-` (a UUID fits). Channels refuse anything else as a malformed request.
+ */
+export const clientMessageIdPattern = /^[A-Za-z0-9_-]{1,64}$/;
 
 export type DialogueErrorCode = 'empty_text' | 'text_not_string' | 'text_too_long' | 'control_characters' | 'invalid_unicode';
 
@@ -88,12 +95,28 @@ export interface TurnResult {
   deliveredToAgent?: true;
   /** The conversation's handover as it stands after the turn (created, waiting, assigned or just ended). */
   ticket?: HandoffTicket;
-  /** The seq of the user's line. */
-  userSeq?: number;
+  /** The user's line as stored (redacted; the label of a clicked button), for the sender to show instead of what it typed. */
+  userMessage: StoredUserMessage;
+  /** The message's clientMessageId had been taken already: this is that turn answered again, and nothing new was done. */
+  duplicate?: true;
   /** The transcript seq of this turn's last reply: what a rating offered after the turn rates. */
   answerSeq?: number;
   /** Set on the turn a handover ended (here: the user stopped waiting). */
   handoffEnded?: HandoffEnd;
+}
+
+export interface StoredUserMessage {
+  seq: number;
+  text: string;
+  /** Redaction changed the message before it was stored (a code, a card number … was hidden). */
+  redacted: boolean;
+}
+
+/** How a message reached the engine, besides its text. */
+export interface MessageOptions {
+  origin?: TurnOrigin;
+  /** The client's id for the message (see clientMessageIdPattern): one already taken is answered from its turn, not taken again. */
+  clientMessageId?: string;
 }
 
 /** Where a turn came from, for the limits that depend on it. */
@@ -140,6 +163,8 @@ export function turnForClients(result: TurnResult) {
     // Sent back with the rating, so it lands on this answer even if more were said since.
     answerSeq: result.answerSeq ?? null,
     deliveredToAgent: result.deliveredToAgent ?? false,
+    userMessage: result.userMessage,
+    duplicate: result.duplicate ?? false,
   };
 }
 
@@ -223,7 +248,7 @@ export class DialogueEngine {
     const at = this.now().toISOString();
     await this.store.saveTurn(conversationId, {
       state: locale === undefined ? { flowVersion, snapshot, script } : { flowVersion, snapshot, script, locale },
-      entries: replies.map((reply): TranscriptEntry => ({ role: 'bot', text: reply.text, at, ...(reply.quickReplies ? { quickReplies: reply.quickReplies } : {}) })),
+      entries: replies.map((reply) => botEntry(reply, at)),
     });
     return replies;
   }
@@ -232,7 +257,7 @@ export class DialogueEngine {
    * @param displayText what the user saw themselves send, when it differs from `text` (the title of
    *   a clicked quick reply whose payload is `/affirm`); it is what the transcript shows.
    */
-  handleMessage(conversationId: string, text: unknown, displayText?: string, origin: TurnOrigin = {}): Promise<TurnResult> {
+  handleMessage(conversationId: string, text: unknown, displayText?: string, { origin = {}, clientMessageId }: MessageOptions = {}): Promise<TurnResult> {
     // Validate before queueing so bad input costs nothing and never touches the conversation.
     let message: string;
     try {
@@ -241,7 +266,44 @@ export class DialogueEngine {
     } catch (error) {
       return Promise.reject(error);
     }
-    return this.enqueue(conversationId, () => this.runTurn(conversationId, message, displayText, origin));
+    // Looked up in the queue: of two sends of one message at once, the second finds the first's line.
+    return this.enqueue(conversationId, async () => {
+      const earlier = clientMessageId === undefined ? undefined : await this.earlierTurn(conversationId, clientMessageId);
+      return earlier ?? this.runTurn(conversationId, message, displayText, origin, clientMessageId);
+    });
+  }
+
+  /**
+   * The turn a message with this clientMessageId took, answered again from the transcript and the
+   * turn's record (`duplicate: true`), or undefined when no message carried it. Nothing is saved or
+   * reported: the turn happened once.
+   */
+  async earlierTurn(conversationId: string, clientMessageId: string): Promise<TurnResult | undefined> {
+    const accepted = await this.store.acceptedMessage(conversationId, clientMessageId);
+    return accepted && this.answeredAgain(conversationId, accepted);
+  }
+
+  private async answeredAgain(conversationId: string, { line, replies: lines, record }: AcceptedMessage): Promise<TurnResult> {
+    const replies = lines.map(replyOfLine);
+    const userMessage = { seq: line.seq, text: line.text, redacted: line.redacted ?? false };
+    const intent = line.intent ?? { name: 'unknown', confidence: 0 };
+    // The script and progress as the conversation stands: a resend comes right after its message, so
+    // that is what the first answer reported unless the user has written since.
+    const { script, progress } = await this.describe(conversationId);
+    // No record: the message went to the agent holding the conversation, and no bot turn was taken.
+    if (!record) return { replies, intent, state: 'handedOff', script, event: 'agent.deliver', outcomes: [], askRating: false, deliveredToAgent: true, userMessage, duplicate: true };
+    const askRating = worthRating(record.outcomes, record.stateAfter);
+    const result: TurnResult = { replies, intent, state: record.stateAfter, script, event: record.event, outcomes: record.outcomes, askRating, userMessage, duplicate: true };
+    if (progress) result.progress = progress;
+    const lastSeq = lines.at(-1)?.seq;
+    if (askRating && lastSeq !== undefined) result.answerSeq = lastSeq;
+    const handedOff = record.outcomes.find((outcome) => outcome.kind === 'handedOff');
+    if (handedOff) {
+      // The ticket that turn opened is written with the turn's time.
+      const ticket = await this.store.currentTicket(conversationId);
+      if (ticket?.createdAt === line.at) result.handoff = { reason: handedOff.reason, step: ticket.step };
+    }
+    return result;
   }
 
   /**
@@ -309,12 +371,12 @@ export class DialogueEngine {
     return this.store.transcript(conversationId);
   }
 
-  private async runTurn(conversationId: string, text: string, displayText: string | undefined, origin: TurnOrigin): Promise<TurnResult> {
+  private async runTurn(conversationId: string, text: string, displayText: string | undefined, origin: TurnOrigin, clientMessageId: string | undefined): Promise<TurnResult> {
     const started = performance.now();
     const stored = await this.store.load(conversationId);
     const current = await this.store.currentTicket(conversationId);
     const open = current && current.handoffStatus !== 'resolved' ? current : undefined;
-    if (open?.handoffStatus === 'assigned' && stored) return this.deliverToAgent(conversationId, stored, open, text, displayText, started);
+    if (open?.handoffStatus === 'assigned' && stored) return this.deliverToAgent(conversationId, stored, open, text, displayText, clientMessageId, started);
     // Read right before the synchronous turn, with nothing awaited in between: the flows ask whether
     // someone can answer, and another conversation's turn must not change it under this one.
     this.agentAvailableNow = await this.handoff.agentAvailable();
@@ -379,11 +441,11 @@ export class DialogueEngine {
     // A payload's label is shown instead of "/affirm" (the client's, or the button's that carries
     // it), redacted like anything the user typed.
     const label = displayText?.trim() ? displayText : stored?.lastQuickReplies?.find((button) => button.payload === text)?.title;
-    const userLine = parse.fromPayload && label ? this.parser.redact(label.slice(0, maxMessageLength), { atStep }) : parse.redactedText;
-    const entries: TranscriptEntry[] = [
-      { role: 'user', text: userLine, at, intent },
-      ...replies.map((reply): TranscriptEntry => (reply.quickReplies ? { role: 'bot', text: reply.text, at, quickReplies: reply.quickReplies } : { role: 'bot', text: reply.text, at })),
-    ];
+    const shown = parse.fromPayload && label ? label.slice(0, maxMessageLength) : undefined;
+    const userLine = shown === undefined ? parse.redactedText : this.parser.redact(shown, { atStep });
+    // A payload without a label is the bot's own text (/affirm), never redacted.
+    const redacted = shown === undefined ? parse.secrets.length > 0 : userLine !== shown;
+    const entries: TranscriptEntry[] = [userEntry(userLine, at, intent, redacted, clientMessageId), ...replies.map((reply) => botEntry(reply, at))];
     const lastButtons = replies.at(-1)?.quickReplies;
     const newState: ConversationState = lastButtons ? { flowVersion, snapshot: persisted, script, lastQuickReplies: lastButtons } : { flowVersion, snapshot: persisted, script };
     if (locale !== undefined) newState.locale = locale;
@@ -411,17 +473,14 @@ export class DialogueEngine {
     if (open && left) turn.resolveTicket = { id: open.id, resolution: 'user_left', at };
     const saved = await this.store.saveTurn(conversationId, turn);
 
-    // An answer, a finished unbinding or a verification passed outside the steps is worth rating.
-    const answered = outcomes.some(
-      (outcome) => outcome.kind === 'answered' || outcome.kind === 'unbindCompleted' || (outcome.kind === 'verificationPassed' && !state.startsWith('unbinding')),
-    );
-    const result: TurnResult = { replies, intent, state, script: replyScript, event: event.type, outcomes, askRating: answered };
+    const answered = worthRating(outcomes, state);
+    const userMessage = { seq: saved.seqs[0]!, text: userLine, redacted };
+    const result: TurnResult = { replies, intent, state, script: replyScript, event: event.type, outcomes, askRating: answered, userMessage };
     if (progress) result.progress = progress;
     if (handoff) result.handoff = handoff;
-    if (saved?.ticket) this.handoff.tickets?.opened(origin);
-    if (saved?.seqs[0] !== undefined) result.userSeq = saved.seqs[0];
-    if (answered && replies.length && saved?.seqs.length) result.answerSeq = saved.seqs.at(-1)!;
-    const ticket = saved?.ticket ?? (open ? await this.store.currentTicket(conversationId) : undefined);
+    if (saved.ticket) this.handoff.tickets?.opened(origin);
+    if (answered && replies.length) result.answerSeq = saved.seqs.at(-1)!;
+    const ticket = saved.ticket ?? (open ? await this.store.currentTicket(conversationId) : undefined);
     if (ticket) result.ticket = ticket;
     if (open && left) result.handoffEnded = 'userLeft';
     this.onTurn?.(result, (performance.now() - started) / 1000, conversationId);
@@ -447,6 +506,7 @@ export class DialogueEngine {
     ticket: HandoffTicket,
     text: string,
     displayText: string | undefined,
+    clientMessageId: string | undefined,
     started: number,
   ): Promise<TurnResult> {
     const parse = this.parser.parse(text);
@@ -454,18 +514,20 @@ export class DialogueEngine {
     const replyScript = replyScriptFor(script, stored.locale);
     const replies = parse.secrets.length ? [this.renderer.render({ key: 'secretWarning' }, replyScript)] : [];
     const at = this.now().toISOString();
-    const userLine = parse.fromPayload && displayText?.trim() ? this.parser.redact(displayText.slice(0, maxMessageLength)) : parse.redactedText;
+    const shown = parse.fromPayload && displayText?.trim() ? displayText.slice(0, maxMessageLength) : undefined;
+    const userLine = shown === undefined ? parse.redactedText : this.parser.redact(shown);
+    const redacted = shown === undefined ? parse.secrets.length > 0 : userLine !== shown;
     const intent = { name: parse.intent.name, confidence: Number(parse.intent.confidence.toFixed(4)) };
     // A later turn than the one that ended an unbinding: that ending is no longer the news.
     const { endedProgress: _ended, ...kept } = stored;
     const saved = await this.store.saveTurn(conversationId, {
       state: { ...kept, script },
-      entries: [{ role: 'user', text: userLine, at, intent }, ...replies.map((reply): TranscriptEntry => ({ role: 'bot', text: reply.text, at }))],
+      entries: [userEntry(userLine, at, intent, redacted, clientMessageId), ...replies.map((reply) => botEntry(reply, at))],
       ticketLine: ticket.id,
     });
     const state = typeof (stored.snapshot as { value?: unknown } | null)?.value === 'string' ? String((stored.snapshot as { value: string }).value) : 'handedOff';
-    const result: TurnResult = { replies, intent, state, script: replyScript, event: 'agent.deliver', outcomes: [], askRating: false, deliveredToAgent: true, ticket };
-    if (saved?.seqs[0] !== undefined) result.userSeq = saved.seqs[0];
+    const userMessage = { seq: saved.seqs[0]!, text: userLine, redacted };
+    const result: TurnResult = { replies, intent, state, script: replyScript, event: 'agent.deliver', outcomes: [], askRating: false, deliveredToAgent: true, ticket, userMessage };
     this.onTurn?.(result, (performance.now() - started) / 1000, conversationId);
     return result;
   }
@@ -493,7 +555,7 @@ export class DialogueEngine {
     if (locale !== undefined) newState.locale = locale;
     await this.store.saveTurn(conversationId, {
       state: newState,
-      entries: replies.map((reply): TranscriptEntry => (reply.quickReplies ? { role: 'bot', text: reply.text, at, quickReplies: reply.quickReplies } : { role: 'bot', text: reply.text, at })),
+      entries: replies.map((reply) => botEntry(reply, at)),
       resolveTicket: { id: ticketId, resolution: how === 'resolved' ? 'resolved' : 'handed_back', at },
     });
     const ticket = await this.store.currentTicket(conversationId);
@@ -546,6 +608,35 @@ export class DialogueEngine {
     }
     return { actor: start(createActor(this.machine)), restarted: false };
   }
+}
+
+/** An answer, a finished unbinding or a verification passed outside the steps is worth rating. */
+function worthRating(outcomes: readonly Outcome[], stateAfter: string): boolean {
+  return outcomes.some(
+    (outcome) => outcome.kind === 'answered' || outcome.kind === 'unbindCompleted' || (outcome.kind === 'verificationPassed' && !stateAfter.startsWith('unbinding')),
+  );
+}
+
+function userEntry(text: string, at: string, intent: TranscriptEntry['intent'] & object, redacted: boolean, clientMessageId: string | undefined): TranscriptEntry {
+  const entry: TranscriptEntry = { role: 'user', text, at, intent, redacted };
+  if (clientMessageId !== undefined) entry.clientMessageId = clientMessageId;
+  return entry;
+}
+
+/** A reply as the transcript keeps it: with the response it renders, so it can be answered again as it was. */
+function botEntry(reply: Reply, at: string): TranscriptEntry {
+  const entry: TranscriptEntry = { role: 'bot', text: reply.text, at, responseId: reply.id };
+  if (reply.quickReplies) entry.quickReplies = reply.quickReplies;
+  if (reply.tone) entry.tone = reply.tone;
+  return entry;
+}
+
+/** A stored bot line as a reply again; lines stored before response ids were kept have none. */
+function replyOfLine(line: TranscriptEntry): Reply {
+  const reply: Reply = { id: line.responseId ?? '', text: line.text };
+  if (line.quickReplies) reply.quickReplies = line.quickReplies;
+  if (line.tone) reply.tone = line.tone;
+  return reply;
 }
 
 /**

@@ -1,5 +1,5 @@
 import type { SayParams } from '../../flows/events.js';
-import type { AnswerExpectation, Response } from '../content/schemas.js';
+import type { AnswerExpectation, ReplyTone, Response } from '../content/schemas.js';
 import { ScriptConverter, type RegionalWording, type ReplyScript } from '../nlu/index.js';
 
 export interface QuickReplyOut {
@@ -12,6 +12,8 @@ export interface Reply {
   id: string;
   text: string;
   quickReplies?: QuickReplyOut[];
+  /** Set when the response declares one (`tone: warning` on the secret warning): clients mark it without reading the text. */
+  tone?: ReplyTone;
 }
 
 export class MissingResponseError extends Error {
@@ -50,7 +52,10 @@ export class ReplyRenderer {
       ...(say.choices ?? []).map((intent) => ({ title: this.render({ key: `label.${intent}` }, 'hans').text, payload: `/${intent}` })),
       ...(response.quickReplies ?? []),
     ].map(({ title, payload }) => ({ title: convert(title), payload }));
-    return quickReplies.length ? { id: say.key, text: convert(text), quickReplies } : { id: say.key, text: convert(text) };
+    const reply: Reply = { id: say.key, text: convert(text) };
+    if (quickReplies.length) reply.quickReplies = quickReplies;
+    if (response.tone) reply.tone = response.tone;
+    return reply;
   }
 }
 

@@ -1,4 +1,4 @@
-import { maxMessageLength } from '../dialogue/dialogueEngine.js';
+import { clientMessageIdPattern, maxMessageLength } from '../dialogue/dialogueEngine.js';
 
 const error = { $ref: '#/components/schemas/Error' };
 const errorResponse = (description: string) => ({ description, content: { 'application/json': { schema: error } } });
@@ -12,6 +12,10 @@ const agentErrors = {
   404: errorResponse('The conversation was never handed over (conversation_not_found)'),
 };
 const conversationRef = { $ref: '#/components/schemas/AgentConversation' };
+const tone = {
+  enum: ['warning'],
+  description: 'Present only on a reply to be shown differently: `warning` is the bot saying it hid a secret the user typed (a code, a card number …)',
+};
 
 /** The REST contract, served at /api/openapi.json. */
 export const openApiDocument = {
@@ -43,6 +47,7 @@ export const openApiDocument = {
           id: { type: 'string', description: 'The response this reply renders, from intents/responses/ (e.g. unbind.step2); stable when the wording changes', example: 'unbind.step2' },
           text: { type: 'string' },
           quickReplies: { type: 'array', items: { $ref: '#/components/schemas/QuickReply' } },
+          tone,
         },
       },
       Line: {
@@ -56,6 +61,7 @@ export const openApiDocument = {
           seq: { type: 'integer', minimum: 1 },
           agentName: { type: 'string', description: 'On agent lines: the name users see' },
           quickReplies: { type: 'array', items: { $ref: '#/components/schemas/QuickReply' } },
+          tone: { ...tone, description: `On bot lines: ${tone.description}` },
         },
       },
       Handoff: {
@@ -124,9 +130,19 @@ export const openApiDocument = {
           },
         },
       },
+      UserMessage: {
+        type: 'object',
+        required: ['seq', 'text', 'redacted'],
+        description: 'The user’s message as the transcript keeps it: show this in the user’s own bubble instead of what was typed',
+        properties: {
+          seq: { type: 'integer', minimum: 1, description: 'The line’s seq in the transcript' },
+          text: { type: 'string', description: 'As stored: secrets redacted ([验证码], [卡号] …); for a clicked quick reply, its displayText' },
+          redacted: { type: 'boolean', description: 'Redaction changed the message (something secret was hidden)' },
+        },
+      },
       Turn: {
         type: 'object',
-        required: ['replies', 'intent', 'state', 'script'],
+        required: ['replies', 'intent', 'state', 'script', 'userMessage', 'duplicate'],
         properties: {
           replies: { type: 'array', items: { $ref: '#/components/schemas/Reply' } },
           intent: { $ref: '#/components/schemas/Intent' },
@@ -138,6 +154,12 @@ export const openApiDocument = {
           askRating: { type: 'boolean', description: 'The bot answered or finished: offer the helpful / not helpful rating' },
           answerSeq: { type: ['integer', 'null'], description: 'With askRating: the transcript seq of the answer to send back with the rating' },
           deliveredToAgent: { type: 'boolean', description: 'An agent holds the conversation: the message went to the agent; no bot reply (but a warning about a secret)' },
+          userMessage: { $ref: '#/components/schemas/UserMessage' },
+          duplicate: {
+            type: 'boolean',
+            description:
+              'The clientMessageId had been taken already: no turn was taken, and this is the first answer again (replies are the bot lines that followed the message; state, progress, event, askRating and answerSeq as that turn left them)',
+          },
         },
       },
     },
@@ -223,6 +245,8 @@ export const openApiDocument = {
     '/api/conversations/{id}/messages': {
       post: {
         summary: 'Send one user message and get the bot’s turn',
+        description:
+          'With a clientMessageId, sending the same message again is safe (a retry after a timeout, a queue resent after reconnecting): a message whose id this conversation has already taken is answered 200 with that turn again and `duplicate: true`, takes no turn and does not count against the conversation’s rate limit. Of several sends at once, exactly one takes the turn. Without one, every send is a new message.',
         security: bearer,
         parameters: [idParameter],
         requestBody: {
@@ -236,6 +260,13 @@ export const openApiDocument = {
                 properties: {
                   text: { type: 'string', minLength: 1, maxLength: maxMessageLength },
                   displayText: { type: 'string', description: 'Title of the clicked quick reply, shown in the transcript instead of its payload' },
+                  clientMessageId: {
+                    type: 'string',
+                    pattern: clientMessageIdPattern.source,
+                    minLength: 1,
+                    maxLength: 64,
+                    description: 'The client’s own id for this message (a UUID fits), unique within the conversation: a resend with it is answered from the first send',
+                  },
                 },
               },
             },
@@ -243,7 +274,9 @@ export const openApiDocument = {
         },
         responses: {
           200: { description: 'The bot’s turn', content: { 'application/json': { schema: { $ref: '#/components/schemas/Turn' } } } },
-          400: errorResponse('Malformed JSON, body not UTF-8 (invalid_utf8), missing/empty/non-string text, unpaired surrogate (invalid_unicode), control characters, unknown field'),
+          400: errorResponse(
+            'Malformed JSON, body not UTF-8 (invalid_utf8), missing/empty/non-string text, unpaired surrogate (invalid_unicode), control characters, unknown field, or a clientMessageId that is not 1 to 64 of A-Z a-z 0-9 _ - (invalid_body)',
+          ),
           401: errorResponse('No token (missing_token), or the conversation was idle longer than TOKEN_IDLE_DAYS (token_expired): start a new one'),
           403: errorResponse('Token of another conversation'),
           404: errorResponse('No such conversation (never created, deleted by its owner or an admin, or past RETENTION_DAYS)'),

@@ -51,6 +51,15 @@ export class RateLimiter {
     return { allowed: false, retryAfterSeconds: Math.max(1, Math.ceil((1 - bucket.tokens) / this.refillPerMs / 1000)) };
   }
 
+  /** Returns one request `key` spent on what turned out to cost nothing (a message sent twice at once, answered from the first). */
+  giveBack(key: string): void {
+    const bucket = this.buckets.get(key);
+    if (!this.enabled || !bucket) return;
+    const now = this.now();
+    bucket.tokens = Math.min(this.limit.burst, this.tokensAt(bucket, now) + 1);
+    bucket.updatedMs = now;
+  }
+
   /** Whether `key` could spend one request now, without spending it. */
   canTake(key: string): boolean {
     if (!this.enabled) return true;

@@ -1,7 +1,7 @@
 import { isUtf8 } from 'node:buffer';
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
 import { z } from 'zod';
-import { checkMessageText, DialogueInputError, turnForClients, type DialogueEngine } from '../dialogue/dialogueEngine.js';
+import { checkMessageText, clientMessageIdPattern, DialogueInputError, turnForClients, type DialogueEngine } from '../dialogue/dialogueEngine.js';
 import { checkAccess, newConversationIdentity, type AccessPolicy } from '../storage/identityStore.js';
 import type { ServerStore } from '../storage/openStore.js';
 import { bearerToken } from './bearerToken.js';
@@ -28,7 +28,11 @@ export interface RestApiOptions {
 }
 
 const messageBody = z
-  .object({ text: z.unknown(), displayText: z.string().optional() })
+  .object({
+    text: z.unknown(),
+    displayText: z.string().optional(),
+    clientMessageId: z.string().regex(clientMessageIdPattern, '1 to 64 letters, digits, _ or -').optional(),
+  })
   .strict();
 const parseBody = z.object({ text: z.unknown() }).strict();
 const ratingBody = z.object({ helpful: z.boolean(), answerSeq: z.number().int().positive().optional() }).strict();
@@ -149,11 +153,25 @@ export function restApi({ engine, store, uiTexts, conversationLimiter, desk, acc
   router.post('/conversations/:id/messages', requireJson, json, async (req, res) => {
     const id = await authorize(req);
     const body = validBody(messageBody, req.body);
+    const { clientMessageId } = body;
+    // A resend of a message already taken costs no allowance: the client is only catching up.
+    const earlier = clientMessageId === undefined ? undefined : await engine.earlierTurn(id, clientMessageId);
+    if (earlier) {
+      requestLog(res).info({ conversationId: id, channel: 'rest', userSeq: earlier.userMessage.seq }, 'message resent');
+      res.json(turnForClients(earlier));
+      return;
+    }
     spendOrThrow(conversationLimiter, id, 'conversation');
     const started = performance.now();
     try {
-      const result = await engine.handleMessage(id, body.text, body.displayText, { address: req.ip ?? 'unknown' });
-      requestLog(res).info(turnLogLine(id, 'rest', result, performance.now() - started), 'turn');
+      const result = await engine.handleMessage(id, body.text, body.displayText, { origin: { address: req.ip ?? 'unknown' }, ...(clientMessageId === undefined ? {} : { clientMessageId }) });
+      if (result.duplicate) {
+        // Sent twice at once: the other send took the turn, and this one was answered from it.
+        conversationLimiter.giveBack(id);
+        requestLog(res).info({ conversationId: id, channel: 'rest', userSeq: result.userMessage.seq }, 'message resent');
+      } else {
+        requestLog(res).info(turnLogLine(id, 'rest', result, performance.now() - started), 'turn');
+      }
       res.json(turnForClients(result));
     } catch (error) {
       throw asHttpError(error);

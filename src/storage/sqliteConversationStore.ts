@@ -4,6 +4,8 @@ import Database from 'better-sqlite3';
 import type { Outcome } from '../../flows/events.js';
 import {
   ConversationGoneError,
+  turnReplies,
+  type AcceptedMessage,
   type Agent,
   type AgentLineRefusal,
   type AgentRecord,
@@ -145,7 +147,7 @@ const migrations: string[] = [
    CREATE INDEX transcript_by_agent ON transcript(agent_id) WHERE agent_id IS NOT NULL;
    ALTER TABLE webhook_outbox ADD COLUMN type TEXT NOT NULL DEFAULT 'handoff.requested';
    ALTER TABLE webhook_outbox ADD COLUMN body TEXT;`,
-  // Version 8: a rating belongs to the answer it rates (one per answer, the latest wins); older
+  // 7: a rating belongs to the answer it rates (one per answer, the latest wins); older
   // ratings have no answer and stay as they were. Retention finds idle conversations by activity.
   // /healthz proves the database takes writes by updating the one row of health_probe.
   `ALTER TABLE ratings ADD COLUMN answer_seq INTEGER;
@@ -154,17 +156,30 @@ const migrations: string[] = [
    CREATE INDEX conversations_by_activity ON conversations(updated_at);
    CREATE TABLE health_probe (id INTEGER PRIMARY KEY CHECK (id = 1), at TEXT NOT NULL);
    INSERT INTO health_probe (id, at) VALUES (1, '');`,
-  // Version 9: facts about the file, such as which redaction rules its rows were written with (reRedaction.ts).
+  // 8: facts about the file, such as which redaction rules its rows were written with (reRedaction.ts).
   metaTableMigration,
-  // Version 10: the progress the turn that ended an unbinding reported (JSON), so the conversation's
+  // 9: the progress the turn that ended an unbinding reported (JSON), so the conversation's
   // view says how it ended until the next turn.
   `ALTER TABLE conversations ADD COLUMN ended_progress TEXT;`,
-  // Version 11: the user's locale as the widget sent it (navigator.language, canonical BCP 47): the
+  // 10: the user's locale as the widget sent it (navigator.language, canonical BCP 47): the
   // script of the greeting and the regional wording of traditional replies.
   `ALTER TABLE conversations ADD COLUMN locale TEXT;`,
+  // 11: a resent message is recognised and answered as the first time. User lines keep the client's
+  // id for the message (one line per id in a conversation, which the index enforces) and whether
+  // redaction changed them; bot lines keep the response they render and its tone; a turn record
+  // names its user line.
+  `ALTER TABLE transcript ADD COLUMN client_message_id TEXT;
+   ALTER TABLE transcript ADD COLUMN redacted INTEGER;
+   ALTER TABLE transcript ADD COLUMN response_id TEXT;
+   ALTER TABLE transcript ADD COLUMN tone TEXT;
+   CREATE UNIQUE INDEX transcript_one_line_per_client_message ON transcript(conversation_id, client_message_id) WHERE client_message_id IS NOT NULL;
+   ALTER TABLE turns ADD COLUMN user_seq INTEGER;`,
 ];
 
 export const schemaVersion = migrations.length;
+
+/** More lines than one turn ever says (an answer, a question, a warning, a note): the page `acceptedMessage` reads. */
+const maxRepliesOfATurn = 20;
 
 /** The migrations in order, so a test can build a database as an older version left it. */
 export const schemaMigrations: readonly string[] = migrations;
@@ -238,6 +253,10 @@ interface TranscriptRow {
   quick_replies: string | null;
   agent_id: string | null;
   agent_name: string | null;
+  client_message_id: string | null;
+  redacted: number | null;
+  response_id: string | null;
+  tone: string | null;
 }
 
 interface AgentRow {
@@ -264,6 +283,10 @@ function entryFromRow(row: TranscriptRow): TranscriptEntry {
   if (row.quick_replies) entry.quickReplies = JSON.parse(row.quick_replies) as TranscriptEntry['quickReplies'] & object;
   if (row.agent_id !== null) entry.agentId = row.agent_id;
   if (row.agent_name !== null) entry.agentName = row.agent_name;
+  if (row.client_message_id !== null) entry.clientMessageId = row.client_message_id;
+  if (row.redacted !== null) entry.redacted = row.redacted === 1;
+  if (row.response_id !== null) entry.responseId = row.response_id;
+  if (row.tone === 'warning') entry.tone = row.tone;
   return entry;
 }
 
@@ -312,13 +335,24 @@ export class SqliteConversationStore implements ConversationStore, SupportStore,
       updateState: this.db.prepare('UPDATE conversations SET flow_version = ?, snapshot = ?, script = ?, last_quick_replies = ?, open_question = ?, ended_progress = ?, locale = ?, updated_at = ? WHERE id = ?'),
       nextSeq: this.db.prepare<[string], { next: number }>('SELECT COALESCE(MAX(seq), 0) + 1 AS next FROM transcript WHERE conversation_id = ?'),
       insertEntry: this.db.prepare(
-        'INSERT INTO transcript (conversation_id, seq, role, text, at, intent, confidence, quick_replies, agent_id, agent_name) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+        'INSERT INTO transcript (conversation_id, seq, role, text, at, intent, confidence, quick_replies, agent_id, agent_name, client_message_id, redacted, response_id, tone) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
       ),
       transcript: this.db.prepare<[string, number], TranscriptRow>(
-        'SELECT seq, role, text, at, intent, confidence, quick_replies, agent_id, agent_name FROM transcript WHERE conversation_id = ? AND seq > ? ORDER BY seq',
+        'SELECT seq, role, text, at, intent, confidence, quick_replies, agent_id, agent_name, client_message_id, redacted, response_id, tone FROM transcript WHERE conversation_id = ? AND seq > ? ORDER BY seq',
       ),
       entry: this.db.prepare<[string, number], TranscriptRow>(
-        'SELECT seq, role, text, at, intent, confidence, quick_replies, agent_id, agent_name FROM transcript WHERE conversation_id = ? AND seq = ?',
+        'SELECT seq, role, text, at, intent, confidence, quick_replies, agent_id, agent_name, client_message_id, redacted, response_id, tone FROM transcript WHERE conversation_id = ? AND seq = ?',
+      ),
+      lineOfClientMessage: this.db.prepare<[string, string], TranscriptRow>(
+        "SELECT seq, role, text, at, intent, confidence, quick_replies, agent_id, agent_name, client_message_id, redacted, response_id, tone FROM transcript WHERE conversation_id = ? AND client_message_id = ? AND role = 'user'",
+      ),
+      // A turn's lines are written together, right after its user line: a page of what follows is enough.
+      linesAfter: this.db.prepare<[string, number, number], TranscriptRow>(
+        'SELECT seq, role, text, at, intent, confidence, quick_replies, agent_id, agent_name, client_message_id, redacted, response_id, tone FROM transcript WHERE conversation_id = ? AND seq > ? ORDER BY seq LIMIT ?',
+      ),
+      // Through turns_by_conversation: the user line's time narrows it to that turn's record.
+      recordOfLine: this.db.prepare<[string, string, number], Pick<TurnRow, 'step' | 'outcomes'> & { event: string; state_after: string }>(
+        'SELECT event, state_after, step, outcomes FROM turns WHERE conversation_id = ? AND at = ? AND user_seq = ?',
       ),
       currentTicket: this.db.prepare<[string], TicketRow>('SELECT * FROM handoff_tickets WHERE conversation_id = ? ORDER BY id DESC LIMIT 1'),
       queuePosition: this.db.prepare<[number], { ahead: number }>("SELECT COUNT(*) AS ahead FROM handoff_tickets WHERE handoff_status = 'waiting' AND id < ?"),
@@ -344,7 +378,7 @@ export class SqliteConversationStore implements ConversationStore, SupportStore,
       ticket: this.db.prepare<[number], TicketRow>('SELECT * FROM handoff_tickets WHERE id = ?'),
 
       insertTurn: this.db.prepare(
-        'INSERT INTO turns (conversation_id, at, text, from_payload, intent, confidence, event, state_before, state_after, step, said, outcomes) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+        'INSERT INTO turns (conversation_id, at, text, from_payload, intent, confidence, event, state_before, state_after, step, said, outcomes, user_seq) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
       ),
       insertOutbox: this.db.prepare('INSERT INTO webhook_outbox (ticket_id, next_attempt_at, type, body) VALUES (?, ?, ?, ?)'),
       upsertRating: this.db.prepare(
@@ -479,7 +513,7 @@ export class SqliteConversationStore implements ConversationStore, SupportStore,
         this.statements.updateState.run(...values);
       }
       const seqs = entries.map((entry) => this.insertEntry(conversationId, entry));
-      if (record) this.insertRecord(conversationId, record);
+      if (record) this.insertRecord(conversationId, record, seqs[0] ?? null);
       if (ticketLine !== undefined && seqs.length) {
         const open = this.statements.ticket.get(ticketLine);
         const line = this.statements.entry.get(conversationId, seqs[0]!);
@@ -511,6 +545,10 @@ export class SqliteConversationStore implements ConversationStore, SupportStore,
       entry.quickReplies ? JSON.stringify(entry.quickReplies) : null,
       entry.agentId ?? null,
       entry.agentName ?? null,
+      entry.clientMessageId ?? null,
+      entry.redacted === undefined ? null : entry.redacted ? 1 : 0,
+      entry.responseId ?? null,
+      entry.tone ?? null,
     );
     return seq;
   }
@@ -528,7 +566,7 @@ export class SqliteConversationStore implements ConversationStore, SupportStore,
     return changed && row ? ticketFromRow(row) : undefined;
   }
 
-  private insertRecord(conversationId: string, record: TurnRecord): void {
+  private insertRecord(conversationId: string, record: TurnRecord, userSeq: number | null): void {
     this.statements.insertTurn.run(
       conversationId,
       record.at,
@@ -542,6 +580,7 @@ export class SqliteConversationStore implements ConversationStore, SupportStore,
       record.step,
       JSON.stringify(record.said),
       JSON.stringify(record.outcomes),
+      userSeq,
     );
   }
 
@@ -632,6 +671,16 @@ export class SqliteConversationStore implements ConversationStore, SupportStore,
 
   async transcript(conversationId: string, afterSeq = 0): Promise<TranscriptEntry[]> {
     return this.statements.transcript.all(conversationId, afterSeq).map(entryFromRow);
+  }
+
+  async acceptedMessage(conversationId: string, clientMessageId: string): Promise<AcceptedMessage | undefined> {
+    const row = this.statements.lineOfClientMessage.get(conversationId, clientMessageId);
+    if (!row) return undefined;
+    const line = { ...entryFromRow(row), seq: row.seq };
+    const replies = turnReplies(line, this.statements.linesAfter.all(conversationId, row.seq, maxRepliesOfATurn).map(entryFromRow));
+    const record = this.statements.recordOfLine.get(conversationId, row.at, row.seq);
+    if (!record) return { line, replies };
+    return { line, replies, record: { event: record.event, stateAfter: record.state_after, step: record.step, outcomes: JSON.parse(record.outcomes) as Outcome[] } };
   }
 
   async tickets(): Promise<HandoffTicket[]> {

@@ -40,6 +40,7 @@ export function publicLine(entry: TranscriptEntry) {
     seq: entry.seq ?? 0,
     ...(entry.agentName !== undefined ? { agentName: entry.agentName } : {}),
     ...(entry.quickReplies ? { quickReplies: entry.quickReplies } : {}),
+    ...(entry.tone ? { tone: entry.tone } : {}),
   };
 }
 
@@ -244,8 +245,8 @@ export class SupportDesk {
       this.hub.toAgents({ type: 'conversation.waiting', data: { conversationId, ...(await this.summary(ticket)) } });
       await this.pushStatus(ticket);
     }
-    if (result.userSeq !== undefined && !result.handoff) {
-      const [line] = await this.store.transcript(conversationId, result.userSeq - 1);
+    if (!result.handoff) {
+      const [line] = await this.store.transcript(conversationId, result.userMessage.seq - 1);
       if (line) this.hub.toAgents({ type: 'message.created', data: { conversationId, message: publicLine(line) } });
     }
     if (result.handoffEnded) await this.ended(ticket);
@@ -272,7 +273,7 @@ export class SupportDesk {
   /** Bot replies of a turn the user did not take (a resolve), as the websocket's `message` frames. */
   private pushReplies(conversationId: string, replies: Reply[], state: string, script: ReplyScript): void {
     for (const reply of replies) {
-      this.hub.toConversation(conversationId, { type: 'message', text: reply.text, id: reply.id, quick_replies: reply.quickReplies ?? [], progress: null, state, script, askRating: false });
+      this.hub.toConversation(conversationId, { type: 'message', text: reply.text, id: reply.id, ...(reply.tone ? { tone: reply.tone } : {}), quick_replies: reply.quickReplies ?? [], progress: null, state, script, askRating: false });
     }
   }
 

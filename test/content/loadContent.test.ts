@@ -132,6 +132,16 @@ describe('a broken content directory', () => {
     expect(error.message).toContain(says);
   });
 
+  it('marks the secret warning as a warning, and refuses a tone it does not know, with the file', () => {
+    expect(loadContent().responses.get('secretWarning')?.tone).toBe('warning');
+    const dir = copyContent();
+    const file = path.join(dir, 'responses', 'general.yml');
+    append(file, 'test.loud:\n  text: 测试\n  tone: shouting\n');
+    const error = loadError(dir);
+    expect(error.message).toContain(path.join('intents', 'responses', 'general.yml'));
+    expect(error.message).toContain('tone');
+  });
+
   it('reports a missing content file', () => {
     const dir = copyContent();
     fs.rmSync(path.join(dir, 'lexicon.yml'));

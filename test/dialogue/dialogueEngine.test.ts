@@ -271,6 +271,27 @@ describe('concurrency', () => {
     expect(results.map((result) => result.progress?.step)).toEqual(labels.map((_, index) => (index % 2 ? 2 : 3)));
   });
 
+  it('takes one turn for a message sent twice at once with one clientMessageId: the second is the first answered again', async () => {
+    const store = new SlowStore();
+    const engine = newEngine(store);
+    const send = () => engine.handleMessage('resend', '验证码是482913', undefined, { clientMessageId: 'm-1' });
+    const [first, second] = await Promise.all([send(), send()]);
+    expect(first.duplicate).toBeUndefined();
+    expect(second.duplicate).toBe(true);
+    expect(second.userMessage).toEqual(first.userMessage);
+    expect(first.userMessage.redacted).toBe(true);
+    expect(second.replies).toEqual(first.replies);
+    expect(second.replies.find((reply) => reply.tone === 'warning')?.id).toBe('secretWarning');
+    expect({ state: second.state, intent: second.intent, event: second.event, askRating: second.askRating }).toEqual({
+      state: first.state,
+      intent: first.intent,
+      event: first.event,
+      askRating: first.askRating,
+    });
+    expect(store.records.filter((record) => record.conversationId === 'resend')).toHaveLength(1);
+    expect((await engine.transcript('resend')).filter((entry) => entry.role === 'user')).toHaveLength(1);
+  });
+
   it('runs different conversations side by side', async () => {
     const store = new SlowStore();
     const engine = newEngine(store);

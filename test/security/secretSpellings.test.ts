@@ -39,6 +39,24 @@ interface Typed {
   index: number;
   /** The ids of the replies to it. */
   replies: string[];
+  /** The line sent back to the sender as stored: REST's userMessage, the websocket's message.accepted. */
+  accepted: StoredMessage;
+  /** The same, when the message was sent again with its clientMessageId (answered from the first turn). */
+  resent: StoredMessage & { duplicate?: boolean };
+  /** The ids of the replies marked as a warning (`tone: warning`). */
+  warnings: string[];
+}
+
+interface StoredMessage {
+  seq: number;
+  text: string;
+  redacted: boolean;
+}
+
+interface TypedAnswer extends Answer {
+  replies: (Answer['replies'][number] & { tone?: string })[];
+  userMessage: StoredMessage;
+  duplicate: boolean;
 }
 
 describe('the table of secret spellings through the running server', () => {
@@ -48,9 +66,9 @@ describe('the table of secret spellings through the running server', () => {
   const answered: unknown[] = [];
   const typed: Typed[] = [];
 
-  const rest = async (conversation: Conversation, text: string, displayText?: string): Promise<Answer> => {
-    const response = await sendMessage(server.baseUrl, conversation, displayText === undefined ? { text } : { text, displayText });
-    const body = (await response.json()) as Answer;
+  const rest = async (conversation: Conversation, text: string, displayText?: string, clientMessageId?: string): Promise<TypedAnswer> => {
+    const response = await sendMessage(server.baseUrl, conversation, { text, ...(displayText === undefined ? {} : { displayText }), ...(clientMessageId === undefined ? {} : { clientMessageId }) });
+    const body = (await response.json()) as TypedAnswer;
     answered.push(body);
     if (response.status !== 200) throw new Error(`${text}: ${response.status} ${JSON.stringify(body)}`);
     return body;
@@ -63,18 +81,22 @@ describe('the table of secret spellings through the running server', () => {
     return body.transcript;
   };
 
-  /** Sends one message over a new websocket and waits until the turn is stored and its replies have arrived. */
-  const overWebsocket = async (conversation: Conversation, text: string): Promise<string[]> => {
+  /**
+   * Sends one message over a new websocket and waits until the turn is stored and its replies have
+   * arrived, then sends it again with the same clientMessageId and waits for that one's acknowledgement.
+   */
+  const overWebsocket = async (conversation: Conversation, text: string, clientMessageId: string): Promise<Pick<Typed, 'replies' | 'accepted' | 'resent' | 'warnings'>> => {
     const before = (await transcript(conversation)).length;
     const ws = new WebSocket(server.wsUrl);
-    const frames: { type: string; id?: string }[] = [];
-    ws.on('message', (data) => frames.push(JSON.parse(data.toString()) as { type: string; id?: string }));
+    type Frame = { type: string; id?: string; tone?: string; duplicate?: boolean } & Partial<StoredMessage>;
+    const frames: Frame[] = [];
+    ws.on('message', (data) => frames.push(JSON.parse(data.toString()) as Frame));
     await new Promise((resolve, reject) => {
       ws.once('open', resolve);
       ws.once('error', reject);
     });
     ws.send(JSON.stringify({ type: 'hello', conversation: conversation.id, token: conversation.token }));
-    ws.send(JSON.stringify({ type: 'message', text }));
+    ws.send(JSON.stringify({ type: 'message', text, clientMessageId }));
     await vi.waitFor(
       async () => {
         const lines = await transcript(conversation);
@@ -84,9 +106,31 @@ describe('the table of secret spellings through the running server', () => {
       },
       { timeout: 10_000, interval: 20 },
     );
+    ws.send(JSON.stringify({ type: 'message', text, clientMessageId }));
+    await vi.waitFor(() => expect(frames.filter((frame) => frame.type === 'message.accepted').length).toBe(2), { timeout: 10_000, interval: 20 });
     answered.push(...frames);
     ws.close();
-    return frames.filter((frame) => frame.type === 'message').map((frame) => frame.id ?? '');
+    const messages = frames.filter((frame) => frame.type === 'message');
+    const [accepted, resent] = frames.filter((frame) => frame.type === 'message.accepted') as (Frame & StoredMessage)[];
+    const stored = ({ seq, text, redacted }: StoredMessage) => ({ seq, text, redacted });
+    return {
+      replies: messages.map((frame) => frame.id ?? ''),
+      accepted: stored(accepted!),
+      resent: { ...stored(resent!), ...(resent!.duplicate === undefined ? {} : { duplicate: resent!.duplicate }) },
+      warnings: messages.filter((frame) => frame.tone === 'warning').map((frame) => frame.id ?? ''),
+    };
+  };
+
+  /** Sends the line over REST with a clientMessageId, then again with the same id. */
+  const overRest = async (conversation: Conversation, text: string, clientMessageId: string): Promise<Pick<Typed, 'replies' | 'accepted' | 'resent' | 'warnings'>> => {
+    const first = await rest(conversation, text, undefined, clientMessageId);
+    const again = await rest(conversation, text, undefined, clientMessageId);
+    return {
+      replies: first.replies.map((reply) => reply.id ?? ''),
+      accepted: first.userMessage,
+      resent: { ...again.userMessage, duplicate: again.duplicate },
+      warnings: first.replies.filter((reply) => reply.tone === 'warning').map((reply) => reply.id ?? ''),
+    };
   };
 
   beforeAll(async () => {
@@ -96,13 +140,14 @@ describe('the table of secret spellings through the running server', () => {
       handoffWebhookUrl: webhook.url,
       webhookOptions: { pollMs: 20 },
     });
-    for (const line of spellings) {
+    for (const [number, line] of spellings.entries()) {
       for (const channel of ['rest', 'websocket'] as const) {
         const conversation = await createConversation(server.baseUrl);
         if (line.atStep) await walkToSecretStep((text, displayText) => rest(conversation, text, displayText), line.atStep);
         const index = (await transcript(conversation)).length;
-        const replies = channel === 'rest' ? (await rest(conversation, line.text)).replies.map((reply) => reply.id ?? '') : await overWebsocket(conversation, line.text);
-        typed.push({ line, channel, conversation, index, replies });
+        const clientMessageId = `line-${number}-${channel}`;
+        const answer = channel === 'rest' ? await overRest(conversation, line.text, clientMessageId) : await overWebsocket(conversation, line.text, clientMessageId);
+        typed.push({ line, channel, conversation, index, ...answer });
         // Handed to a human: a ticket with the transcript, and a webhook delivery of it.
         const handoff = await rest(conversation, '转人工');
         if (handoff.replies.some((reply) => reply.id === 'human.confirm')) await rest(conversation, '/affirm');
@@ -138,9 +183,21 @@ describe('the table of secret spellings through the running server', () => {
     expect(wrong).toEqual([]);
   });
 
-  it('a line with a secret got the warning, one without did not', () => {
-    const wrong = typed.filter(({ line, replies }) => replies.includes('secretWarning') !== line.secrets.length > 0);
-    expect(wrong.map(({ line, channel, replies }) => `${channel} ${line.text}: ${replies.join(' ')}`)).toEqual([]);
+  it('a line with a secret got the warning, marked as one, and one without did not', () => {
+    const wrong = typed.filter(({ line, replies, warnings }) => replies.includes('secretWarning') !== line.secrets.length > 0 || warnings.join() !== (line.secrets.length ? 'secretWarning' : ''));
+    expect(wrong.map(({ line, channel, replies, warnings }) => `${channel} ${line.text}: ${replies.join(' ')} (warnings: ${warnings.join(' ')})`)).toEqual([]);
+  });
+
+  it('what was sent back as stored (userMessage, message.accepted, and again on a resend) is the transcript line, redacted exactly when the line had a secret', async () => {
+    const wrong: string[] = [];
+    for (const { line, channel, conversation, index, accepted, resent } of typed) {
+      const stored = (await transcript(conversation))[index]!;
+      const expected = { seq: index + 1, text: stored.text, redacted: line.secrets.length > 0 };
+      const { duplicate, ...again } = resent;
+      if (JSON.stringify(accepted) !== JSON.stringify(expected)) wrong.push(`${channel} ${line.text}: sent back ${JSON.stringify(accepted)}, expected ${JSON.stringify(expected)}`);
+      if (JSON.stringify(again) !== JSON.stringify(expected) || duplicate !== true) wrong.push(`${channel} ${line.text}: resend answered ${JSON.stringify(resent)}`);
+    }
+    expect(wrong).toEqual([]);
   });
 
   it("the dashboard's export of unanswered questions and its analytics hold no secret", async () => {

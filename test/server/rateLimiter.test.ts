@@ -20,6 +20,18 @@ describe('RateLimiter', () => {
     expect(limiter.take('a').allowed).toBe(false);
   });
 
+  it('takes back a request given back (a message answered as a duplicate), never above the burst', () => {
+    const limiter = new RateLimiter({ perMinute: 6, burst: 2 }, clock().now);
+    limiter.take('a');
+    limiter.take('a');
+    expect(limiter.canTake('a')).toBe(false);
+    limiter.giveBack('a');
+    expect(limiter.take('a').allowed).toBe(true);
+    expect(limiter.take('a').allowed).toBe(false);
+    for (let i = 0; i < 5; i++) limiter.giveBack('a');
+    expect([1, 2, 3].map(() => limiter.take('a').allowed)).toEqual([true, true, false]);
+  });
+
   it('keeps each key apart', () => {
     const limiter = new RateLimiter({ perMinute: 60, burst: 1 }, clock().now);
     expect(limiter.take('a').allowed).toBe(true);

@@ -43,19 +43,21 @@ async function connect(): Promise<{ ws: WebSocket; frames: Frame[]; closed: Prom
 }
 
 describe('Botkit websocket channel', () => {
-  it('after a hello with the token, answers a message with typing, then each reply with quick replies and progress', async () => {
+  it('after a hello with the token, answers a message with typing, the message as stored, then each reply with quick replies and progress', async () => {
     const conversation = await createConversation(server.baseUrl);
     const client = await connect();
     client.ws.send(JSON.stringify({ type: 'hello', conversation: conversation.id, token: conversation.token }));
     expect(await client.next(1)).toEqual([{ type: 'ready' }]);
     client.ws.send(JSON.stringify({ type: 'message', text: '我要解绑' }));
-    const [typing, intro, question] = await client.next(3);
+    const [typing, accepted, intro, question] = await client.next(4);
     expect(typing!.type).toBe('typing');
+    expect(accepted).toEqual({ type: 'message.accepted', seq: 2, text: '我要解绑', redacted: false });
     expect(intro!.text).toContain('7 步');
     expect([intro!.id, question!.id]).toEqual(['unbind.intro', 'unbind.askBalance']);
     expect(question!.quick_replies!.map((reply) => reply.payload)).toEqual(['/affirm', '/deny']);
     client.ws.send(JSON.stringify({ type: 'message', text: '/deny', displayText: '没有余额' }));
-    const [, step1] = await client.next(2);
+    const [, clicked, step1] = await client.next(3);
+    expect(clicked).toMatchObject({ type: 'message.accepted', text: '没有余额' });
     expect(step1!.progress).toEqual({ step: 1, total: 7, completed: 0, phase: 'steps', status: 'active' });
     expect(step1!.state).toBe('unbinding.openWeChat');
     client.ws.close();
@@ -87,8 +89,8 @@ describe('Botkit websocket channel', () => {
     attackerSocket.ws.send(JSON.stringify({ type: 'message', text: '你好', user: victim.id }));
     expect((await attackerSocket.next(1))[0]!.code).toBe('invalid_frame');
     victimSocket.ws.send(JSON.stringify({ type: 'message', text: '解绑后记录还在吗' }));
-    const [, answer] = await victimSocket.next(2);
-    expect(answer!.text).toContain('记录');
+    const [, , answer] = await victimSocket.next(3);
+    expect(answer!.id).toBe('faq.records_after_unbind');
     await new Promise((resolve) => setTimeout(resolve, 100));
     expect(attackerSocket.frames.some((frame) => frame.text?.includes('记录'))).toBe(false);
     victimSocket.ws.close();
@@ -112,7 +114,8 @@ describe('Botkit websocket channel', () => {
     client.ws.send(JSON.stringify({ type: 'message', text: '解绑\u0000' }));
     expect((await client.next(2))[1]!.code).toBe('control_characters');
     client.ws.send(JSON.stringify({ type: 'message', text: '你好' }));
-    const [, greeting] = await client.next(2);
+    const [, accepted, greeting] = await client.next(3);
+    expect(accepted!.type).toBe('message.accepted');
     expect(greeting!.type).toBe('message');
     client.ws.close();
   });

@@ -174,3 +174,63 @@ describe('restart and resume', () => {
     }
   });
 });
+
+describe('messages a client may send again (clientMessageId)', () => {
+  const state = { flowVersion: 'v1', snapshot: {}, script: 'simplified' as const };
+  const at = '2026-01-01T00:00:01.000Z';
+  const record: TurnRecord = {
+    at,
+    text: '验证码是[验证码]',
+    fromPayload: false,
+    intent: 'verification_help',
+    confidence: 0.8,
+    event: 'user.ask',
+    stateBefore: 'unbinding',
+    stateAfter: 'unbinding',
+    step: 7,
+    said: ['verify.guide.sms'],
+    outcomes: [{ kind: 'verificationAttempted', method: 'sms' }],
+  };
+
+  it("reads a message back by its id, with its turn's replies and record; a later note is not one of them", async () => {
+    const file = tempFile();
+    const store = new SqliteConversationStore(file);
+    await store.createConversation({ id: 'c1', tokenHash: 'ab', createdAt: '2026-01-01T00:00:00.000Z' });
+    await store.saveTurn('c1', {
+      state,
+      entries: [
+        { role: 'user', text: '验证码是[验证码]', at, intent: { name: 'verification_help', confidence: 0.8 }, redacted: true, clientMessageId: 'm-1' },
+        { role: 'bot', text: '别发验证码', at, responseId: 'secretWarning', tone: 'warning' },
+        { role: 'bot', text: '短信验证', at, responseId: 'verify.guide.sms', quickReplies: [{ title: '通过了', payload: '/affirm' }] },
+      ],
+      record,
+    });
+    await store.saveTurn('c1', { state, entries: [{ role: 'bot', text: '客服已离开', at: '2026-01-01T00:00:05.000Z', responseId: 'handoff.handedBack' }] });
+    store.close();
+    const reopened = new SqliteConversationStore(file);
+    const accepted = await reopened.acceptedMessage('c1', 'm-1');
+    expect(accepted?.line).toMatchObject({ seq: 1, text: '验证码是[验证码]', redacted: true, clientMessageId: 'm-1' });
+    expect(accepted?.replies.map((line) => [line.seq, line.responseId, line.tone ?? null])).toEqual([
+      [2, 'secretWarning', 'warning'],
+      [3, 'verify.guide.sms', null],
+    ]);
+    expect(accepted?.record).toEqual({ event: 'user.ask', stateAfter: 'unbinding', step: 7, outcomes: record.outcomes });
+    expect(await reopened.acceptedMessage('c1', 'm-2')).toBeUndefined();
+    expect(await reopened.acceptedMessage('another conversation', 'm-1')).toBeUndefined();
+    reopened.close();
+  });
+
+  it('keeps one line per id in a conversation: a second is refused and the turn saves nothing', async () => {
+    const store = new SqliteConversationStore(tempFile());
+    await store.createConversation({ id: 'c1', tokenHash: 'ab', createdAt: '2026-01-01T00:00:00.000Z' });
+    await store.createConversation({ id: 'c2', tokenHash: 'cd', createdAt: '2026-01-01T00:00:00.000Z' });
+    const line = { role: 'user' as const, text: '你好', at, clientMessageId: 'm-1' };
+    await store.saveTurn('c1', { state, entries: [line], record });
+    await expect(store.saveTurn('c1', { state, entries: [line, { role: 'bot', text: '你好！', at }], record })).rejects.toThrow(/UNIQUE/);
+    expect(await store.transcript('c1')).toHaveLength(1);
+    // Another conversation's ids are its own.
+    await store.saveTurn('c2', { state, entries: [line], record });
+    expect(await store.transcript('c2')).toHaveLength(1);
+    store.close();
+  });
+});
