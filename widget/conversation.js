@@ -1,4 +1,5 @@
 import { BASE, TAKEN_AFTER_MS } from './config.js';
+import { holdMessage, newClientMessageId, offline, releaseMessage } from './outbox.js';
 import { forgetPending, hideAgentTyping, renderHandoff, withAgent } from './handoff.js';
 import { HttpError, NetworkError, conversationPath, isConversationGone, request } from './http.js';
 import { followScript, errorText, t } from './labels.js';
@@ -9,7 +10,7 @@ import { offerRating } from './rating.js';
 import { closeSocket, connectSocket, reconnectAfterIdle, socketIsReady, stopWaitingForSocketReply, waitForSocketReply } from './socket.js';
 import { notices, state, ui } from './state.js';
 import { forgetConversation, readStoredConversation, storeConversation } from './storage.js';
-import { appendMessage, renderReplies, renderTranscript } from './transcript.js';
+import { appendMessage, renderReplies, renderTranscript, resyncTranscript } from './transcript.js';
 
 // ---------------------------------------------------------------- conversation
 
@@ -117,6 +118,7 @@ export function startOver(noticeKey) {
   state.renderedEntries = 0;
   state.syncedSeq = 0;
   state.unsynced = [];
+  state.outbox = [];
   state.ratingOffer = null;
   state.lastSender = '';
   state.servingAgent = null;
@@ -140,27 +142,37 @@ export async function sendMessage(text, displayText) {
       return;
     }
   }
-  const { id, token } = state.conversation;
   reconnectAfterIdle(); // this message goes over REST while the socket opens; the next ones go live
-  const generation = state.generation;
   const previousQuickReplies = state.quickReplies;
-  const body = displayText ? { text, displayText } : { text };
-
   setQuickReplies([]);
   clearNotice('error');
   clearNotice('info');
-  const userMessage = appendMessage('user', displayText || text);
+  const message = { row: appendMessage('user', displayText || text), text, displayText, clientMessageId: newClientMessageId(), previousQuickReplies };
+  // Offline, or earlier messages still waiting: this one waits behind them, so the order holds.
+  if (offline() || state.outbox.length) {
+    holdMessage(message, flushOutbox);
+    setNotice('connection', t('ui.widget.offlineQueued'));
+    return;
+  }
+  await deliver(message);
+}
 
+/** Sends one message (over the socket when it is open, else REST); false if the network failed and it waits. */
+async function deliver(message) {
+  const { id, token } = state.conversation;
+  const generation = state.generation;
+  const { row, text, displayText, clientMessageId, previousQuickReplies } = message;
+  const body = { text, ...(displayText ? { displayText } : {}), clientMessageId };
   if (socketIsReady()) {
     try {
       state.socket.send(JSON.stringify({ type: 'message', ...body }));
-      const pending = { row: userMessage, text, displayText, previousQuickReplies, started: false, toAgent: withAgent() };
+      const pending = { row, text, displayText, clientMessageId, previousQuickReplies, started: false, toAgent: withAgent() };
       state.socketPending.push(pending);
       // An agent answers in their own time: no bot typing and no "no reply" timeout. Only an error frame
       // within a few seconds says the message was not taken.
       if (pending.toAgent) setTimeout(() => forgetPending(pending), TAKEN_AFTER_MS);
       else waitForSocketReply();
-      return;
+      return true;
     } catch {
       // socket died between the check and the send: REST below
     }
@@ -170,22 +182,73 @@ export async function sendMessage(text, displayText) {
   if (!toAgent) showTyping(true);
   try {
     const data = await request('POST', conversationPath(id, '/messages'), { body, token });
-    if (generation !== state.generation) return;
+    if (generation !== state.generation) return true;
     showTyping(false);
     clearNotice('connection');
     followScript(data);
+    showStoredForm(row, data.userMessage);
+    // A resend the server had taken before the line dropped: its answer may be on screen already.
+    if (data.duplicate === true) {
+      await resyncTranscript();
+      return true;
+    }
     const lastReply = renderReplies(data.replies, data.progress);
     if (data.askRating === true && lastReply) offerRating(lastReply, data.answerSeq);
+    return true;
   } catch (error) {
-    if (generation !== state.generation) return;
+    if (generation !== state.generation) return true;
     showTyping(false);
-    withdrawMessage(userMessage, text, displayText);
+    if (error instanceof NetworkError) {
+      // Not refused, just not carried: the bubble stays with a retry, and goes again when the network is back.
+      holdMessage(message, flushOutbox);
+      setNotice('connection', t('ui.widget.offlineQueued'));
+      return false;
+    }
+    withdrawMessage(row, text, displayText);
     if (isConversationGone(error)) {
       await startOver('ui.widget.expired');
-      return;
+      return true;
     }
     setQuickReplies(previousQuickReplies);
     showFailure(error);
+    return true;
+  }
+}
+
+let flushing = false;
+
+/** Sends what waits in the outbox, oldest first, stopping at the first that fails again. */
+export async function flushOutbox() {
+  if (flushing || !state.conversation) return;
+  flushing = true;
+  try {
+    while (state.outbox.length) {
+      const message = state.outbox[0];
+      releaseMessage(message);
+      if (!(await deliver(message))) {
+        // deliver() put it back at the end; keep the order: it goes first again.
+        state.outbox = [message, ...state.outbox.filter((other) => other !== message)];
+        return;
+      }
+    }
+    clearNotice('connection');
+  } finally {
+    flushing = false;
+  }
+}
+
+/**
+ * The user's bubble shows what the server kept of the message: a verification code or card number
+ * typed into it is replaced by its placeholder at once, not only after a reload.
+ */
+export function showStoredForm(row, stored) {
+  if (!row || !stored || typeof stored.text !== 'string') return;
+  const bubble = row.querySelector('[data-testid="wub-message"]');
+  if (bubble && bubble.textContent !== stored.text) bubble.textContent = stored.text;
+  if (stored.redacted === true) row.dataset.redacted = 'true';
+  if (Number.isInteger(stored.seq) && !row.dataset.seq) {
+    row.dataset.seq = String(stored.seq);
+    state.unsynced = state.unsynced.filter((other) => other !== row);
   }
 }
 

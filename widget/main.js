@@ -14,6 +14,7 @@ import { state } from './state.js';
 import { onScriptChange } from './labels.js';
 import { relabelProgress } from './progress.js';
 import { followScriptInChrome } from './chromeLabels.js';
+import { watchNetwork } from './network.js';
 
 async function init() {
   if (document.readyState === 'loading') {
@@ -24,6 +25,7 @@ async function init() {
   build();
   onScriptChange(relabelProgress);
   followScriptInChrome();
+  watchNetwork();
   if (state.openRequested) open();
 }
 

@@ -1,5 +1,5 @@
 import { IDLE_CLOSE_CODE, RECONNECT_MAX_MS, RECONNECT_MIN_MS, SOCKET_REPLY_TIMEOUT_MS, SOCKET_URL } from './config.js';
-import { withdrawMessage } from './conversation.js';
+import { flushOutbox, showStoredForm, withdrawMessage } from './conversation.js';
 import { asText } from './dom.js';
 import { endAgentSession, receiveAgentLine, setHandoff, showAgentTyping, withAgent } from './handoff.js';
 import { request } from './http.js';
@@ -102,6 +102,8 @@ export function handleFrame(raw) {
       // Whatever came while no socket was open (a reply lost with the old one, an agent's message, a
       // claim or a resolve) is in the transcript: read on from the last line on screen.
       resyncTranscript();
+      // Messages that waited for the network go now, in order.
+      flushOutbox();
       break;
     case 'typing':
       // The server runs one message at a time, in order, and announces each turn with "typing".
@@ -126,12 +128,19 @@ export function handleFrame(raw) {
         state.socketPending = state.socketPending.filter((pending) => !pending.started);
         stopWaitingForSocketReply();
         showTyping(false);
-        const row = appendMessage('bot', asText(frame.text));
+        const row = appendMessage('bot', asText(frame.text), { tone: asText(frame.tone) });
         // Only the last frame of a turn says whether to ask; the earlier ones say false.
         if (frame.askRating === true) offerRating(row, frame.answerSeq);
       }
       setQuickReplies(quickRepliesOf(frame));
       if ('progress' in frame) setProgress(frame.progress);
+      break;
+    case 'message.accepted':
+      // The stored form of a message the user sent (from this tab or another): a secret it held is hidden now.
+      {
+        const pending = state.socketPending.find((candidate) => candidate.clientMessageId && candidate.clientMessageId === frame.clientMessageId);
+        if (pending) showStoredForm(pending.row, frame);
+      }
       break;
     case 'agent.message':
       receiveAgentLine(frame);

@@ -12,6 +12,7 @@ export const state = {
   unsynced: [],
   quickReplies: [],
   progressKey: '',
+  outbox: [], // messages the network did not carry, oldest first (outbox.js)
   progress: null, // the strip's last progress, to redraw it when the script changes
   ratingOffer: null, // the rating row still waiting for a tap; older ones go when the next answer comes
   ratingCount: 0, // makes the ids of rating rows unique

@@ -72,7 +72,7 @@ export function renderReplies(replies, progress) {
   let lastRow = null;
   for (const reply of list) {
     if (!reply || typeof reply.text !== 'string') continue;
-    lastRow = appendMessage('bot', reply.text);
+    lastRow = appendMessage('bot', reply.text, { tone: asText(reply.tone) });
     setQuickReplies(quickRepliesOf(reply));
   }
   if (progress !== undefined) setProgress(progress);
@@ -120,7 +120,7 @@ export function appendEntries(entries, handoff) {
     } else {
       // The bot speaks after the agent's last line here: they left (unless they still hold it).
       if (state.servingAgent && index > lastAgentLine && state.servingAgent !== holderAtEnd) markServing(null);
-      appendMessage('bot', entry.text, meta);
+      appendMessage('bot', entry.text, { ...meta, tone: asText(entry.tone) });
       offered = quickRepliesOf(entry);
     }
   });
@@ -138,7 +138,7 @@ export function avatar(role, name) {
   return el('span', { class: `wub-avatar wub-avatar--${role}`, 'aria-hidden': 'true', text: initial });
 }
 
-export function appendMessage(role, text, { at, agentName = '', seq } = {}) {
+export function appendMessage(role, text, { at, agentName = '', seq, tone = '' } = {}) {
   if (role !== 'user') withdrawRatingOffer();
   if (role === 'agent') hideAgentTyping();
   const sender = senderOf(role, agentName);
@@ -152,7 +152,9 @@ export function appendMessage(role, text, { at, agentName = '', seq } = {}) {
   const column = el('div', { class: 'wub-stack' }, [
     ...(first && name ? [el('div', { class: 'wub-sender', 'data-testid': 'wub-sender', 'aria-hidden': 'true', text: name })] : []),
     el('span', { class: 'wub-visually-hidden', text: says }),
-    el('div', { class: `wub-msg wub-msg--${role}`, 'data-testid': 'wub-message', 'data-role': role }, [text]),
+    el('div', { class: `wub-msg wub-msg--${role}${tone === 'warning' ? ' wub-msg--warning' : ''}`, 'data-testid': 'wub-message', 'data-role': role, 'data-tone': tone || undefined }, [
+        text,
+      ]),
     el('time', { class: 'wub-time', datetime: stamp.toISOString(), 'data-testid': 'wub-time', text: formatTime(stamp) }),
   ]);
   const face = role === 'user' ? [] : [first ? avatar(role, role === 'agent' ? agentName : t('ui.widget.botName')) : el('span', { class: 'wub-avatar-gap' })];

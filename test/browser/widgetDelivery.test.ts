@@ -1,0 +1,77 @@
+import { type Browser, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestServer, type TestServer } from '../support/testServer.js';
+import { clickQuickReply, launchChromium, screenshotPath, typeMessage, widgetLog } from '../support/browser.js';
+
+let server: TestServer;
+let browser: Browser;
+
+beforeAll(async () => {
+  server = await startTestServer();
+  browser = await launchChromium();
+}, 60_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await server?.stop();
+  server?.cleanup();
+});
+
+const sizes = [
+  { name: 'phone', viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true },
+  { name: 'desktop', viewport: { width: 1366, height: 900 }, isMobile: false, hasTouch: false },
+] as const;
+
+async function openWidget(size: (typeof sizes)[number]): Promise<{ page: Page; errors: string[] }> {
+  const context = await browser.newContext({ viewport: size.viewport, isMobile: size.isMobile, hasTouch: size.hasTouch, locale: 'zh-CN' });
+  const page = await context.newPage();
+  const errors: string[] = [];
+  page.on('pageerror', (error) => errors.push(error.message));
+  await page.goto(server.baseUrl + '/');
+  await page.getByTestId('wub-panel').waitFor({ state: 'visible' });
+  await expect.poll(() => widgetLog(page).locator('[data-role="bot"]').count()).toBeGreaterThan(0);
+  return { page, errors };
+}
+
+const userBubbles = (page: Page) => widgetLog(page).locator('[data-role="user"]');
+
+describe.each(sizes)('what the user sent ($name)', (size) => {
+  it('a card number typed into the chat disappears from the user’s own bubble at once, and the warning looks like one', async () => {
+    const { page, errors } = await openWidget(size);
+    const card = '6222 0212 3456 7890 123';
+    await typeMessage(page, `我的卡号是 ${card} 怎么解绑`);
+    await expect.poll(() => userBubbles(page).last().innerText(), { timeout: 10_000 }).not.toContain('7890');
+    expect(await userBubbles(page).last().innerText()).not.toContain(card);
+    // The bot's warning about it carries the warning tone, whatever its words.
+    await expect.poll(() => widgetLog(page).locator('[data-tone="warning"]').count()).toBe(1);
+    await page.screenshot({ path: screenshotPath(`widget-redacted-${size.name}.png`) });
+    // Nowhere on the page, not even in an attribute.
+    expect(await page.content()).not.toContain('7890');
+    expect(errors).toEqual([]);
+    await page.context().close();
+  });
+
+  it('a quick reply tapped while offline stays on screen as not sent, and is delivered once the network is back', async () => {
+    const { page, errors } = await openWidget(size);
+    await page.context().setOffline(true);
+    await clickQuickReply(page, '我要解绑钱包');
+    // The bubble stays, marked as waiting, and the offline notice says it will go later.
+    await page.getByTestId('wub-failed').waitFor({ state: 'visible' });
+    expect(await userBubbles(page).last().innerText()).toContain('我要解绑钱包');
+    expect(await page.locator('.wub-root').getAttribute('class')).toContain('wub-offline');
+    await page.screenshot({ path: screenshotPath(`widget-offline-${size.name}.png`) });
+    await page.context().setOffline(false);
+    // Back online: it is sent by itself and answered (the balance question comes with its buttons).
+    await page.getByTestId('wub-failed').waitFor({ state: 'detached', timeout: 15_000 });
+    await expect.poll(() => page.getByTestId('wub-quick-replies').innerText(), { timeout: 15_000 }).toContain('没有余额');
+    // Said once: the transcript has the user's line a single time.
+    const conversation = await page.evaluate(() => Object.entries(localStorage).find(([key]) => key.startsWith('wub.conversation.'))?.[1]);
+    const { id, token } = JSON.parse(conversation!) as { id: string; token: string };
+    const transcript = ((await (await fetch(`${server.baseUrl}/api/conversations/${id}`, { headers: { authorization: `Bearer ${token}` } })).json()) as {
+      transcript: { role: string }[];
+    }).transcript;
+    expect(transcript.filter((line) => line.role === 'user')).toHaveLength(1);
+    expect(errors).toEqual([]);
+    await page.context().close();
+  });
+});
