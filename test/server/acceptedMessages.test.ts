@@ -158,7 +158,7 @@ describe('REST: a message sent again with its clientMessageId', () => {
     const { duplicate: _first, ...firstTime } = first;
     const { duplicate: _again, ...secondTime } = again;
     expect(secondTime).toEqual(firstTime);
-    expect(again.progress).toEqual({ step: 1, total: 7 });
+    expect(again.progress).toEqual({ step: 1, total: 7, completed: 0, phase: 'steps', status: 'active' });
     expect(await transcript(server, conversation)).toEqual(before);
   });
 

@@ -97,8 +97,8 @@ describe('the progress of the unbinding (issue 14)', () => {
       const turn = await say(overRest, text);
       const seen = frames.length;
       ws.send(JSON.stringify({ type: 'message', text }));
-      await framesUntil(seen + 1 + turn.replies.length); // typing, then one frame per reply
-      const messages = frames.slice(seen + 1);
+      await framesUntil(seen + 2 + turn.replies.length); // typing, message.accepted, then one frame per reply
+      const messages = frames.slice(seen + 1).filter((frame) => frame.type === 'message');
       expect(messages.map((frame) => frame.progress), text).toEqual(turn.replies.map(() => turn.progress));
     }
     ws.close();
