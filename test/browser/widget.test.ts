@@ -87,7 +87,9 @@ describe('the chat widget in a real browser (375 px phone)', () => {
     await clickQuickReply(page, '通过了');
     await clickQuickReply(page, '已经解绑了');
     await expect.poll(() => widgetLog(page).innerText()).toContain('解绑完成');
-    await expect.poll(() => page.getByTestId('wub-progress').isVisible()).toBe(false);
+    // The strip does not vanish: it says the unbinding is done, with the bar full only now.
+    await expect.poll(() => page.getByTestId('wub-progress').getAttribute('data-status')).toBe('done');
+    expect(await page.getByTestId('wub-progress').locator('.wub-progress-fill').evaluate((fill) => fill.style.width)).toBe('100%');
 
     // Untrusted text is shown literally, never parsed as HTML.
     const attack = '<img src=x onerror=alert(1)>';
