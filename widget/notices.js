@@ -1,3 +1,4 @@
+import { revealUpdate } from './scroll.js';
 import { notices, ui } from './state.js';
 
 export function showTyping(visible) {
@@ -23,6 +24,10 @@ export function renderNotice() {
   ui.notice.dataset.kind = kind || '';
 }
 
+/**
+ * Something was added below the transcript (typing dots, quick replies, a rating): follow it only
+ * if the user is at the end (scroll.js). The name stays for the modules that call it.
+ */
 export function scrollToEnd() {
-  ui.scroller.scrollTop = ui.scroller.scrollHeight;
+  revealUpdate();
 }

@@ -4,7 +4,10 @@ import { coarsePointer, el } from './dom.js';
 import { sendUserTyping } from './handoff.js';
 import { chatIcon, closeIcon } from './icons.js';
 import { t } from './labels.js';
-import { clearNotice, scrollToEnd } from './notices.js';
+import { checkLength, onComposerInput, resetComposer } from './composer.js';
+import { clearUnread } from './launcher.js';
+import { clearNotice } from './notices.js';
+import { isFollowingEnd, keepPlaceOnResize, onPanelOpened, scrollToNewMessages, watchScrolling } from './scroll.js';
 import { reconnectAfterIdle, reconnectNow } from './socket.js';
 import { state, ui } from './state.js';
 
@@ -21,8 +24,10 @@ export function build() {
       'aria-expanded': 'false',
       'aria-controls': 'wub-panel',
     },
-    [chatIcon(), closeIcon()],
+    [chatIcon(), closeIcon(), (ui.badge = el('span', { class: 'wub-badge', 'data-testid': 'wub-badge', 'aria-hidden': 'true', hidden: true }))],
   );
+  ui.previewText = el('span', { class: 'wub-preview-text' });
+  ui.preview = el('button', { type: 'button', class: 'wub-preview', 'data-testid': 'wub-preview', hidden: true }, [ui.previewText]);
 
   ui.newButton = el('button', {
     type: 'button',
@@ -86,6 +91,15 @@ export function build() {
     hidden: true,
   });
   ui.scroller = el('div', { class: 'wub-scroll', tabindex: '-1' }, [ui.log, ui.typing, ui.agentTyping, ui.quickReplies]);
+  ui.newMessages = el('button', {
+    type: 'button',
+    class: 'wub-new-messages',
+    'data-testid': 'wub-new-messages',
+    text: t('ui.widget.newMessages'),
+    hidden: true,
+  });
+  // The pill floats over the transcript's lower edge, outside the scroller so it does not scroll away.
+  const scrollArea = el('div', { class: 'wub-scroll-area' }, [ui.scroller, ui.newMessages]);
 
   ui.handoffIcon = el('div', { class: 'wub-handoff-icon', 'aria-hidden': 'true' });
   ui.handoffTitle = el('div', { class: 'wub-handoff-title', 'data-testid': 'wub-handoff-title' });
@@ -105,20 +119,22 @@ export function build() {
 
   ui.notice = el('div', { class: 'wub-notice', role: 'status', 'data-testid': 'wub-notice', hidden: true });
 
-  ui.input = el('input', {
+  ui.input = el('textarea', {
     id: 'wub-input',
     class: 'wub-input',
-    type: 'text',
+    rows: '1',
     'data-testid': 'wub-input',
     placeholder: t('ui.widget.placeholder'),
     autocomplete: 'off',
     enterkeyhint: 'send',
+    'aria-describedby': 'wub-counter',
   });
+  ui.counter = el('div', { id: 'wub-counter', class: 'wub-counter', 'data-testid': 'wub-counter', hidden: true });
   ui.send = el('button', { type: 'button', class: 'wub-send', 'data-testid': 'wub-send', text: t('ui.widget.send') });
 
   ui.panel = el(
     'div',
-    { id: 'wub-panel', class: 'wub-panel', role: 'region', 'aria-label': t('ui.widget.title'), 'data-testid': 'wub-panel', hidden: true },
+    { id: 'wub-panel', class: 'wub-panel', role: 'dialog', 'aria-label': t('ui.widget.title'), 'data-testid': 'wub-panel', hidden: true },
     [
       el('div', { class: 'wub-header' }, [
         el('div', { class: 'wub-title', text: t('ui.widget.title') }),
@@ -127,8 +143,9 @@ export function build() {
       ]),
       ui.progress,
       ui.handoff,
-      ui.scroller,
+      scrollArea,
       ui.notice,
+      ui.counter,
       el('div', { class: 'wub-composer' }, [
         el('label', { class: 'wub-visually-hidden', for: 'wub-input', text: t('ui.widget.inputLabel') }),
         ui.input,
@@ -137,14 +154,50 @@ export function build() {
     ],
   );
 
-  ui.root = el('div', { class: 'wub-root', lang: t('ui.widget.lang') }, [ui.panel, ui.bubble]);
+  ui.root = el('div', { class: 'wub-root', lang: t('ui.widget.lang') }, [ui.panel, ui.preview, ui.bubble]);
   document.body.append(ui.root);
   wireEvents();
+  syncDialogModality();
   syncViewport();
+}
+
+// Below this width the panel covers the whole screen (widget.css, "phones"): the page behind cannot
+// be seen or used, so the panel is a modal dialog and Tab stays in it. On a desktop the panel sits
+// beside a page that stays usable, so it is a non-modal dialog and Tab may leave it for the page.
+const fullScreenPanel = window.matchMedia('(max-width: 480px)');
+
+export function syncDialogModality() {
+  if (fullScreenPanel.matches) ui.panel.setAttribute('aria-modal', 'true');
+  else ui.panel.removeAttribute('aria-modal');
+}
+
+const tabbableInPanel = () =>
+  [...ui.panel.querySelectorAll('button, textarea, input, a[href], [tabindex]:not([tabindex="-1"])')].filter(
+    (node) => !node.disabled && node.getClientRects().length > 0,
+  );
+
+function trapFocus(event) {
+  if (event.key !== 'Tab' || !isOpen() || !fullScreenPanel.matches) return;
+  const tabbable = tabbableInPanel();
+  if (!tabbable.length) return;
+  const first = tabbable[0];
+  const last = tabbable[tabbable.length - 1];
+  const focus = document.activeElement;
+  const inside = ui.panel.contains(focus);
+  if (!inside || (event.shiftKey ? focus === first : focus === last)) {
+    event.preventDefault();
+    (event.shiftKey ? last : first).focus();
+  }
 }
 
 export function wireEvents() {
   ui.bubble.addEventListener('click', () => (isOpen() ? close() : open()));
+  ui.preview.addEventListener('click', () => open());
+  ui.newMessages.addEventListener('click', scrollToNewMessages);
+  watchScrolling();
+  ui.input.addEventListener('input', onComposerInput);
+  document.addEventListener('keydown', trapFocus);
+  fullScreenPanel.addEventListener('change', syncDialogModality);
   ui.closeButton.addEventListener('click', () => close());
   ui.newButton.addEventListener('click', () => {
     startOver();
@@ -201,11 +254,12 @@ export function wireEvents() {
 export function syncViewport() {
   const viewport = window.visualViewport;
   if (!viewport || !ui.root) return;
+  const wasFollowingEnd = isFollowingEnd();
   ui.root.style.setProperty('--wub-vv-height', `${viewport.height}px`);
   ui.root.style.setProperty('--wub-vv-top', `${viewport.offsetTop}px`);
   ui.root.classList.add('wub-vv');
   ui.panel.classList.toggle('wub-compact', viewport.height < COMPACT_BELOW_PX);
-  if (isOpen()) scrollToEnd();
+  if (isOpen()) keepPlaceOnResize(wasFollowingEnd);
 }
 
 export function submitInput() {
@@ -214,7 +268,12 @@ export function submitInput() {
     ui.input.focus();
     return;
   }
+  if (!checkLength()) {
+    ui.input.focus();
+    return;
+  }
   ui.input.value = '';
+  resetComposer();
   sendMessage(text);
 }
 
@@ -231,9 +290,13 @@ export function open() {
     ui.bubble.setAttribute('aria-expanded', 'true');
     ui.bubble.setAttribute('aria-label', t('ui.widget.close'));
     syncViewport();
+    clearUnread();
   }
-  ui.input.focus({ preventScroll: true });
-  scrollToEnd();
+  // On touch screens focusing the input pops up the keyboard over the greeting and its quick
+  // replies; the transcript takes the focus instead, so the dialog still holds it.
+  if (coarsePointer()) ui.scroller.focus({ preventScroll: true });
+  else ui.input.focus({ preventScroll: true });
+  onPanelOpened();
   ensureStarted();
 }
 

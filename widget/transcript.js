@@ -2,10 +2,12 @@ import { asText, el } from './dom.js';
 import { hideAgentTyping, markServing, setHandoff, withAgent } from './handoff.js';
 import { conversationPath, request } from './http.js';
 import { followScript, t } from './labels.js';
-import { scrollToEnd, showTyping } from './notices.js';
+import { noteArrival } from './launcher.js';
+import { showTyping } from './notices.js';
 import { setProgress } from './progress.js';
 import { setQuickReplies } from './quickReplies.js';
 import { withdrawRatingOffer } from './rating.js';
+import { revealUpdate, showLatest } from './scroll.js';
 import { stopWaitingForSocketReply } from './socket.js';
 import { state, ui } from './state.js';
 
@@ -92,9 +94,17 @@ export function renderTranscript(data) {
   state.handoff = null;
   const lines = Array.isArray(data.transcript) ? data.transcript : [];
   state.syncedSeq = lines.reduce((max, entry) => (entry && Number.isInteger(entry.seq) ? Math.max(max, entry.seq) : max), 0);
-  appendEntries(Array.isArray(data.transcript) ? data.transcript : [], handoffOf(data));
+  restoringHistory = true;
+  try {
+    appendEntries(Array.isArray(data.transcript) ? data.transcript : [], handoffOf(data));
+  } finally {
+    restoringHistory = false;
+  }
   setProgress(data.progress ?? null);
+  showLatest();
 }
+
+let restoringHistory = false; // lines shown again after a reload are not new to the user
 
 /**
  * Appends transcript lines (the whole history, or what a resync found), with the notes a user saw
@@ -172,7 +182,8 @@ export function appendMessage(role, text, { at, agentName = '', seq, tone = '' }
   if (!Number.isInteger(seq)) state.unsynced.push(row);
   // A line right after the last known one, with nothing unplaced before it, extends what is known.
   else if (seq === state.syncedSeq + 1 && state.unsynced.length === 0) state.syncedSeq = seq;
-  scrollToEnd();
+  if (!restoringHistory) noteArrival(role, text);
+  revealUpdate(row, { own: role === 'user' });
   return row;
 }
 
@@ -181,7 +192,7 @@ export function appendNote(text) {
   const note = el('div', { class: 'wub-note', 'data-testid': 'wub-note' }, [el('span', { class: 'wub-note-text', text })]);
   ui.log.append(note);
   state.lastSender = ''; // the next bubble shows its sender again
-  scrollToEnd();
+  revealUpdate(note);
 }
 
 // Times as the user's clock shows them; the date too when it is not today.
