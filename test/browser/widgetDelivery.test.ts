@@ -49,7 +49,7 @@ describe.each(sizes)('what the user sent ($name)', (size) => {
     expect(await page.content()).not.toContain('7890');
     expect(errors).toEqual([]);
     await page.context().close();
-  });
+  }, 60_000);
 
   it('a quick reply tapped while offline stays on screen as not sent, and is delivered once the network is back', async () => {
     const { page, errors } = await openWidget(size);
@@ -73,5 +73,5 @@ describe.each(sizes)('what the user sent ($name)', (size) => {
     expect(transcript.filter((line) => line.role === 'user')).toHaveLength(1);
     expect(errors).toEqual([]);
     await page.context().close();
-  });
+  }, 60_000);
 });

@@ -54,7 +54,7 @@ describe.each(sizes)('the widget in the reader’s script ($name)', (size) => {
     await page.screenshot({ path: screenshotPath(`widget-zh-TW-${size.name}.png`) });
     expect(errors).toEqual([]);
     await page.context().close();
-  });
+  }, 60_000);
 
   it('a reader who types traditional in a simplified browser sees the interface follow the answers', async () => {
     const { page, errors } = await openWidget(size, 'zh-CN');
@@ -65,7 +65,7 @@ describe.each(sizes)('the widget in the reader’s script ($name)', (size) => {
     expect(await page.getByTestId('wub-input').getAttribute('placeholder')).toBe(taiwan['ui.widget.placeholder']);
     expect(errors).toEqual([]);
     await page.context().close();
-  });
+  }, 60_000);
 
   it('the progress strip counts completed steps and says the unbinding was cancelled instead of vanishing', async () => {
     const { page, errors } = await openWidget(size, 'zh-CN');
@@ -83,5 +83,5 @@ describe.each(sizes)('the widget in the reader’s script ($name)', (size) => {
     await page.screenshot({ path: screenshotPath(`widget-progress-cancelled-${size.name}.png`) });
     expect(errors).toEqual([]);
     await page.context().close();
-  });
+  }, 60_000);
 });
