@@ -84,8 +84,13 @@ export interface TurnResult {
   ticket?: HandoffTicket;
   /** The seq of the user's line. */
   userSeq?: number;
-  /** The transcript seq of this turn's last reply: what a rating offered after the turn rates. */
+  /**
+   * The transcript seq of the reply a rating offered after the turn rates: the FAQ answer itself
+   * when the flow then reminds of the current step, else the turn's last reply.
+   */
   answerSeq?: number;
+  /** Where that reply is in `replies`, so a client shows the rating under it before it knows seqs. */
+  answerIndex?: number;
   /** Set on the turn a handover ended (here: the user stopped waiting). */
   handoffEnded?: HandoffEnd;
 }
@@ -130,6 +135,7 @@ export function turnForClients(result: TurnResult) {
     askRating: result.askRating,
     // Sent back with the rating, so it lands on this answer even if more were said since.
     answerSeq: result.answerSeq ?? null,
+    answerIndex: result.answerIndex ?? null,
     deliveredToAgent: result.deliveredToAgent ?? false,
   };
 }
@@ -397,7 +403,12 @@ export class DialogueEngine {
     if (handoff) result.handoff = handoff;
     if (saved?.ticket) this.handoff.tickets?.opened(origin);
     if (saved?.seqs[0] !== undefined) result.userSeq = saved.seqs[0];
-    if (answered && replies.length && saved?.seqs.length) result.answerSeq = saved.seqs.at(-1)!;
+    if (answered && replies.length && saved?.seqs.length) {
+      const answerIndex = indexOfAnswer(replies, outcomes);
+      result.answerIndex = answerIndex;
+      // seqs are the user's line, then the replies'
+      result.answerSeq = saved.seqs.length === replies.length + 1 ? saved.seqs[answerIndex + 1]! : saved.seqs.at(-1)!;
+    }
     const ticket = saved?.ticket ?? (open ? await this.store.currentTicket(conversationId) : undefined);
     if (ticket) result.ticket = ticket;
     if (open && left) result.handoffEnded = 'userLeft';
@@ -536,6 +547,16 @@ function secretStepAfter(openQuestion: string | undefined): RedactionStep | unde
 
 /** Inside a flow, the controls of that flow are what users mostly say. */
 const flowControlIntents = ['affirm', 'deny', 'go_back', 'repeat', 'cancel', 'step_help', 'restart', 'verification_help'];
+
+/**
+ * Which reply of a turn is the answer to rate: an FAQ asked mid-flow is followed by a reminder of
+ * the current step, and "was this helpful?" is about the answer, not the reminder.
+ */
+function indexOfAnswer(replies: Reply[], outcomes: Outcome[]): number {
+  const topics = outcomes.flatMap((outcome) => (outcome.kind === 'answered' ? [`faq.${outcome.topic}`] : []));
+  const index = replies.findIndex((reply) => topics.includes(reply.id));
+  return index >= 0 && !outcomes.some((outcome) => outcome.kind === 'unbindCompleted') ? index : replies.length - 1;
+}
 
 /** The FAQ the stored conversation answered last (the conversation's `lastTopic`). */
 function lastAnsweredIn(stored: ConversationState | undefined): string | undefined {
