@@ -9,7 +9,8 @@ import { offerRating } from './rating.js';
 import { closeSocket, connectSocket, reconnectAfterIdle, socketIsReady, stopWaitingForSocketReply, waitForSocketReply } from './socket.js';
 import { notices, state, ui } from './state.js';
 import { forgetConversation, readStoredConversation, storeConversation } from './storage.js';
-import { appendMessage, renderReplies, renderTranscript } from './transcript.js';
+import { restorePrevious } from './previousConversation.js';
+import { appendMessage, renderReplies, renderTranscript, resetGrouping } from './transcript.js';
 
 // ---------------------------------------------------------------- conversation
 
@@ -27,6 +28,7 @@ export function ensureStarted() {
 export async function startConversation() {
   const generation = state.generation;
   showTyping(true);
+  restorePrevious();
   try {
     const stored = readStoredConversation();
     if (stored) {
@@ -108,7 +110,7 @@ export function startOver(noticeKey) {
   state.syncedSeq = 0;
   state.unsynced = [];
   state.ratingOffer = null;
-  state.lastSender = '';
+  resetGrouping();
   state.servingAgent = null;
   state.handoff = null;
   clearTimeout(state.handoffPollTimer);
@@ -164,7 +166,7 @@ export async function sendMessage(text, displayText) {
     showTyping(false);
     clearNotice('connection');
     const lastReply = renderReplies(data.replies, data.progress);
-    if (data.askRating === true && lastReply) offerRating(lastReply, data.answerSeq);
+    if (data.askRating === true && lastReply) offerRating(lastReply, data.answerSeq, data.answerIndex);
   } catch (error) {
     if (generation !== state.generation) return;
     showTyping(false);

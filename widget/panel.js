@@ -1,9 +1,10 @@
 import { COMPACT_BELOW_PX } from './config.js';
-import { ensureStarted, sendMessage, startOver } from './conversation.js';
+import { ensureStarted, sendMessage } from './conversation.js';
 import { coarsePointer, el } from './dom.js';
 import { sendUserTyping } from './handoff.js';
 import { chatIcon, closeIcon } from './icons.js';
 import { t } from './labels.js';
+import { requestNewConversation } from './newConversation.js';
 import { clearNotice, scrollToEnd } from './notices.js';
 import { reconnectAfterIdle, reconnectNow } from './socket.js';
 import { state, ui } from './state.js';
@@ -145,10 +146,7 @@ export function build() {
 export function wireEvents() {
   ui.bubble.addEventListener('click', () => (isOpen() ? close() : open()));
   ui.closeButton.addEventListener('click', () => close());
-  ui.newButton.addEventListener('click', () => {
-    startOver();
-    ui.input.focus({ preventScroll: true });
-  });
+  ui.newButton.addEventListener('click', requestNewConversation);
   ui.send.addEventListener('click', submitInput);
   ui.input.addEventListener('input', sendUserTyping);
   ui.input.addEventListener('focus', reconnectAfterIdle);
