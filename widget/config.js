@@ -6,6 +6,7 @@ export const scriptUrl = new URL(scriptTag ? scriptTag.src : 'widget.js', docume
 export const BASE = new URL('.', scriptUrl).href.replace(/\/$/, '');
 export const SOCKET_URL = `${BASE.replace(/^http/, 'ws')}/ws`;
 export const STORAGE_KEY = `wub.conversation.${BASE}`;
+export const PREVIOUS_STORAGE_KEY = `wub.previousConversation.${BASE}`;
 export const OPEN_AT_LOAD = Boolean(scriptTag && scriptTag.dataset.open === 'true');
 
 export const RECONNECT_MIN_MS = 500;
@@ -19,3 +20,4 @@ export const USER_TYPING_EVERY_MS = 3000; // the user's typing goes to the agent
 export const TAKEN_AFTER_MS = 5000; // a message to an agent gets no reply: after this long without an error, it was taken
 export const HANDOFF_POLL_MS = 5000; // handed over but no socket (refused, or between reconnects): read on this often
 export const SVG_NS = 'http://www.w3.org/2000/svg';
+export const GROUP_WITHIN_MS = 5 * 60 * 1000; // bubbles of one sender this close together share one time

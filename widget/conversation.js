@@ -10,7 +10,8 @@ import { offerRating } from './rating.js';
 import { closeSocket, connectSocket, reconnectAfterIdle, socketIsReady, stopWaitingForSocketReply, waitForSocketReply } from './socket.js';
 import { notices, state, ui } from './state.js';
 import { forgetConversation, readStoredConversation, storeConversation } from './storage.js';
-import { appendMessage, renderReplies, renderTranscript, resyncTranscript } from './transcript.js';
+import { restorePrevious } from './previousConversation.js';
+import { appendMessage, renderReplies, renderTranscript, resetGrouping, resyncTranscript } from './transcript.js';
 
 // ---------------------------------------------------------------- conversation
 
@@ -37,6 +38,7 @@ function newConversationBody() {
 export async function startConversation() {
   const generation = state.generation;
   showTyping(true);
+  restorePrevious();
   try {
     const stored = readStoredConversation();
     if (stored) {
@@ -120,7 +122,7 @@ export function startOver(noticeKey) {
   state.unsynced = [];
   state.outbox = [];
   state.ratingOffer = null;
-  state.lastSender = '';
+  resetGrouping();
   state.servingAgent = null;
   state.handoff = null;
   clearTimeout(state.handoffPollTimer);
@@ -193,7 +195,7 @@ async function deliver(message) {
       return true;
     }
     const lastReply = renderReplies(data.replies, data.progress);
-    if (data.askRating === true && lastReply) offerRating(lastReply, data.answerSeq);
+    if (data.askRating === true && lastReply) offerRating(lastReply, data.answerSeq, data.answerIndex);
     return true;
   } catch (error) {
     if (generation !== state.generation) return true;

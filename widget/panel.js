@@ -1,5 +1,5 @@
 import { COMPACT_BELOW_PX } from './config.js';
-import { ensureStarted, sendMessage, startOver } from './conversation.js';
+import { ensureStarted, sendMessage } from './conversation.js';
 import { coarsePointer, el } from './dom.js';
 import { sendUserTyping } from './handoff.js';
 import { chatIcon, closeIcon } from './icons.js';
@@ -8,6 +8,7 @@ import { checkLength, onComposerInput, resetComposer } from './composer.js';
 import { clearUnread } from './launcher.js';
 import { clearNotice } from './notices.js';
 import { isFollowingEnd, keepPlaceOnResize, onPanelOpened, scrollToNewMessages, watchScrolling } from './scroll.js';
+import { requestNewConversation } from './newConversation.js';
 import { reconnectAfterIdle, reconnectNow } from './socket.js';
 import { state, ui } from './state.js';
 
@@ -199,10 +200,7 @@ export function wireEvents() {
   document.addEventListener('keydown', trapFocus);
   fullScreenPanel.addEventListener('change', syncDialogModality);
   ui.closeButton.addEventListener('click', () => close());
-  ui.newButton.addEventListener('click', () => {
-    startOver();
-    ui.input.focus({ preventScroll: true });
-  });
+  ui.newButton.addEventListener('click', requestNewConversation);
   ui.send.addEventListener('click', submitInput);
   ui.input.addEventListener('input', sendUserTyping);
   ui.input.addEventListener('focus', reconnectAfterIdle);

@@ -1,18 +1,23 @@
-import { showFailure } from './conversation.js';
 import { coarsePointer, el } from './dom.js';
 import { conversationPath, request } from './http.js';
 import { t } from './labels.js';
 import { clearNotice, scrollToEnd } from './notices.js';
+import { sendMessage, showFailure } from './conversation.js';
 import { state, ui } from './state.js';
+import { rowOfSeq } from './transcript.js';
 
 // ---------------------------------------------------------------- rating
 
 /**
- * Puts the one-tap "was this helpful?" row right under a bot message. `answerSeq` names that
- * answer to the server, so the rating lands on it even if more was said before the tap.
+ * Puts the one-tap "was this helpful?" row right under the answer it rates. `answerSeq` names that
+ * answer to the server, so the rating lands on it even if more was said before the tap; an FAQ
+ * asked mid-flow is followed by a reminder of the step, so the answer is not always the turn's
+ * last reply (`messageRow`): it is the bubble of that seq, or the turn's reply at `answerIndex`.
  */
-export function offerRating(messageRow, answerSeq) {
+export function offerRating(messageRow, answerSeq, answerIndex) {
   withdrawRatingOffer();
+  const answerRow =
+    (Number.isInteger(answerSeq) && rowOfSeq(answerSeq)) || (Number.isInteger(answerIndex) && state.turnRows[answerIndex]) || messageRow;
   const generation = state.generation;
   const questionId = `wub-rating-question-${++state.ratingCount}`;
   const question = el('span', { id: questionId, class: 'wub-rating-question', text: t('ui.widget.rating.question') });
@@ -63,13 +68,21 @@ export function offerRating(messageRow, answerSeq) {
     buttons.remove();
     row.removeAttribute('aria-busy');
     row.classList.add('wub-rating--done');
-    thanks.textContent = t('ui.widget.rating.thanks');
-    if (hadFocus && (event.detail === 0 || !coarsePointer())) ui.input.focus({ preventScroll: true });
+    if (isHelpful) {
+      thanks.textContent = t('ui.widget.rating.thanks');
+      if (hadFocus && (event.detail === 0 || !coarsePointer())) ui.input.focus({ preventScroll: true });
+      return;
+    }
+    thanks.textContent = `${t('ui.widget.rating.thanks')}${t('ui.widget.rating.sorry')}`;
+    const next = notHelpfulFollowUp(generation);
+    row.append(next);
+    if (hadFocus) next.querySelector('button').focus({ preventScroll: true });
+    scrollToEnd();
   };
   helpful.addEventListener('click', (event) => rate(true, event));
   notHelpful.addEventListener('click', (event) => rate(false, event));
 
-  messageRow.after(row);
+  answerRow.after(row);
   state.ratingOffer = row;
   scrollToEnd();
 }
@@ -78,4 +91,28 @@ export function offerRating(messageRow, answerSeq) {
 export function withdrawRatingOffer() {
   if (state.ratingOffer) state.ratingOffer.remove();
   state.ratingOffer = null;
+}
+
+/**
+ * "没帮助" should not be a dead end: ask again in other words (the input, with a hint), or a person
+ * (the same request as the bot's own "转人工客服" button).
+ */
+function notHelpfulFollowUp(generation) {
+  const rephrase = el('button', { type: 'button', class: 'wub-rate wub-rate--next', 'data-testid': 'wub-rate-rephrase', text: t('ui.widget.rating.rephrase') });
+  const human = el('button', { type: 'button', class: 'wub-rate wub-rate--next', 'data-testid': 'wub-rate-human', text: t('ui.widget.rating.human') });
+  const group = el('div', { class: 'wub-rating-buttons', role: 'group', 'aria-label': t('ui.widget.rating.sorry') }, [rephrase, human]);
+  rephrase.addEventListener('click', () => {
+    const placeholder = ui.input.placeholder;
+    ui.input.placeholder = t('ui.widget.rating.rephraseHint');
+    // The hint is for this question only: once the user types, the usual placeholder is back for next time.
+    ui.input.addEventListener('input', () => (ui.input.placeholder = placeholder), { once: true });
+    ui.input.focus({ preventScroll: true });
+  });
+  human.addEventListener('click', (event) => {
+    if (generation !== state.generation) return;
+    group.remove();
+    if (event.detail === 0 || !coarsePointer()) ui.input.focus({ preventScroll: true });
+    sendMessage('/contact_human', t('ui.widget.rating.human'));
+  });
+  return group;
 }

@@ -130,7 +130,7 @@ export function handleFrame(raw) {
         showTyping(false);
         const row = appendMessage('bot', asText(frame.text), { tone: asText(frame.tone) });
         // Only the last frame of a turn says whether to ask; the earlier ones say false.
-        if (frame.askRating === true) offerRating(row, frame.answerSeq);
+        if (frame.askRating === true) offerRating(row, frame.answerSeq, frame.answerIndex);
       }
       setQuickReplies(quickRepliesOf(frame));
       if ('progress' in frame) setProgress(frame.progress);

@@ -33,6 +33,11 @@ export const state = {
   handoff: null,
   servingAgent: null, // the agent whose "已接入" note is the latest on screen (null once they left)
   lastSender: '', // who wrote the last bubble ('bot', 'user', 'agent:<name>'), to group bubbles
+  lastRow: null, // the newest bubble's row: a bubble joining its group takes over its time
+  lastAt: 0, // when the newest bubble was written (ms), to start a new group after a pause
+  lastDay: '', // the day of the newest bubble, to put "今天" / "昨天" / a date between days
+  turnRows: [], // the bot rows of the current turn, in order: a turn's answerIndex points into it
+  previousShown: false, // the previous conversation (kept after "新对话") is on screen, or was looked for
   agentTypingTimer: 0,
   userTypingSentAt: 0,
   handoffPollTimer: 0,

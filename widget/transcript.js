@@ -1,3 +1,4 @@
+import { GROUP_WITHIN_MS } from './config.js';
 import { asText, el } from './dom.js';
 import { hideAgentTyping, markServing, setHandoff, withAgent } from './handoff.js';
 import { conversationPath, request } from './http.js';
@@ -89,7 +90,7 @@ export function renderTranscript(data) {
   state.syncedSeq = 0;
   state.unsynced = [];
   state.ratingOffer = null;
-  state.lastSender = '';
+  resetGrouping();
   state.servingAgent = null;
   state.handoff = null;
   const lines = Array.isArray(data.transcript) ? data.transcript : [];
@@ -151,32 +152,25 @@ export function avatar(role, name) {
 export function appendMessage(role, text, { at, agentName = '', seq, tone = '' } = {}) {
   if (role !== 'user') withdrawRatingOffer();
   if (role === 'agent') hideAgentTyping();
+  const stamp = stampOf(at);
+  if (dayKey(stamp) !== state.lastDay) {
+    ui.log.append(daySeparator(stamp));
+    state.lastDay = dayKey(stamp);
+    state.lastSender = ''; // a new day starts a new group
+  }
   const sender = senderOf(role, agentName);
   const first = sender !== state.lastSender;
+  // One time per run of bubbles written close together: it moves to the newest one.
+  if (!first && state.lastRow && stamp.getTime() - state.lastAt < GROUP_WITHIN_MS) {
+    const earlierTime = state.lastRow.querySelector('[data-testid="wub-time"]');
+    if (earlierTime) earlierTime.remove();
+  }
+  const row = messageRow(role, text, { stamp, agentName, seq, first, tone });
   state.lastSender = sender;
-  const name = role === 'agent' ? t('ui.widget.agentName', { name: agentName }) : role === 'bot' ? t('ui.widget.botName') : '';
-  const says =
-    role === 'agent' ? t('ui.widget.agentSays', { name: agentName }) : t(role === 'user' ? 'ui.widget.userSays' : 'ui.widget.botSays');
-  const when = at ? new Date(at) : new Date();
-  const stamp = Number.isNaN(when.getTime()) ? new Date() : when;
-  const column = el('div', { class: 'wub-stack' }, [
-    ...(first && name ? [el('div', { class: 'wub-sender', 'data-testid': 'wub-sender', 'aria-hidden': 'true', text: name })] : []),
-    el('span', { class: 'wub-visually-hidden', text: says }),
-    el('div', { class: `wub-msg wub-msg--${role}${tone === 'warning' ? ' wub-msg--warning' : ''}`, 'data-testid': 'wub-message', 'data-role': role, 'data-tone': tone || undefined }, [
-        text,
-      ]),
-    el('time', { class: 'wub-time', datetime: stamp.toISOString(), 'data-testid': 'wub-time', text: formatTime(stamp) }),
-  ]);
-  const face = role === 'user' ? [] : [first ? avatar(role, role === 'agent' ? agentName : t('ui.widget.botName')) : el('span', { class: 'wub-avatar-gap' })];
-  const row = el(
-    'div',
-    {
-      class: `wub-row wub-row--${role}${first ? ' wub-row--first' : ''}`,
-      'data-seq': Number.isInteger(seq) ? seq : undefined,
-      'data-agent': role === 'agent' ? agentName : undefined,
-    },
-    [...face, column],
-  );
+  state.lastRow = row;
+  state.lastAt = stamp.getTime();
+  if (role === 'user') state.turnRows = [];
+  else if (role === 'bot') state.turnRows.push(row);
   ui.log.append(row);
   state.renderedEntries++;
   if (!Number.isInteger(seq)) state.unsynced.push(row);
@@ -187,24 +181,78 @@ export function appendMessage(role, text, { at, agentName = '', seq, tone = '' }
   return row;
 }
 
+/** A line's time as a Date: now when it has none (shown live) or it cannot be read. */
+export function stampOf(at) {
+  const when = at ? new Date(at) : new Date();
+  return Number.isNaN(when.getTime()) ? new Date() : when;
+}
+
+/** One bubble with its sender (on the first of a run), avatar and time; nothing is added to the page. */
+export function messageRow(role, text, { stamp, agentName = '', seq, first, tone = '' }) {
+  const name = role === 'agent' ? t('ui.widget.agentName', { name: agentName }) : role === 'bot' ? t('ui.widget.botName') : '';
+  const says =
+    role === 'agent' ? t('ui.widget.agentSays', { name: agentName }) : t(role === 'user' ? 'ui.widget.userSays' : 'ui.widget.botSays');
+  const column = el('div', { class: 'wub-stack' }, [
+    ...(first && name ? [el('div', { class: 'wub-sender', 'data-testid': 'wub-sender', 'aria-hidden': 'true', text: name })] : []),
+    el('span', { class: 'wub-visually-hidden', text: says }),
+    el('div', { class: `wub-msg wub-msg--${role}${tone === 'warning' ? ' wub-msg--warning' : ''}`, 'data-testid': 'wub-message', 'data-role': role, 'data-tone': tone || undefined }, [text]),
+    el('time', { class: 'wub-time', datetime: stamp.toISOString(), 'data-testid': 'wub-time', text: formatTime(stamp) }),
+  ]);
+  const face = role === 'user' ? [] : [first ? avatar(role, role === 'agent' ? agentName : t('ui.widget.botName')) : el('span', { class: 'wub-avatar-gap' })];
+  return el(
+    'div',
+    {
+      class: `wub-row wub-row--${role}${first ? ' wub-row--first' : ''}`,
+      'data-seq': Number.isInteger(seq) ? seq : undefined,
+      'data-agent': role === 'agent' ? agentName : undefined,
+    },
+    [...face, column],
+  );
+}
+
+/** "今天", "昨天" or the date, between bubbles of different days. */
+export function daySeparator(date) {
+  return el('div', { class: 'wub-day', 'data-testid': 'wub-day', role: 'separator' }, [
+    el('span', { class: 'wub-day-text', text: dayLabel(date, new Date()) }),
+  ]);
+}
+
+// Local days, as the user's clock counts them.
+export const dayKey = (date) => date.toDateString();
+
+export function dayLabel(date, now) {
+  if (dayKey(date) === dayKey(now)) return t('ui.widget.day.today');
+  const yesterday = new Date(now.getFullYear(), now.getMonth(), now.getDate() - 1);
+  if (dayKey(date) === dayKey(yesterday)) return t('ui.widget.day.yesterday');
+  const options = date.getFullYear() === now.getFullYear() ? { month: 'long', day: 'numeric' } : { year: 'numeric', month: 'long', day: 'numeric' };
+  return formatDate(date, options);
+}
+
 /** A line between the bubbles about the conversation itself (an agent joined or left). */
 export function appendNote(text) {
   const note = el('div', { class: 'wub-note', 'data-testid': 'wub-note' }, [el('span', { class: 'wub-note-text', text })]);
   ui.log.append(note);
   state.lastSender = ''; // the next bubble shows its sender again
+  state.lastRow = null;
   revealUpdate(note);
 }
 
-// Times as the user's clock shows them; the date too when it is not today.
-export function formatTime(date) {
-  const lang = t('ui.widget.lang');
-  const sameDay = date.toDateString() === new Date().toDateString();
-  const options = sameDay
-    ? { hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }
-    : { month: 'numeric', day: 'numeric', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' };
+// Times as the user's clock shows them; the day is on the separator above.
+export const formatTime = (date) => formatDate(date, { hour: '2-digit', minute: '2-digit', hourCycle: 'h23' });
+
+function formatDate(date, options) {
   try {
-    return new Intl.DateTimeFormat(lang, options).format(date);
+    return new Intl.DateTimeFormat(t('ui.widget.lang'), options).format(date);
   } catch {
     return new Intl.DateTimeFormat(undefined, options).format(date);
   }
+}
+
+/** The next bubble starts a new group, and a new day shows its separator. */
+export function resetGrouping() {
+  state.lastSender = '';
+  state.lastRow = null;
+  state.lastAt = 0;
+  state.lastDay = '';
+  state.turnRows = [];
 }

@@ -394,6 +394,8 @@ export function createBotkitWebChannel({ server, engine, identities, allowedOrig
           askRating: last && result.askRating,
           // What the widget sends back with a rating, so it lands on this answer.
           answerSeq: last ? (result.answerSeq ?? null) : null,
+          // Which of the turn's frames that answer was, to show the rating under it.
+          answerIndex: last ? (result.answerIndex ?? null) : null,
         },
       });
     }

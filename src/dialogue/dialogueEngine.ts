@@ -99,8 +99,13 @@ export interface TurnResult {
   userMessage: StoredUserMessage;
   /** The message's clientMessageId had been taken already: this is that turn answered again, and nothing new was done. */
   duplicate?: true;
-  /** The transcript seq of this turn's last reply: what a rating offered after the turn rates. */
+  /**
+   * The transcript seq of the reply a rating offered after the turn rates: the FAQ answer itself
+   * when the flow then reminds of the current step, else the turn's last reply.
+   */
   answerSeq?: number;
+  /** Where that reply is in `replies`, so a client shows the rating under it before it knows seqs. */
+  answerIndex?: number;
   /** Set on the turn a handover ended (here: the user stopped waiting). */
   handoffEnded?: HandoffEnd;
 }
@@ -162,6 +167,7 @@ export function turnForClients(result: TurnResult) {
     askRating: result.askRating,
     // Sent back with the rating, so it lands on this answer even if more were said since.
     answerSeq: result.answerSeq ?? null,
+    answerIndex: result.answerIndex ?? null,
     deliveredToAgent: result.deliveredToAgent ?? false,
     userMessage: result.userMessage,
     duplicate: result.duplicate ?? false,
@@ -295,8 +301,13 @@ export class DialogueEngine {
     const askRating = worthRating(record.outcomes, record.stateAfter);
     const result: TurnResult = { replies, intent, state: record.stateAfter, script, event: record.event, outcomes: record.outcomes, askRating, userMessage, duplicate: true };
     if (progress) result.progress = progress;
-    const lastSeq = lines.at(-1)?.seq;
-    if (askRating && lastSeq !== undefined) result.answerSeq = lastSeq;
+    if (askRating && lines.length) {
+      // The same reply the first answer named: the FAQ answer before a step reminder, else the last.
+      const answerIndex = indexOfAnswer(replies, record.outcomes);
+      result.answerIndex = answerIndex;
+      const rated = (lines[answerIndex] ?? lines.at(-1)!).seq;
+      if (rated !== undefined) result.answerSeq = rated;
+    }
     const handedOff = record.outcomes.find((outcome) => outcome.kind === 'handedOff');
     if (handedOff) {
       // The ticket that turn opened is written with the turn's time.
@@ -479,7 +490,12 @@ export class DialogueEngine {
     if (progress) result.progress = progress;
     if (handoff) result.handoff = handoff;
     if (saved.ticket) this.handoff.tickets?.opened(origin);
-    if (answered && replies.length) result.answerSeq = saved.seqs.at(-1)!;
+    if (answered && replies.length && saved.seqs.length) {
+      const answerIndex = indexOfAnswer(replies, outcomes);
+      result.answerIndex = answerIndex;
+      // seqs are the user's line, then the replies'
+      result.answerSeq = saved.seqs.length === replies.length + 1 ? saved.seqs[answerIndex + 1]! : saved.seqs.at(-1)!;
+    }
     const ticket = saved.ticket ?? (open ? await this.store.currentTicket(conversationId) : undefined);
     if (ticket) result.ticket = ticket;
     if (open && left) result.handoffEnded = 'userLeft';
@@ -658,6 +674,16 @@ function secretStepAfter(openQuestion: string | undefined): RedactionStep | unde
 
 /** Inside a flow, the controls of that flow are what users mostly say. */
 const flowControlIntents = ['affirm', 'deny', 'go_back', 'repeat', 'cancel', 'step_help', 'restart', 'verification_help'];
+
+/**
+ * Which reply of a turn is the answer to rate: an FAQ asked mid-flow is followed by a reminder of
+ * the current step, and "was this helpful?" is about the answer, not the reminder.
+ */
+function indexOfAnswer(replies: Reply[], outcomes: Outcome[]): number {
+  const topics = outcomes.flatMap((outcome) => (outcome.kind === 'answered' ? [`faq.${outcome.topic}`] : []));
+  const index = replies.findIndex((reply) => topics.includes(reply.id));
+  return index >= 0 && !outcomes.some((outcome) => outcome.kind === 'unbindCompleted') ? index : replies.length - 1;
+}
 
 /** The FAQ the stored conversation answered last (the conversation's `lastTopic`). */
 function lastAnsweredIn(stored: ConversationState | undefined): string | undefined {

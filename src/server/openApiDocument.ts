@@ -153,6 +153,7 @@ export const openApiDocument = {
           event: { type: 'string', description: 'The dialogue event the message became, e.g. user.affirm (for QA coverage)' },
           askRating: { type: 'boolean', description: 'The bot answered or finished: offer the helpful / not helpful rating' },
           answerSeq: { type: ['integer', 'null'], description: 'With askRating: the transcript seq of the answer to send back with the rating' },
+          answerIndex: { type: ['integer', 'null'], description: 'With askRating: which of replies that answer is (an FAQ asked mid-flow is followed by a step reminder), to show the rating under it' },
           deliveredToAgent: { type: 'boolean', description: 'An agent holds the conversation: the message went to the agent; no bot reply (but a warning about a secret)' },
           userMessage: { $ref: '#/components/schemas/UserMessage' },
           duplicate: {
