@@ -139,6 +139,7 @@ describe('the strict Content-Security-Policy', () => {
 
     // A new conversation opens a new socket, also allowed.
     await page.getByTestId('wub-new').click();
+    await page.getByTestId('wub-confirm-new').click(); // mid-flow, "新对话" asks first
     await expect.poll(() => frames.received.filter((frame) => frame.type === 'ready').length, { timeout: 10_000 }).toBe(2);
     expect(frames.urls).toEqual([server.wsUrl, server.wsUrl]);
 

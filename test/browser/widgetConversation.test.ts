@@ -107,6 +107,15 @@ for (const device of viewports) {
       await openPanel(page);
       await expect.poll(() => page.getByTestId('wub-previous').innerText().catch(() => '')).toContain('怎么解绑钱包');
       expect(await widgetLog(page).innerText()).not.toContain('怎么解绑钱包');
+
+      // A previous conversation the server no longer has (deleted, expired) is skipped and forgotten.
+      const previousKey = `wub.previousConversation.${server.baseUrl}`;
+      await page.evaluate((key) => localStorage.setItem(key, JSON.stringify({ id: 'no-such-conversation', token: 'no-such-token' })), previousKey);
+      await page.reload();
+      await openPanel(page);
+      await expect.poll(() => page.evaluate((key) => localStorage.getItem(key), previousKey)).toBeNull();
+      expect(await page.getByTestId('wub-previous').count()).toBe(0);
+      expect(await page.getByTestId('wub-notice').isVisible()).toBe(false);
       await page.context().close();
     }, 90_000);
 

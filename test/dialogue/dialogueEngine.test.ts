@@ -310,3 +310,28 @@ describe('concurrency', () => {
     expect(mostAtOnce).toBeGreaterThan(1);
   });
 });
+
+describe('which answer a rating rates', () => {
+  it('is the FAQ answer asked mid-flow, not the reminder of the step that follows it', async () => {
+    const store = new MemoryConversationStore();
+    const engine = newEngine(store);
+    await engine.handleMessage('rated', '怎么解绑钱包');
+    const result = await engine.handleMessage('rated', '解绑后零钱还在吗');
+    expect(result.askRating).toBe(true);
+    expect(result.replies.length).toBeGreaterThan(1);
+    const answer = result.replies[result.answerIndex!]!;
+    expect(answer.id).toMatch(/^faq\./);
+    expect(result.answerIndex).toBeLessThan(result.replies.length - 1);
+    const lines = await store.transcript('rated');
+    expect(lines.find((line) => line.seq === result.answerSeq)?.text).toBe(answer.text);
+  });
+
+  it('is the answer, not the offer to start the unbinding that follows it', async () => {
+    const store = new MemoryConversationStore();
+    const engine = newEngine(store);
+    const result = await engine.handleMessage('rated-idle', '解绑后还能用微信支付吗');
+    expect(result.askRating).toBe(true);
+    const lines = await store.transcript('rated-idle');
+    expect(lines.find((line) => line.seq === result.answerSeq)?.text).toBe(responseText('faq.pay_after_unbind'));
+  });
+});
