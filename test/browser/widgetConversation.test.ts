@@ -2,7 +2,7 @@ import Database from 'better-sqlite3';
 import { type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from '../support/testServer.js';
-import { launchChromium, screenshotPath, typeMessage, widgetLog } from '../support/browser.js';
+import { launchChromium, phoneAndDesktop, screenshotPath, typeMessage, widgetLog } from '../support/browser.js';
 
 /**
  * The conversation chrome of the widget (issue 14), in Chromium on a phone and a desktop: "新对话"
@@ -24,10 +24,7 @@ afterAll(async () => {
   server?.cleanup();
 });
 
-const viewports = [
-  { name: 'phone', viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true },
-  { name: 'desktop', viewport: { width: 1366, height: 900 }, isMobile: false, hasTouch: false },
-] as const;
+const viewports = phoneAndDesktop;
 
 type Device = (typeof viewports)[number];
 

@@ -1,7 +1,7 @@
 import { type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from '../support/testServer.js';
-import { clickQuickReply, launchChromium, screenshotPath, typeMessage, widgetLog } from '../support/browser.js';
+import { clickQuickReply, launchChromium, phoneAndDesktop, screenshotPath, typeMessage, widgetLog } from '../support/browser.js';
 
 let server: TestServer;
 let browser: Browser;
@@ -17,10 +17,7 @@ afterAll(async () => {
   server?.cleanup();
 });
 
-const sizes = [
-  { name: 'phone', viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true },
-  { name: 'desktop', viewport: { width: 1366, height: 900 }, isMobile: false, hasTouch: false },
-] as const;
+const sizes = phoneAndDesktop;
 
 async function openWidget(size: (typeof sizes)[number]): Promise<{ page: Page; errors: string[] }> {
   const context = await browser.newContext({ viewport: size.viewport, isMobile: size.isMobile, hasTouch: size.hasTouch, locale: 'zh-CN' });

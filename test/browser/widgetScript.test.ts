@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { labelsInScript } from '../../src/nlu/scriptConverter.js';
 import { loadContent } from '../../src/content/loadContent.js';
 import { startTestServer, type TestServer } from '../support/testServer.js';
-import { clickQuickReply, launchChromium, screenshotPath, typeMessage } from '../support/browser.js';
+import { clickQuickReply, launchChromium, phoneAndDesktop, screenshotPath, typeMessage } from '../support/browser.js';
 
 let server: TestServer;
 let browser: Browser;
@@ -22,10 +22,7 @@ afterAll(async () => {
   server?.cleanup();
 });
 
-const sizes = [
-  { name: 'phone', viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true },
-  { name: 'desktop', viewport: { width: 1366, height: 900 }, isMobile: false, hasTouch: false },
-] as const;
+const sizes = phoneAndDesktop;
 
 async function openWidget(size: (typeof sizes)[number], locale: string): Promise<{ page: Page; errors: string[] }> {
   const context = await browser.newContext({ viewport: size.viewport, isMobile: size.isMobile, hasTouch: size.hasTouch, locale });

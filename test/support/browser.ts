@@ -35,3 +35,10 @@ export function screenshotPath(name: string): string {
   mkdirSync(dir, { recursive: true });
   return path.join(dir, name);
 }
+
+/** The two screens the widget is tested on: a phone (touch) and a desktop. */
+export const phoneAndDesktop = [
+  { name: 'phone', viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true },
+  { name: 'desktop', viewport: { width: 1366, height: 900 }, isMobile: false, hasTouch: false },
+] as const;
+export type TestScreen = (typeof phoneAndDesktop)[number];
