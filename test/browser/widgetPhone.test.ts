@@ -191,6 +191,7 @@ describe.each(['phone', 'desktop'] as const)('the widget on a %s', (screen) => {
 
   it('turns dark when the system asks for it', async () => {
     const page = await openPage(screen);
+    await ask(page, '解绑后记录还在吗'); // a user bubble, an answer and the rating on screen too
     const background = () => page.getByTestId('wub-panel').evaluate((panel) => getComputedStyle(panel).backgroundColor);
     const light = await background();
     await page.emulateMedia({ colorScheme: 'dark' });
