@@ -10,9 +10,13 @@ const NEAR_END_PX = 80; // this close to the end counts as reading the end
 const ANCHOR_GAP_PX = 8; // room above the first new bubble, so its sender line shows too
 
 let followingEnd = true; // the user was near the end when last looked at, before the update
-let firstNewBubble = null; // the first bubble of the update not settled yet
-let pillTarget = null; // a bubble the user has not seen the top of, below their view
+// The first bubble since the user last sent or scrolled: a turn's replies come one frame at a time,
+// and following the end bubble by bubble would scroll the first ones away before they were read.
+let turnStart = null;
+let arrivedSinceSettle = false;
+let pillTarget = null; // the first bubble that came below the view of a reader scrolled up
 let settleQueued = false;
+let settledTop = -1; // where settle() left the scroller, to tell its scroll events from the user's
 
 export const distanceFromEnd = () => ui.scroller.scrollHeight - ui.scroller.scrollTop - ui.scroller.clientHeight;
 
@@ -20,12 +24,16 @@ const panelShown = () => Boolean(ui.panel && !ui.panel.hidden);
 
 /** Call after anything was added to the transcript; newBubble is a bubble row, if one came. */
 export function revealUpdate(newBubble, { own = false } = {}) {
-  // Sending is a request to see the conversation's end, whatever was being read.
   if (own) {
+    // Sending is a request to see the conversation's end, whatever was being read.
     followingEnd = true;
+    turnStart = null;
     pillTarget = null;
+  } else if (newBubble) {
+    if (!turnStart) turnStart = newBubble;
+    if (!followingEnd && !pillTarget) pillTarget = newBubble;
+    arrivedSinceSettle = true;
   }
-  if (newBubble && !firstNewBubble) firstNewBubble = newBubble;
   if (settleQueued) return;
   settleQueued = true;
   queueMicrotask(settle);
@@ -34,7 +42,7 @@ export function revealUpdate(newBubble, { own = false } = {}) {
 /** History was replaced (reload, new conversation): show its end, as a messenger does. */
 export function showLatest() {
   followingEnd = true;
-  firstNewBubble = null;
+  turnStart = null;
   pillTarget = null;
   revealUpdate();
 }
@@ -42,28 +50,22 @@ export function showLatest() {
 function settle() {
   settleQueued = false;
   if (!ui.scroller || !panelShown()) return; // closed: settled when it opens (see onPanelOpened)
-  const anchor = firstNewBubble && firstNewBubble.isConnected ? firstNewBubble : null;
-  firstNewBubble = null;
+  const arrived = arrivedSinceSettle;
+  arrivedSinceSettle = false;
   if (followingEnd) {
     const end = ui.scroller.scrollHeight - ui.scroller.clientHeight;
-    const anchorTop = anchor ? topInScroller(anchor) - ANCHOR_GAP_PX : end;
-    ui.scroller.scrollTop = Math.max(ui.scroller.scrollTop, Math.min(end, anchorTop));
-  } else if (anchor && !pillTarget) {
-    pillTarget = anchor;
+    const start = turnStart && turnStart.isConnected ? topInScroller(turnStart) - ANCHOR_GAP_PX : end;
+    ui.scroller.scrollTop = Math.max(ui.scroller.scrollTop, Math.min(end, start));
+    settledTop = ui.scroller.scrollTop;
+    // Stopped at the turn's first bubble: the rest is below, and later bubbles must not move it.
+    followingEnd = distanceFromEnd() <= NEAR_END_PX;
   }
-  followingEnd = distanceFromEnd() <= NEAR_END_PX;
-  showPill(!followingEnd && (Boolean(pillTarget) || Boolean(anchor)));
+  if (distanceFromEnd() <= NEAR_END_PX) ui.newMessages.hidden = true;
+  else if (arrived) ui.newMessages.hidden = false;
 }
 
 const topInScroller = (node) =>
   node.getBoundingClientRect().top - ui.scroller.getBoundingClientRect().top + ui.scroller.scrollTop;
-
-function showPill(visible) {
-  if (!ui.newMessages) return;
-  // Once shown it stays until the end is reached: more of the answer waits below.
-  if (visible) ui.newMessages.hidden = false;
-  else if (distanceFromEnd() <= NEAR_END_PX) ui.newMessages.hidden = true;
-}
 
 /** The pill: to the top of the first unseen bubble if it is taller than the view, else to the end. */
 export function scrollToNewMessages() {
@@ -79,6 +81,8 @@ export function watchScrolling() {
     'scroll',
     () => {
       if (settleQueued) return; // the update's own layout, not the user
+      const byUser = Math.abs(ui.scroller.scrollTop - settledTop) > 1;
+      if (byUser) turnStart = null; // the reader took over: the next bubble starts what is new
       followingEnd = distanceFromEnd() <= NEAR_END_PX;
       if (followingEnd) {
         pillTarget = null;

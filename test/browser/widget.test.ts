@@ -106,7 +106,7 @@ describe('the chat widget in a real browser (375 px phone)', () => {
     const { page } = await openPhonePage();
     expect(await widgetLog(page).getAttribute('aria-live')).toBe('polite');
     expect(await widgetLog(page).getAttribute('role')).toBe('log');
-    // On a touch screen opening the widget focuses nothing (the keyboard would cover the greeting): the user taps the box.
+    // On a touch screen the input is not focused on open (the keyboard would cover the greeting): the user taps it.
     expect(await page.evaluate(() => document.activeElement?.getAttribute('data-testid'))).not.toBe('wub-input');
     await page.getByTestId('wub-input').tap();
     await expect.poll(() => page.evaluate(() => document.activeElement?.getAttribute('data-testid'))).toBe('wub-input');
