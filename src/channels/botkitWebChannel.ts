@@ -385,6 +385,8 @@ export function createBotkitWebChannel({ server, engine, identities, allowedOrig
           id: reply.id,
           // `warning` on the secret warning: the widget marks it without reading the text.
           ...(reply.tone ? { tone: reply.tone } : {}),
+          // The step picture to draw inside the message (`step3`), when the reply has one.
+          ...(reply.picture ? { picture: reply.picture } : {}),
           quick_replies: reply.quickReplies ?? [],
           progress: result.progress ?? null,
           state: result.state,

@@ -32,12 +32,22 @@ export type AnswerExpectation = z.infer<typeof expectationSchema>;
 export const replyTones = ['warning'] as const;
 export type ReplyTone = (typeof replyTones)[number];
 
+/**
+ * The pictures a client can draw inside a reply: the phone screen of an unbinding step with the
+ * spot to tap highlighted (`step6Menu` is step 6's screen with the "…" menu highlighted, for when
+ * the 解绑 button is not on the page). Content names the picture; the widget draws it.
+ */
+export const replyPictures = ['step1', 'step2', 'step3', 'step4', 'step5', 'step6', 'step6Menu', 'step7'] as const;
+export type ReplyPicture = (typeof replyPictures)[number];
+export const isReplyPicture = (value: unknown): value is ReplyPicture => replyPictures.includes(value as ReplyPicture);
+
 export const responseSchema = z
   .object({
     text: z.string().min(1),
     quickReplies: z.array(quickReplySchema).optional(),
     expects: expectationSchema.optional(),
     tone: z.enum(replyTones).optional(),
+    picture: z.enum(replyPictures).optional(),
   })
   .strict();
 

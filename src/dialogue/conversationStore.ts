@@ -1,5 +1,5 @@
 import type { Outcome } from '../../flows/events.js';
-import type { ReplyTone } from '../content/schemas.js';
+import type { ReplyPicture, ReplyTone } from '../content/schemas.js';
 import type { Script } from '../nlu/index.js';
 import type { Progress } from './unbindingProgress.js';
 
@@ -24,6 +24,8 @@ export interface TranscriptEntry {
   responseId?: string;
   /** On bot lines: the response's tone when it has one (the secret warning). */
   tone?: ReplyTone;
+  /** On bot lines: the step picture shown inside it, so a reloaded widget draws it again. */
+  picture?: ReplyPicture;
 }
 
 /** A message a client sent before with the same clientMessageId: its line, what the bot answered, and what the turn did. */

@@ -644,6 +644,7 @@ function botEntry(reply: Reply, at: string): TranscriptEntry {
   const entry: TranscriptEntry = { role: 'bot', text: reply.text, at, responseId: reply.id };
   if (reply.quickReplies) entry.quickReplies = reply.quickReplies;
   if (reply.tone) entry.tone = reply.tone;
+  if (reply.picture) entry.picture = reply.picture;
   return entry;
 }
 
@@ -652,6 +653,7 @@ function replyOfLine(line: TranscriptEntry): Reply {
   const reply: Reply = { id: line.responseId ?? '', text: line.text };
   if (line.quickReplies) reply.quickReplies = line.quickReplies;
   if (line.tone) reply.tone = line.tone;
+  if (line.picture) reply.picture = line.picture;
   return reply;
 }
 

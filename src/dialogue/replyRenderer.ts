@@ -1,5 +1,5 @@
 import type { SayParams } from '../../flows/events.js';
-import type { AnswerExpectation, ReplyTone, Response } from '../content/schemas.js';
+import type { AnswerExpectation, ReplyPicture, ReplyTone, Response } from '../content/schemas.js';
 import { ScriptConverter, type RegionalWording, type ReplyScript } from '../nlu/index.js';
 
 export interface QuickReplyOut {
@@ -14,6 +14,8 @@ export interface Reply {
   quickReplies?: QuickReplyOut[];
   /** Set when the response declares one (`tone: warning` on the secret warning): clients mark it without reading the text. */
   tone?: ReplyTone;
+  /** The step picture to show inside the reply (`step3`), when the response names one. */
+  picture?: ReplyPicture;
 }
 
 export class MissingResponseError extends Error {
@@ -55,6 +57,7 @@ export class ReplyRenderer {
     const reply: Reply = { id: say.key, text: convert(text) };
     if (quickReplies.length) reply.quickReplies = quickReplies;
     if (response.tone) reply.tone = response.tone;
+    if (response.picture) reply.picture = response.picture;
     return reply;
   }
 }

@@ -1,3 +1,4 @@
+import { replyPictures } from '../content/schemas.js';
 import { clientMessageIdPattern, maxMessageLength } from '../dialogue/dialogueEngine.js';
 
 const error = { $ref: '#/components/schemas/Error' };
@@ -15,6 +16,10 @@ const conversationRef = { $ref: '#/components/schemas/AgentConversation' };
 const tone = {
   enum: ['warning'],
   description: 'Present only on a reply to be shown differently: `warning` is the bot saying it hid a secret the user typed (a code, a card number …)',
+};
+const picture = {
+  enum: [...replyPictures],
+  description: 'Present only on an unbinding step (or its help): the picture of that step’s WeChat screen to draw inside the message, with the spot to tap highlighted. `step6Menu` is step 6 with the “…” menu highlighted',
 };
 
 /** The REST contract, served at /api/openapi.json. */
@@ -48,6 +53,7 @@ export const openApiDocument = {
           text: { type: 'string' },
           quickReplies: { type: 'array', items: { $ref: '#/components/schemas/QuickReply' } },
           tone,
+          picture,
         },
       },
       Line: {
@@ -62,6 +68,7 @@ export const openApiDocument = {
           agentName: { type: 'string', description: 'On agent lines: the name users see' },
           quickReplies: { type: 'array', items: { $ref: '#/components/schemas/QuickReply' } },
           tone: { ...tone, description: `On bot lines: ${tone.description}` },
+          picture: { ...picture, description: `On bot lines: ${picture.description}` },
         },
       },
       Handoff: {

@@ -30,6 +30,7 @@ import type { AccessRecord, ConversationIdentity, IdentityStore } from './identi
 import { SqliteDeletion } from './sqliteDeletion.js';
 import { metaTableMigration, reRedactStoredText, type StoredTextRedaction } from './reRedaction.js';
 import { storedProgress } from '../dialogue/unbindingProgress.js';
+import { isReplyPicture } from '../content/schemas.js';
 
 /**
  * Schema changes, in order; never edit one that has shipped, add the next. `PRAGMA user_version`
@@ -174,7 +175,12 @@ const migrations: string[] = [
    ALTER TABLE transcript ADD COLUMN tone TEXT;
    CREATE UNIQUE INDEX transcript_one_line_per_client_message ON transcript(conversation_id, client_message_id) WHERE client_message_id IS NOT NULL;
    ALTER TABLE turns ADD COLUMN user_seq INTEGER;`,
+  // 12: bot lines keep the step picture drawn inside them, so a reload shows the same message.
+  `ALTER TABLE transcript ADD COLUMN picture TEXT;`,
 ];
+
+/** What a transcript line is read back from. */
+const transcriptColumns = 'seq, role, text, at, intent, confidence, quick_replies, agent_id, agent_name, client_message_id, redacted, response_id, tone, picture';
 
 export const schemaVersion = migrations.length;
 
@@ -257,6 +263,7 @@ interface TranscriptRow {
   redacted: number | null;
   response_id: string | null;
   tone: string | null;
+  picture: string | null;
 }
 
 interface AgentRow {
@@ -287,6 +294,7 @@ function entryFromRow(row: TranscriptRow): TranscriptEntry {
   if (row.redacted !== null) entry.redacted = row.redacted === 1;
   if (row.response_id !== null) entry.responseId = row.response_id;
   if (row.tone === 'warning') entry.tone = row.tone;
+  if (isReplyPicture(row.picture)) entry.picture = row.picture;
   return entry;
 }
 
@@ -335,20 +343,20 @@ export class SqliteConversationStore implements ConversationStore, SupportStore,
       updateState: this.db.prepare('UPDATE conversations SET flow_version = ?, snapshot = ?, script = ?, last_quick_replies = ?, open_question = ?, ended_progress = ?, locale = ?, updated_at = ? WHERE id = ?'),
       nextSeq: this.db.prepare<[string], { next: number }>('SELECT COALESCE(MAX(seq), 0) + 1 AS next FROM transcript WHERE conversation_id = ?'),
       insertEntry: this.db.prepare(
-        'INSERT INTO transcript (conversation_id, seq, role, text, at, intent, confidence, quick_replies, agent_id, agent_name, client_message_id, redacted, response_id, tone) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+        'INSERT INTO transcript (conversation_id, seq, role, text, at, intent, confidence, quick_replies, agent_id, agent_name, client_message_id, redacted, response_id, tone, picture) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
       ),
       transcript: this.db.prepare<[string, number], TranscriptRow>(
-        'SELECT seq, role, text, at, intent, confidence, quick_replies, agent_id, agent_name, client_message_id, redacted, response_id, tone FROM transcript WHERE conversation_id = ? AND seq > ? ORDER BY seq',
+        `SELECT ${transcriptColumns} FROM transcript WHERE conversation_id = ? AND seq > ? ORDER BY seq`,
       ),
       entry: this.db.prepare<[string, number], TranscriptRow>(
-        'SELECT seq, role, text, at, intent, confidence, quick_replies, agent_id, agent_name, client_message_id, redacted, response_id, tone FROM transcript WHERE conversation_id = ? AND seq = ?',
+        `SELECT ${transcriptColumns} FROM transcript WHERE conversation_id = ? AND seq = ?`,
       ),
       lineOfClientMessage: this.db.prepare<[string, string], TranscriptRow>(
-        "SELECT seq, role, text, at, intent, confidence, quick_replies, agent_id, agent_name, client_message_id, redacted, response_id, tone FROM transcript WHERE conversation_id = ? AND client_message_id = ? AND role = 'user'",
+        `SELECT ${transcriptColumns} FROM transcript WHERE conversation_id = ? AND client_message_id = ? AND role = 'user'`,
       ),
       // A turn's lines are written together, right after its user line: a page of what follows is enough.
       linesAfter: this.db.prepare<[string, number, number], TranscriptRow>(
-        'SELECT seq, role, text, at, intent, confidence, quick_replies, agent_id, agent_name, client_message_id, redacted, response_id, tone FROM transcript WHERE conversation_id = ? AND seq > ? ORDER BY seq LIMIT ?',
+        `SELECT ${transcriptColumns} FROM transcript WHERE conversation_id = ? AND seq > ? ORDER BY seq LIMIT ?`,
       ),
       // Through turns_by_conversation: the user line's time narrows it to that turn's record.
       recordOfLine: this.db.prepare<[string, string, number], Pick<TurnRow, 'step' | 'outcomes'> & { event: string; state_after: string }>(
@@ -549,6 +557,7 @@ export class SqliteConversationStore implements ConversationStore, SupportStore,
       entry.redacted === undefined ? null : entry.redacted ? 1 : 0,
       entry.responseId ?? null,
       entry.tone ?? null,
+      entry.picture ?? null,
     );
     return seq;
   }

@@ -1,5 +1,5 @@
 import type { ReplyScript } from '../nlu/index.js';
-import type { ReplyTone } from '../content/schemas.js';
+import type { ReplyPicture, ReplyTone } from '../content/schemas.js';
 
 /**
  * Live delivery inside one process: frames for a conversation's widget sockets, and events for the
@@ -10,7 +10,7 @@ export type WidgetFrame =
   | { type: 'agent.message'; text: string; agentName: string; at: string; seq: number }
   | { type: 'agent.typing' }
   | { type: 'handoff.status'; status: 'waiting' | 'assigned' | 'resolved'; position?: number; agentName?: string; serviceHours: string; available: boolean }
-  | { type: 'message'; text: string; id: string; tone?: ReplyTone; quick_replies: { title: string; payload: string }[]; progress: null; state: string; script: ReplyScript; askRating: false };
+  | { type: 'message'; text: string; id: string; tone?: ReplyTone; picture?: ReplyPicture; quick_replies: { title: string; payload: string }[]; progress: null; state: string; script: ReplyScript; askRating: false };
 
 export type AgentEventType = 'conversation.waiting' | 'conversation.claimed' | 'conversation.resolved' | 'message.created' | 'typing';
 export type AgentStreamEvent = { type: AgentEventType; data: { conversationId: string } & Record<string, unknown> };

@@ -41,6 +41,7 @@ export function publicLine(entry: TranscriptEntry) {
     ...(entry.agentName !== undefined ? { agentName: entry.agentName } : {}),
     ...(entry.quickReplies ? { quickReplies: entry.quickReplies } : {}),
     ...(entry.tone ? { tone: entry.tone } : {}),
+    ...(entry.picture ? { picture: entry.picture } : {}),
   };
 }
 
@@ -273,7 +274,7 @@ export class SupportDesk {
   /** Bot replies of a turn the user did not take (a resolve), as the websocket's `message` frames. */
   private pushReplies(conversationId: string, replies: Reply[], state: string, script: ReplyScript): void {
     for (const reply of replies) {
-      this.hub.toConversation(conversationId, { type: 'message', text: reply.text, id: reply.id, ...(reply.tone ? { tone: reply.tone } : {}), quick_replies: reply.quickReplies ?? [], progress: null, state, script, askRating: false });
+      this.hub.toConversation(conversationId, { type: 'message', text: reply.text, id: reply.id, ...(reply.tone ? { tone: reply.tone } : {}), ...(reply.picture ? { picture: reply.picture } : {}), quick_replies: reply.quickReplies ?? [], progress: null, state, script, askRating: false });
     }
   }
 
