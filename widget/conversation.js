@@ -4,6 +4,7 @@ import { forgetPending, hideAgentTyping, renderHandoff, withAgent } from './hand
 import { HttpError, NetworkError, conversationPath, isConversationGone, request } from './http.js';
 import { followScript, errorText, t } from './labels.js';
 import { clearNotice, renderNotice, setNotice, showTyping } from './notices.js';
+import { closePicture } from './pictureViewer.js';
 import { setProgress } from './progress.js';
 import { setQuickReplies } from './quickReplies.js';
 import { offerRating } from './rating.js';
@@ -116,6 +117,7 @@ export function startOver(noticeKey) {
   state.reconnectAttempt = 0;
   forgetConversation();
   stopWaitingForSocketReply();
+  closePicture();
   ui.log.replaceChildren();
   state.renderedEntries = 0;
   state.syncedSeq = 0;

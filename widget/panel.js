@@ -42,13 +42,12 @@ export function build() {
     [closeIcon()],
   );
 
-  ui.sketch = el('div', { class: 'wub-sketch', 'data-testid': 'wub-sketch' });
   ui.progressStep = el('div', { class: 'wub-progress-step' });
   ui.progressHint = el('div', { class: 'wub-progress-hint' });
   ui.progressFill = el('div', { class: 'wub-progress-fill' });
   ui.progressDone = el('span', { class: 'wub-visually-hidden' });
+  // The step's picture is inside its message (stepPictures.js), so the strip stays one slim line on phones.
   ui.progress = el('div', { class: 'wub-progress', 'data-testid': 'wub-progress', hidden: true }, [
-    ui.sketch,
     el('div', { class: 'wub-progress-text' }, [
       ui.progressStep,
       ui.progressHint,

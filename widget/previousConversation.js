@@ -1,4 +1,4 @@
-import { el } from './dom.js';
+import { asText, el } from './dom.js';
 import { conversationPath, isConversationGone, request } from './http.js';
 import { t } from './labels.js';
 import { state, ui } from './state.js';
@@ -54,7 +54,7 @@ function rowsOf(lines) {
     }
     const sender = senderOf(role, agentName);
     const text = role === 'user' && typeof line.displayText === 'string' && line.displayText ? line.displayText : line.text;
-    rows.push(messageRow(role, text, { stamp, agentName, first: sender !== lastSender }));
+    rows.push(messageRow(role, text, { stamp, agentName, first: sender !== lastSender, tone: asText(line.tone), picture: asText(line.picture) }));
     lastSender = sender;
   }
   return rows;

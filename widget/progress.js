@@ -1,6 +1,6 @@
 import { t } from './labels.js';
 import { state, ui } from './state.js';
-import { drawStepSketch } from './stepSketches.js';
+import { stepTarget } from './stepPictures.js';
 
 const ENDINGS = { done: 'ui.widget.progress.done', cancelled: 'ui.widget.progress.cancelled', handed_off: 'ui.widget.progress.handedOff', stopped: 'ui.widget.progress.stopped' };
 const PHASES = { verification: 'ui.widget.progress.verification', confirmation: 'ui.widget.progress.confirmation' };
@@ -26,7 +26,7 @@ export function setProgress(progress) {
   // Servers before `completed` counted the step on screen as done; those are one step short of it.
   const completed = Number.isInteger(progress.completed) ? progress.completed : status === 'done' ? total : step - 1;
   const key = `${step}/${total}/${completed}/${phase}/${status}`;
-  if (key === state.progressKey) return; // unchanged: keep the sketch (and its animation) as it is
+  if (key === state.progressKey) return; // unchanged: nothing to redraw
   state.progressKey = key;
   const ending = ENDINGS[status];
   ui.progress.dataset.status = ending ? status : 'active';
@@ -38,10 +38,6 @@ export function setProgress(progress) {
   ui.progressHint.textContent = hint;
   ui.progressHint.hidden = !hint;
   ui.progressDone.textContent = t('ui.widget.progress.completed', { completed, total });
-  // The picture shows where to tap; once the tapping is over (verification, an ending) there is nothing to point at.
-  const sketch = target ? drawStepSketch(step, t('ui.widget.sketchAlt', { step, target })) : null;
-  ui.sketch.replaceChildren(...(sketch ? [sketch] : []));
-  ui.sketch.hidden = !sketch;
 }
 
 /** The script changed: redraw the strip in it. */
@@ -49,27 +45,3 @@ export function relabelProgress() {
   state.progressKey = '';
   if (state.progress) setProgress(state.progress);
 }
-
-// ---------------------------------------------------------------- step sketches
-
-export function sketchLabels() {
-  return {
-    wechat: t('ui.widget.sketch.wechat'),
-    me: t('ui.widget.sketch.me'),
-    servicePay: `${t('ui.widget.sketch.service')}/${t('ui.widget.sketch.pay')}`,
-    wallet: t('ui.widget.sketch.wallet'),
-    walletItem: t('ui.widget.sketch.walletItem'),
-    unbind: t('ui.widget.sketch.unbind'),
-    confirm: t('ui.widget.sketch.confirm'),
-  };
-}
-
-/** What the user taps at each of the 7 steps. */
-export function stepTarget(step) {
-  const labels = sketchLabels();
-  return [labels.wechat, labels.me, labels.servicePay, labels.wallet, labels.walletItem, labels.unbind, labels.confirm][
-    step - 1
-  ];
-}
-
-// Simple shapes on a 72×128 phone; the screen is x 5–67, y 12–116.

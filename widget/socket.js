@@ -128,7 +128,7 @@ export function handleFrame(raw) {
         state.socketPending = state.socketPending.filter((pending) => !pending.started);
         stopWaitingForSocketReply();
         showTyping(false);
-        const row = appendMessage('bot', asText(frame.text), { tone: asText(frame.tone) });
+        const row = appendMessage('bot', asText(frame.text), { tone: asText(frame.tone), picture: asText(frame.picture) });
         // Only the last frame of a turn says whether to ask; the earlier ones say false.
         if (frame.askRating === true) offerRating(row, frame.answerSeq, frame.answerIndex);
       }

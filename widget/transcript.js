@@ -5,6 +5,7 @@ import { conversationPath, request } from './http.js';
 import { followScript, t } from './labels.js';
 import { noteArrival } from './launcher.js';
 import { showTyping } from './notices.js';
+import { pictureThumbnail } from './pictureViewer.js';
 import { setProgress } from './progress.js';
 import { setQuickReplies } from './quickReplies.js';
 import { withdrawRatingOffer } from './rating.js';
@@ -75,7 +76,7 @@ export function renderReplies(replies, progress) {
   let lastRow = null;
   for (const reply of list) {
     if (!reply || typeof reply.text !== 'string') continue;
-    lastRow = appendMessage('bot', reply.text, { tone: asText(reply.tone) });
+    lastRow = appendMessage('bot', reply.text, { tone: asText(reply.tone), picture: asText(reply.picture) });
     setQuickReplies(quickRepliesOf(reply));
   }
   if (progress !== undefined) setProgress(progress);
@@ -131,7 +132,7 @@ export function appendEntries(entries, handoff) {
     } else {
       // The bot speaks after the agent's last line here: they left (unless they still hold it).
       if (state.servingAgent && index > lastAgentLine && state.servingAgent !== holderAtEnd) markServing(null);
-      appendMessage('bot', entry.text, { ...meta, tone: asText(entry.tone) });
+      appendMessage('bot', entry.text, { ...meta, tone: asText(entry.tone), picture: asText(entry.picture) });
       offered = quickRepliesOf(entry);
     }
   });
@@ -149,7 +150,7 @@ export function avatar(role, name) {
   return el('span', { class: `wub-avatar wub-avatar--${role}`, 'aria-hidden': 'true', text: initial });
 }
 
-export function appendMessage(role, text, { at, agentName = '', seq, tone = '' } = {}) {
+export function appendMessage(role, text, { at, agentName = '', seq, tone = '', picture = '' } = {}) {
   if (role !== 'user') withdrawRatingOffer();
   if (role === 'agent') hideAgentTyping();
   const stamp = stampOf(at);
@@ -165,7 +166,7 @@ export function appendMessage(role, text, { at, agentName = '', seq, tone = '' }
     const earlierTime = state.lastRow.querySelector('[data-testid="wub-time"]');
     if (earlierTime) earlierTime.remove();
   }
-  const row = messageRow(role, text, { stamp, agentName, seq, first, tone });
+  const row = messageRow(role, text, { stamp, agentName, seq, first, tone, picture });
   state.lastSender = sender;
   state.lastRow = row;
   state.lastAt = stamp.getTime();
@@ -187,15 +188,21 @@ export function stampOf(at) {
   return Number.isNaN(when.getTime()) ? new Date() : when;
 }
 
-/** One bubble with its sender (on the first of a run), avatar and time; nothing is added to the page. */
-export function messageRow(role, text, { stamp, agentName = '', seq, first, tone = '' }) {
+/**
+ * One bubble with its sender (on the first of a run), avatar and time; nothing is added to the page.
+ * A bot line naming a step picture carries it inside the bubble, under the text it illustrates.
+ */
+export function messageRow(role, text, { stamp, agentName = '', seq, first, tone = '', picture = '' }) {
   const name = role === 'agent' ? t('ui.widget.agentName', { name: agentName }) : role === 'bot' ? t('ui.widget.botName') : '';
   const says =
     role === 'agent' ? t('ui.widget.agentSays', { name: agentName }) : t(role === 'user' ? 'ui.widget.userSays' : 'ui.widget.botSays');
   const column = el('div', { class: 'wub-stack' }, [
     ...(first && name ? [el('div', { class: 'wub-sender', 'data-testid': 'wub-sender', 'aria-hidden': 'true', text: name })] : []),
     el('span', { class: 'wub-visually-hidden', text: says }),
-    el('div', { class: `wub-msg wub-msg--${role}${tone === 'warning' ? ' wub-msg--warning' : ''}`, 'data-testid': 'wub-message', 'data-role': role, 'data-tone': tone || undefined }, [text]),
+    el('div', { class: `wub-msg wub-msg--${role}${tone === 'warning' ? ' wub-msg--warning' : ''}`, 'data-testid': 'wub-message', 'data-role': role, 'data-tone': tone || undefined }, [
+      text,
+      ...(role === 'bot' && picture ? [pictureThumbnail(picture)].filter(Boolean) : []),
+    ]),
     el('time', { class: 'wub-time', datetime: stamp.toISOString(), 'data-testid': 'wub-time', text: formatTime(stamp) }),
   ]);
   const face = role === 'user' ? [] : [first ? avatar(role, role === 'agent' ? agentName : t('ui.widget.botName')) : el('span', { class: 'wub-avatar-gap' })];

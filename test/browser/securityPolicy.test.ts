@@ -122,8 +122,8 @@ describe('the strict Content-Security-Policy', () => {
     await expect.poll(() => page.getByTestId('wub-progress').innerText()).toContain('第 1 / 7 步');
     await typeMessage(page, '好了');
     await expect.poll(() => page.getByTestId('wub-progress').innerText()).toContain('第 2 / 7 步');
-    // The sketch and the progress bar (width set from script) are drawn.
-    expect(await page.getByTestId('wub-sketch').locator('svg').count()).toBe(1);
+    // The step's picture and the progress bar (width set from script) are drawn.
+    expect(await lastBotText(page).getByTestId('wub-picture').locator('svg').count()).toBe(1);
     expect(await page.locator('.wub-progress-fill').evaluate((fill) => fill.getBoundingClientRect().width)).toBeGreaterThan(0);
     await typeMessage(page, '解绑后购物记录还在吗');
     await page.getByTestId('wub-rating').waitFor({ state: 'visible', timeout: 10_000 });

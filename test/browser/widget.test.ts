@@ -48,7 +48,8 @@ describe('the chat widget in a real browser (375 px phone)', () => {
     await expect.poll(() => lastBotText(page).innerText()).toContain('余额');
     await clickQuickReply(page, '没有余额');
     await expectProgress(page, 1);
-    expect(await page.getByTestId('wub-progress').locator('svg').count()).toBe(1);
+    // Step 1's picture is inside its message (the strip only names the step).
+    expect(await lastBotText(page).locator('[data-picture="step1"] svg').count()).toBe(1);
     // The user's bubble shows the button's title, not its payload.
     expect(await widgetLog(page).innerText()).not.toContain('/deny');
 

@@ -72,8 +72,8 @@ describe.each(['phone', 'desktop'] as const)('the widget on a %s', (screen) => {
     await ask(page, '怎么解绑钱包');
     await ask(page, '解绑后零钱还在吗');
     expect(await answerPlacement(page)).toMatchObject({ firstLineVisible: true });
-    // At step 1, with its sketch above the transcript, a long answer is taller than what is left
-    // below its top: the top shows, not the quick replies under it.
+    // At step 1, with the progress strip above the transcript, a long answer is taller than what is
+    // left below its top: the top shows, not the quick replies under it.
     await ask(page, '没有余额');
     await ask(page, '一个微信号最多能绑几个钱包');
     expect(await answerPlacement(page)).toMatchObject({ firstLineVisible: true });
