@@ -51,6 +51,13 @@ describe.each(sizes)('what the user sent ($name)', (size) => {
   it('a quick reply tapped while offline stays on screen as not sent, and is delivered once the network is back', async () => {
     const { page, errors } = await openWidget(size);
     await page.context().setOffline(true);
+    // Going offline is said at once, under the transcript, not over its last row of buttons.
+    await page.getByTestId('wub-notice').waitFor({ state: 'visible' });
+    const layout = await page.evaluate(() => ({
+      transcriptBottom: document.querySelector('.wub-scroll')!.getBoundingClientRect().bottom,
+      noticeTop: document.querySelector('[data-testid="wub-notice"]')!.getBoundingClientRect().top,
+    }));
+    expect(layout.transcriptBottom).toBeLessThanOrEqual(layout.noticeTop + 0.5);
     await clickQuickReply(page, '我要解绑钱包');
     // The bubble stays, marked as waiting, and the offline notice says it will go later.
     await page.getByTestId('wub-failed').waitFor({ state: 'visible' });
@@ -61,6 +68,7 @@ describe.each(sizes)('what the user sent ($name)', (size) => {
     // Back online: it is sent by itself and answered (the balance question comes with its buttons).
     await page.getByTestId('wub-failed').waitFor({ state: 'detached', timeout: 15_000 });
     await expect.poll(() => page.getByTestId('wub-quick-replies').innerText(), { timeout: 15_000 }).toContain('没有余额');
+    expect(await page.getByTestId('wub-notice').isVisible()).toBe(false);
     // Said once: the transcript has the user's line a single time.
     const conversation = await page.evaluate(() => Object.entries(localStorage).find(([key]) => key.startsWith('wub.conversation.'))?.[1]);
     const { id, token } = JSON.parse(conversation!) as { id: string; token: string };
