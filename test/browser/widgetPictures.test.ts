@@ -116,7 +116,7 @@ for (const device of phoneAndDesktop) {
       await page.reload();
       await expect.poll(async () => (await pictures(page)).map((picture) => picture.name)).toEqual(shown.map((picture) => picture.name));
       await page.context().close();
-    });
+    }, 60_000);
 
     it('opens large on a tap, over the panel, and closes back to the message', async () => {
       const page = await openPage(device);
@@ -160,6 +160,6 @@ for (const device of phoneAndDesktop) {
       else await viewer.getByRole('img').click();
       await expect.poll(() => viewer.count()).toBe(0);
       await page.context().close();
-    });
+    }, 60_000);
   });
 }

@@ -160,7 +160,7 @@ describe('restart and resume', () => {
       await second.stop();
       first.cleanup();
     }
-  });
+  }, 30_000); // two servers start in turn: on a loaded 2-core machine that passes 5 s
 
   it('a handoff ticket is stored with the step reached', async () => {
     const server = await startTestServer();
