@@ -49,7 +49,11 @@ export async function request(method, path, { body, token } = {}) {
 export function loadStylesheet() {
   const href = new URL('widget.css', scriptUrl).href;
   const existing = [...document.querySelectorAll('link[rel~="stylesheet"]')].find((link) => link.href === href);
-  if (existing) return Promise.resolve();
+  // The host page linked it already (loading alongside widget.js): wait for it if it is still on its way.
+  if (existing) return existing.sheet ? Promise.resolve() : new Promise((resolve) => {
+    existing.addEventListener('load', resolve, { once: true });
+    existing.addEventListener('error', resolve, { once: true });
+  });
   return new Promise((resolve) => {
     const link = el('link', { rel: 'stylesheet', href });
     link.addEventListener('load', resolve);
