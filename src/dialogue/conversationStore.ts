@@ -142,9 +142,22 @@ export interface ConversationState {
   endedProgress?: Progress;
 }
 
+/** What a turn reads before it runs: who may take it, where the conversation is, and its latest ticket. */
+export interface TurnContext {
+  /** The token hash and last activity, for a channel to check the sender against before anything runs. */
+  access: { tokenHash: string; lastActiveAt?: string };
+  state: ConversationState | undefined;
+  ticket: HandoffTicket | undefined;
+}
+
 /** Where conversations live between turns. One turn = load, then one atomic saveTurn. */
 export interface ConversationStore {
   load(conversationId: string): Promise<ConversationState | undefined>;
+  /**
+   * A turn's context in one read (undefined: no such conversation). Optional: without it the engine
+   * reads the state and the ticket one after the other, and a turn cannot be admitted by token.
+   */
+  turnContext?(conversationId: string): Promise<TurnContext | undefined>;
   /** Persists the new state, the transcript lines, the ticket and the turn record, together or not at all. */
   saveTurn(conversationId: string, turn: StoredTurn): Promise<SavedTurn>;
   /** The lines of a conversation in order; with `afterSeq`, only those after that line. */

@@ -5,7 +5,7 @@ import { unbindStepCount } from '../../flows/unbindWalletMachine.js';
 import { troubleshootingTips } from '../../flows/verificationMachine.js';
 import type { Content } from '../content/loadContent.js';
 import { MessageParser, detectScript, openingScript, replyScriptFor, type ParserOptions, type RedactionStep, type ReplyScript, type Script } from '../nlu/index.js';
-import type { AcceptedMessage, ConversationState, ConversationStore, HandoffTicket, StoredTurn, TranscriptEntry, TurnRecord } from './conversationStore.js';
+import type { AcceptedMessage, ConversationState, ConversationStore, HandoffTicket, StoredTurn, TranscriptEntry, TurnContext, TurnRecord } from './conversationStore.js';
 import { eventFromParse } from './eventFromParse.js';
 import { flowVersion } from './flowVersion.js';
 import { checkStoredContext, type StoredFlow } from './storedContexts.js';
@@ -122,6 +122,17 @@ export interface MessageOptions {
   origin?: TurnOrigin;
   /** The client's id for the message (see clientMessageIdPattern): one already taken is answered from its turn, not taken again. */
   clientMessageId?: string;
+  /**
+   * The channel's checks, run in the conversation's queue on the row the turn reads anyway, so a
+   * turn costs one read: `admit` throws to refuse the sender (no such conversation, wrong or expired
+   * token), `spend` to refuse a message over its allowance (a resend is answered before it, free).
+   */
+  gate?: TurnGate;
+}
+
+export interface TurnGate {
+  admit(access: TurnContext['access'] | undefined): void;
+  spend(): void;
 }
 
 /** Where a turn came from, for the limits that depend on it. */
@@ -263,7 +274,7 @@ export class DialogueEngine {
    * @param displayText what the user saw themselves send, when it differs from `text` (the title of
    *   a clicked quick reply whose payload is `/affirm`); it is what the transcript shows.
    */
-  handleMessage(conversationId: string, text: unknown, displayText?: string, { origin = {}, clientMessageId }: MessageOptions = {}): Promise<TurnResult> {
+  handleMessage(conversationId: string, text: unknown, displayText?: string, { origin = {}, clientMessageId, gate }: MessageOptions = {}): Promise<TurnResult> {
     // Validate before queueing so bad input costs nothing and never touches the conversation.
     let message: string;
     try {
@@ -274,9 +285,19 @@ export class DialogueEngine {
     }
     // Looked up in the queue: of two sends of one message at once, the second finds the first's line.
     return this.enqueue(conversationId, async () => {
+      const context = await this.turnContext(conversationId);
+      gate?.admit(context?.access);
       const earlier = clientMessageId === undefined ? undefined : await this.earlierTurn(conversationId, clientMessageId);
-      return earlier ?? this.runTurn(conversationId, message, displayText, origin, clientMessageId);
+      if (earlier) return earlier;
+      gate?.spend();
+      return this.runTurn(conversationId, message, displayText, origin, clientMessageId, context);
     });
+  }
+
+  /** The row a turn starts from, in one read where the store can (see ConversationStore.turnContext). */
+  private async turnContext(conversationId: string): Promise<Partial<TurnContext> | undefined> {
+    if (this.store.turnContext) return this.store.turnContext(conversationId);
+    return { state: await this.store.load(conversationId), ticket: await this.store.currentTicket(conversationId) };
   }
 
   /**
@@ -382,10 +403,17 @@ export class DialogueEngine {
     return this.store.transcript(conversationId);
   }
 
-  private async runTurn(conversationId: string, text: string, displayText: string | undefined, origin: TurnOrigin, clientMessageId: string | undefined): Promise<TurnResult> {
+  private async runTurn(
+    conversationId: string,
+    text: string,
+    displayText: string | undefined,
+    origin: TurnOrigin,
+    clientMessageId: string | undefined,
+    context: Partial<TurnContext> | undefined,
+  ): Promise<TurnResult> {
     const started = performance.now();
-    const stored = await this.store.load(conversationId);
-    const current = await this.store.currentTicket(conversationId);
+    const stored = context?.state;
+    const current = context?.ticket;
     const open = current && current.handoffStatus !== 'resolved' ? current : undefined;
     if (open?.handoffStatus === 'assigned' && stored) return this.deliverToAgent(conversationId, stored, open, text, displayText, clientMessageId, started);
     // Read right before the synchronous turn, with nothing awaited in between: the flows ask whether
