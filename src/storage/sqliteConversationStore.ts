@@ -28,6 +28,7 @@ import {
 import { conversationResolved, handoffRequested, messageCreated, type WebhookEvent } from '../support/webhookEvents.js';
 import type { AnalyticsRows, AnalyticsSlice, AnalyticsSource, SlicedAnalyticsSource } from '../analytics/supportAnalytics.js';
 import type { AccessRecord, ConversationIdentity, IdentityStore } from './identityStore.js';
+import { GroupCommit } from './groupCommit.js';
 import { SqliteDeletion } from './sqliteDeletion.js';
 import { metaTableMigration, reRedactStoredText, type StoredTextRedaction } from './reRedaction.js';
 import { storedProgress } from '../dialogue/unbindingProgress.js';
@@ -305,7 +306,7 @@ function entryFromRow(row: TranscriptRow): TranscriptEntry {
 
 /**
  * Conversations, transcripts and handoff tickets in one embedded SQLite file (WAL mode).
- * better-sqlite3 is synchronous; each turn is one short transaction.
+ * better-sqlite3 is synchronous; the turns of concurrent conversations commit in one transaction (groupCommit.ts).
  */
 /** A webhook delivery waiting in the outbox. */
 export interface PendingDelivery {
@@ -320,6 +321,7 @@ export class SqliteConversationStore implements ConversationStore, SupportStore,
   readonly db: Database.Database;
   private readonly statements;
   private readonly deletion: SqliteDeletion;
+  private readonly groupCommit: GroupCommit;
 
   /**
    * @param options.redaction when given, rows an older redactor wrote are redacted again on open.
@@ -340,6 +342,7 @@ export class SqliteConversationStore implements ConversationStore, SupportStore,
     this.db.pragma('secure_delete = ON');
     this.migrate();
     this.deletion = new SqliteDeletion(this.db);
+    this.groupCommit = new GroupCommit(this.db);
     if (options.redaction) reRedactStoredText(this.db, options.redaction);
     this.statements = {
       insertConversation: this.db.prepare('INSERT INTO conversations (id, token_hash, created_at, updated_at) VALUES (?, ?, ?, ?)'),
@@ -516,8 +519,12 @@ export class SqliteConversationStore implements ConversationStore, SupportStore,
   /** Whether handoff events also go into the webhook outbox (HANDOFF_WEBHOOK_URL is set). */
   queueTicketsForWebhook = false;
 
-  async saveTurn(conversationId: string, { state, entries, ticket, record, resolveTicket, ticketLine }: StoredTurn): Promise<SavedTurn> {
-    return this.db.transaction((): SavedTurn => {
+  /**
+   * Concurrent conversations' turns commit together (groupCommit.ts); the promise settles once this
+   * turn's transaction has committed, so a turn is never acknowledged before it is stored.
+   */
+  saveTurn(conversationId: string, { state, entries, ticket, record, resolveTicket, ticketLine }: StoredTurn): Promise<SavedTurn> {
+    return this.groupCommit.submit((): SavedTurn => {
       const now = entries.at(-1)?.at ?? new Date().toISOString();
       const values = [state.flowVersion, JSON.stringify(state.snapshot), state.script, state.lastQuickReplies ? JSON.stringify(state.lastQuickReplies) : null, state.openQuestion ?? null, state.endedProgress ? JSON.stringify(state.endedProgress) : null, state.locale ?? null, now, conversationId];
       const updated = this.statements.updateState.run(...values);
@@ -545,7 +552,7 @@ export class SqliteConversationStore implements ConversationStore, SupportStore,
       // Same transaction as the ticket: a ticket is never created without its delivery queued.
       this.queue(handoffRequested(created, this.statements.transcript.all(conversationId, 0).map(entryFromRow)), ticket.createdAt);
       return { seqs, ticket: created };
-    })();
+    });
   }
 
   private insertEntry(conversationId: string, entry: TranscriptEntry): number {
@@ -795,7 +802,10 @@ export class SqliteConversationStore implements ConversationStore, SupportStore,
   }
 
   close(): void {
-    if (this.db.open) this.db.close();
+    if (!this.db.open) return;
+    // Turns still waiting for their batch are committed, not dropped.
+    this.groupCommit.flush();
+    this.db.close();
   }
 }
 
