@@ -113,6 +113,8 @@ export interface StoredTurn {
   resolveTicket?: { id: number; resolution: HandoffResolution; at: string };
   /** The user's line of this turn belongs to this open ticket (reported as `message.created`). */
   ticketLine?: number;
+  /** `state.snapshot` as JSON, when the caller has it already: stored as it is, so it can be compared with what is read back. */
+  snapshotText?: string;
 }
 
 /** What saving a turn assigned: the seq of each entry, and the ticket it created. */
@@ -148,6 +150,8 @@ export interface TurnContext {
   access: { tokenHash: string; lastActiveAt?: string };
   state: ConversationState | undefined;
   ticket: HandoffTicket | undefined;
+  /** The snapshot exactly as stored (JSON text): a kept actor is used only if it wrote this text. */
+  snapshotText?: string;
 }
 
 /** Where conversations live between turns. One turn = load, then one atomic saveTurn. */

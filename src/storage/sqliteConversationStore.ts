@@ -510,7 +510,9 @@ export class SqliteConversationStore implements ConversationStore, SupportStore,
     if (!row) return undefined;
     const state = stateFromRow(row);
     const ticket = row.ticket_id === null ? undefined : ticketFromRow(Object.fromEntries(ticketColumns.map((column) => [column, row[`ticket_${column}`]])) as unknown as TicketRow);
-    return { access: { tokenHash: row.token_hash, lastActiveAt: row.updated_at }, state, ticket };
+    const context: TurnContext = { access: { tokenHash: row.token_hash, lastActiveAt: row.updated_at }, state, ticket };
+    if (row.snapshot !== null) context.snapshotText = row.snapshot;
+    return context;
   }
 
   /** Tests and tools save turns of conversations never created through the API; the server turns this off. */
@@ -523,10 +525,10 @@ export class SqliteConversationStore implements ConversationStore, SupportStore,
    * Concurrent conversations' turns commit together (groupCommit.ts); the promise settles once this
    * turn's transaction has committed, so a turn is never acknowledged before it is stored.
    */
-  saveTurn(conversationId: string, { state, entries, ticket, record, resolveTicket, ticketLine }: StoredTurn): Promise<SavedTurn> {
+  saveTurn(conversationId: string, { state, entries, ticket, record, resolveTicket, ticketLine, snapshotText }: StoredTurn): Promise<SavedTurn> {
     return this.groupCommit.submit((): SavedTurn => {
       const now = entries.at(-1)?.at ?? new Date().toISOString();
-      const values = [state.flowVersion, JSON.stringify(state.snapshot), state.script, state.lastQuickReplies ? JSON.stringify(state.lastQuickReplies) : null, state.openQuestion ?? null, state.endedProgress ? JSON.stringify(state.endedProgress) : null, state.locale ?? null, now, conversationId];
+      const values = [state.flowVersion, snapshotText ?? JSON.stringify(state.snapshot), state.script, state.lastQuickReplies ? JSON.stringify(state.lastQuickReplies) : null, state.openQuestion ?? null, state.endedProgress ? JSON.stringify(state.endedProgress) : null, state.locale ?? null, now, conversationId];
       const updated = this.statements.updateState.run(...values);
       // Conversations are created through the API; tests and tools may start one implicitly. The
       // server does not: there a missing row means the conversation was deleted.
