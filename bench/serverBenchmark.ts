@@ -10,7 +10,10 @@
  *   3. cold start of `npx tsx src/server/main.ts` to its first answer;
  *   4. 100,000 stored conversations: database size, memory, and whether a turn gets slower;
  * then writes bench/latency-vs-concurrency.svg and bench/out/server.json.
- * BENCH_QUICK=1 runs every part briefly (a smoke test of the benchmark itself).
+ * BENCH_QUICK=1 runs every part briefly (a smoke test of the benchmark itself). BENCH_ROUNDS=n repeats
+ * the REST levels n times (default 3; bot and bare alternate within each) and reports each ratio's
+ * median; BENCH_ONLY=rest stops after them (for comparing a change quickly), BENCH_SECONDS=s sets
+ * each level's window.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -29,9 +32,12 @@ import { fileSizeMb, readConversationTemplate, seedStoredConversations } from '.
 import { runWebsocketLoad, type WebsocketLoadResult } from './websocketLoad.js';
 
 const quick = process.env.BENCH_QUICK === '1';
+const onlyRest = process.env.BENCH_ONLY === 'rest';
 const settings = {
-  restConcurrency: [1, 16, 64, 256],
-  restSeconds: quick ? 2 : 10,
+  restConcurrency: onlyRest ? [1, 16, 64] : [1, 16, 64, 256],
+  /** The REST levels are run this many times: one round on a shared machine can be off by 20%. */
+  restRounds: Math.max(1, Number(process.env.BENCH_ROUNDS ?? (quick ? 1 : 3))),
+  restSeconds: Number(process.env.BENCH_SECONDS ?? (quick ? 2 : 10)),
   /** How long a level may take to get every connection served before its window starts anyway. */
   maxRampSeconds: quick ? 15 : 45,
   warmupSeconds: quick ? 1 : 3,
@@ -46,7 +52,7 @@ const settings = {
   scaleRounds: 2,
 };
 /** The whole run must end by itself: past this, kill the servers and exit with an error. */
-const watchdogMs = 9 * 60 * 1000;
+const watchdogMs = (9 + 3 * (settings.restRounds - 1)) * 60 * 1000;
 
 const benchDir = fileURLToPath(new URL('.', import.meta.url));
 const chartFile = path.join(benchDir, 'latency-vs-concurrency.svg');
@@ -143,6 +149,8 @@ interface RestLevel {
   bare: MeasuredLoad;
   throughputRatio: number;
   p50Ratio: number;
+  p99Ratio: number;
+  round: number;
 }
 
 /** One database's side of the interleaved comparison. */
@@ -167,6 +175,39 @@ interface ScaleReport {
   fresh: ScaleSide;
   stored: ScaleSide;
   resumeStored: LatencySummary & { failures: number };
+}
+
+const median = (values: readonly number[]) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
+};
+
+/**
+ * The goal's numbers: bot msg/s over bare req/s and bot p99 over bare p99, each round measured
+ * back to back on the same machine, and the median of the rounds.
+ */
+function printRestRatios(runs: readonly RestLevel[]): void {
+  const levels = [...new Set(runs.map((run) => run.connections))];
+  const rounds = Math.max(...runs.map((run) => run.round));
+  log(`REST ratios, bot / bare, ${rounds} round(s) (bot and bare alternate within a round); goal: msg/s ≥ 0.5 at 16, p99 ≤ 2× at 64`);
+  log(
+    table(
+      ['conversations', 'msg/s ratio per round', 'median', 'p99 ratio per round', 'median', 'bot msg/s median', 'bare req/s median'],
+      levels.map((connections) => {
+        const of = runs.filter((run) => run.connections === connections);
+        return [
+          String(connections),
+          of.map((run) => ratio(run.throughputRatio)).join(' / '),
+          ratio(median(of.map((run) => run.throughputRatio))),
+          of.map((run) => `${ratio(run.p99Ratio)}×`).join(' / '),
+          `${ratio(median(of.map((run) => run.p99Ratio)))}×`,
+          int(median(of.map((run) => run.bot.perSecond))),
+          int(median(of.map((run) => run.bare.perSecond))),
+        ];
+      }),
+    ),
+  );
 }
 
 async function main(): Promise<void> {
@@ -214,18 +255,33 @@ async function main(): Promise<void> {
 
     // ---- REST levels ----------------------------------------------------------------------------
     const restLevels: RestLevel[] = [];
-    for (const connections of settings.restConcurrency) {
-      const botResult = await scriptedRun(bot, script, connections, settings.restSeconds);
-      progress(`bot  ${String(connections).padStart(3)} conversations: ramp ${botResult.rampSeconds?.toFixed(1) ?? '-'} s, ${int(botResult.perSecond)} msg/s, p50 ${ms(botResult.latency.p50)} ms, p99 ${ms(botResult.latency.p99)} ms, RSS ${mb(botResult.rssMb)} MB, heap ${mb(botResult.heapAfterGcMb)} MB, CPU server/client/other ${cpuText(botResult.cpu)}%`);
-      const bareResult = await scriptedRun(bare, script, connections, settings.restSeconds);
-      progress(`bare ${String(connections).padStart(3)} connections:   ${int(bareResult.perSecond)} req/s, p50 ${ms(bareResult.latency.p50)} ms, p99 ${ms(bareResult.latency.p99)} ms`);
-      restLevels.push({
-        connections,
-        bot: botResult,
-        bare: bareResult,
-        throughputRatio: botResult.perSecond / bareResult.perSecond,
-        p50Ratio: botResult.latency.p50 / bareResult.latency.p50,
-      });
+    const allRestRuns: RestLevel[] = [];
+    for (let round = 1; round <= settings.restRounds; round++) {
+      for (const connections of settings.restConcurrency) {
+        const botResult = await scriptedRun(bot, script, connections, settings.restSeconds);
+        progress(`round ${round} bot  ${String(connections).padStart(3)} conversations: ramp ${botResult.rampSeconds?.toFixed(1) ?? '-'} s, ${int(botResult.perSecond)} msg/s, p50 ${ms(botResult.latency.p50)} ms, p99 ${ms(botResult.latency.p99)} ms, RSS ${mb(botResult.rssMb)} MB, heap ${mb(botResult.heapAfterGcMb)} MB, CPU server/client/other ${cpuText(botResult.cpu)}%`);
+        const bareResult = await scriptedRun(bare, script, connections, settings.restSeconds);
+        progress(`round ${round} bare ${String(connections).padStart(3)} connections:   ${int(bareResult.perSecond)} req/s, p50 ${ms(bareResult.latency.p50)} ms, p99 ${ms(bareResult.latency.p99)} ms`);
+        const level = {
+          connections,
+          bot: botResult,
+          bare: bareResult,
+          throughputRatio: botResult.perSecond / bareResult.perSecond,
+          p50Ratio: botResult.latency.p50 / bareResult.latency.p50,
+          p99Ratio: botResult.latency.p99 / bareResult.latency.p99,
+          round,
+        };
+        allRestRuns.push(level);
+        // The tables below show the last round; the ratios table shows every round and the medians.
+        if (round === settings.restRounds) restLevels.push(level);
+      }
+    }
+    if (onlyRest) {
+      await bot.stop();
+      await bare.stop();
+      log('');
+      printRestRatios(allRestRuns);
+      return;
     }
 
     // ---- websocket ------------------------------------------------------------------------------
@@ -363,6 +419,8 @@ async function main(): Promise<void> {
         ]),
       ),
     );
+    log('');
+    printRestRatios(allRestRuns);
     log(`  heap MB = heap in use after a full GC. Bot at start: RSS ${mb(botStartMemory.rssMb)} MB, heap ${mb(botStartMemory.heapAfterGcMb)} MB; server warnings ${botFinalMemory.warnings}, errors ${botFinalMemory.errors}${botFinalMemory.firstProblem ? ` (first: ${botFinalMemory.firstProblem})` : ''}; database after all levels ${mb(botDatabaseMb)} MB`);
     log('');
     log(`websocket (/ws, Botkit channel): each client says hello, then sends the script's messages one at a time, the next once the turn's last reply frame is in; ${settings.websocketSeconds} s per level`);
@@ -452,6 +510,7 @@ async function main(): Promise<void> {
           servers: { botStartupMs: bot.startupMs, botStartupPhases: bot.startupPhases, botStartMemory, botFinalMemory, botDatabaseMb, bareReplyBytes: Buffer.byteLength(reply.body) },
           sequentialEmptyDatabase: baselineSequential,
           rest: restLevels,
+          restRounds: allRestRuns,
           websocket: websocketLevels,
           coldStart,
           scale,

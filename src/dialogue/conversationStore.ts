@@ -113,6 +113,8 @@ export interface StoredTurn {
   resolveTicket?: { id: number; resolution: HandoffResolution; at: string };
   /** The user's line of this turn belongs to this open ticket (reported as `message.created`). */
   ticketLine?: number;
+  /** `state.snapshot` as JSON, when the caller has it already: stored as it is, so it can be compared with what is read back. */
+  snapshotText?: string;
 }
 
 /** What saving a turn assigned: the seq of each entry, and the ticket it created. */
@@ -142,9 +144,24 @@ export interface ConversationState {
   endedProgress?: Progress;
 }
 
+/** What a turn reads before it runs: who may take it, where the conversation is, and its latest ticket. */
+export interface TurnContext {
+  /** The token hash and last activity, for a channel to check the sender against before anything runs. */
+  access: { tokenHash: string; lastActiveAt?: string };
+  state: ConversationState | undefined;
+  ticket: HandoffTicket | undefined;
+  /** The snapshot exactly as stored (JSON text): a kept actor is used only if it wrote this text. */
+  snapshotText?: string;
+}
+
 /** Where conversations live between turns. One turn = load, then one atomic saveTurn. */
 export interface ConversationStore {
   load(conversationId: string): Promise<ConversationState | undefined>;
+  /**
+   * A turn's context in one read (undefined: no such conversation). Optional: without it the engine
+   * reads the state and the ticket one after the other, and a turn cannot be admitted by token.
+   */
+  turnContext?(conversationId: string): Promise<TurnContext | undefined>;
   /** Persists the new state, the transcript lines, the ticket and the turn record, together or not at all. */
   saveTurn(conversationId: string, turn: StoredTurn): Promise<SavedTurn>;
   /** The lines of a conversation in order; with `afterSeq`, only those after that line. */

@@ -5,8 +5,9 @@ import { unbindStepCount } from '../../flows/unbindWalletMachine.js';
 import { troubleshootingTips } from '../../flows/verificationMachine.js';
 import type { Content } from '../content/loadContent.js';
 import { MessageParser, detectScript, openingScript, replyScriptFor, type ParserOptions, type RedactionStep, type ReplyScript, type Script } from '../nlu/index.js';
-import type { AcceptedMessage, ConversationState, ConversationStore, HandoffTicket, StoredTurn, TranscriptEntry, TurnRecord } from './conversationStore.js';
+import type { AcceptedMessage, ConversationState, ConversationStore, HandoffTicket, StoredTurn, TranscriptEntry, TurnContext, TurnRecord } from './conversationStore.js';
 import { eventFromParse } from './eventFromParse.js';
+import { HotActors } from './hotActors.js';
 import { flowVersion } from './flowVersion.js';
 import { checkStoredContext, type StoredFlow } from './storedContexts.js';
 import { ReplyRenderer, carryButtonsToTheQuestion, type Reply } from './replyRenderer.js';
@@ -122,6 +123,17 @@ export interface MessageOptions {
   origin?: TurnOrigin;
   /** The client's id for the message (see clientMessageIdPattern): one already taken is answered from its turn, not taken again. */
   clientMessageId?: string;
+  /**
+   * The channel's checks, run in the conversation's queue on the row the turn reads anyway, so a
+   * turn costs one read: `admit` throws to refuse the sender (no such conversation, wrong or expired
+   * token), `spend` to refuse a message over its allowance (a resend is answered before it, free).
+   */
+  gate?: TurnGate;
+}
+
+export interface TurnGate {
+  admit(access: TurnContext['access'] | undefined): void;
+  spend(): void;
 }
 
 /** Where a turn came from, for the limits that depend on it. */
@@ -190,6 +202,8 @@ export interface DialogueOptions {
   onTurn?: (result: TurnResult, seconds: number, conversationId: string) => void;
   /** Availability and service hours; without it someone is always there (tests, the terminal chat). */
   handoff?: HandoffSettings;
+  /** How many conversations' live actors are kept between turns (hotActors.ts); 0 restores every turn. Default 1000. */
+  hotActors?: number;
 }
 
 const defaultHandoff: HandoffSettings = { agentAvailable: () => true, serviceHours: '09:00-21:00' };
@@ -222,6 +236,7 @@ export class DialogueEngine {
   /** Whether this turn may open a ticket, read with agentAvailableNow. */
   private ticketAllowedNow = true;
   private readonly machine: typeof conversationMachine;
+  private readonly hotActors: HotActors<ConversationActor>;
 
   constructor(options: DialogueOptions) {
     this.parser = new MessageParser(options.content, options.parser);
@@ -231,6 +246,7 @@ export class DialogueEngine {
     this.now = options.now ?? (() => new Date());
     this.onTurn = options.onTurn;
     this.handoff = options.handoff ?? defaultHandoff;
+    this.hotActors = new HotActors(options.hotActors ?? 1000);
     this.machine = conversationMachine.provide({ guards: { agentAvailable: () => this.agentAvailableNow, ticketAllowed: () => this.ticketAllowedNow } });
   }
 
@@ -263,7 +279,7 @@ export class DialogueEngine {
    * @param displayText what the user saw themselves send, when it differs from `text` (the title of
    *   a clicked quick reply whose payload is `/affirm`); it is what the transcript shows.
    */
-  handleMessage(conversationId: string, text: unknown, displayText?: string, { origin = {}, clientMessageId }: MessageOptions = {}): Promise<TurnResult> {
+  handleMessage(conversationId: string, text: unknown, displayText?: string, { origin = {}, clientMessageId, gate }: MessageOptions = {}): Promise<TurnResult> {
     // Validate before queueing so bad input costs nothing and never touches the conversation.
     let message: string;
     try {
@@ -274,9 +290,19 @@ export class DialogueEngine {
     }
     // Looked up in the queue: of two sends of one message at once, the second finds the first's line.
     return this.enqueue(conversationId, async () => {
+      const context = await this.turnContext(conversationId);
+      gate?.admit(context?.access);
       const earlier = clientMessageId === undefined ? undefined : await this.earlierTurn(conversationId, clientMessageId);
-      return earlier ?? this.runTurn(conversationId, message, displayText, origin, clientMessageId);
+      if (earlier) return earlier;
+      gate?.spend();
+      return this.runTurn(conversationId, message, displayText, origin, clientMessageId, context);
     });
+  }
+
+  /** The row a turn starts from, in one read where the store can (see ConversationStore.turnContext). */
+  private async turnContext(conversationId: string): Promise<Partial<TurnContext> | undefined> {
+    if (this.store.turnContext) return this.store.turnContext(conversationId);
+    return { state: await this.store.load(conversationId), ticket: await this.store.currentTicket(conversationId) };
   }
 
   /**
@@ -341,7 +367,11 @@ export class DialogueEngine {
    * Deleting a conversation goes through here, so no turn saves into a conversation being deleted.
    */
   exclusively<T>(conversationId: string, task: () => Promise<T>): Promise<T> {
-    return this.enqueue(conversationId, task);
+    return this.enqueue(conversationId, () => {
+      // What the task does (a deletion) is not the kept actor's doing: the next turn restores from the store.
+      this.hotActors.drop(conversationId);
+      return task();
+    });
   }
 
   /** Where a conversation stands, without taking a turn (for a widget restoring its view). */
@@ -382,10 +412,17 @@ export class DialogueEngine {
     return this.store.transcript(conversationId);
   }
 
-  private async runTurn(conversationId: string, text: string, displayText: string | undefined, origin: TurnOrigin, clientMessageId: string | undefined): Promise<TurnResult> {
+  private async runTurn(
+    conversationId: string,
+    text: string,
+    displayText: string | undefined,
+    origin: TurnOrigin,
+    clientMessageId: string | undefined,
+    context: Partial<TurnContext> | undefined,
+  ): Promise<TurnResult> {
     const started = performance.now();
-    const stored = await this.store.load(conversationId);
-    const current = await this.store.currentTicket(conversationId);
+    const stored = context?.state;
+    const current = context?.ticket;
     const open = current && current.handoffStatus !== 'resolved' ? current : undefined;
     if (open?.handoffStatus === 'assigned' && stored) return this.deliverToAgent(conversationId, stored, open, text, displayText, clientMessageId, started);
     // Read right before the synchronous turn, with nothing awaited in between: the flows ask whether
@@ -411,13 +448,20 @@ export class DialogueEngine {
     const said: SayEvent[] = [];
     const outcomes: Outcome[] = [];
     let handoff: TurnResult['handoff'];
-    const { actor, restarted } = this.restore(conversationId, stored, (actor) => {
-      actor.on('bot.say', (event) => said.push(event));
-      actor.on('bot.outcome', (event: OutcomeEvent) => outcomes.push(event.outcome));
-      actor.on('bot.handoff', (event: Extract<ConversationEmitted, { type: 'bot.handoff' }>) => {
-        handoff = { reason: event.reason, step: event.step };
-      });
-    });
+    // Listened to for this turn only: a kept actor serves the conversation's next turns too.
+    const listening: { unsubscribe(): void }[] = [];
+    const listen = (actor: ConversationActor) => {
+      listening.push(
+        actor.on('bot.say', (event) => said.push(event)),
+        actor.on('bot.outcome', (event: OutcomeEvent) => outcomes.push(event.outcome)),
+        actor.on('bot.handoff', (event: Extract<ConversationEmitted, { type: 'bot.handoff' }>) => {
+          handoff = { reason: event.reason, step: event.step };
+        }),
+      );
+    };
+    const hot = this.hotActors.take(conversationId, context?.snapshotText);
+    if (hot) listen(hot);
+    const { actor, restarted } = hot ? { actor: hot, restarted: false } : this.restore(conversationId, stored, listen);
     if (restarted) said.push({ type: 'bot.say', key: 'conversationUpdated' });
     const stateBefore = describeState(actor.getSnapshot());
     const progressBefore = activeProgress(actor.getSnapshot());
@@ -431,76 +475,85 @@ export class DialogueEngine {
       actor.send({ type: 'flow.resume' } as never);
       this.failIfErrored(actor, conversationId);
     }
+    for (const subscription of listening) subscription.unsubscribe();
     const snapshot = actor.getSnapshot();
     const persisted = actor.getPersistedSnapshot();
+    const snapshotText = JSON.stringify(persisted);
     const state = describeState(snapshot);
     const { step } = snapshot.context;
     const progress = progressAfterTurn(progressBefore, activeProgress(snapshot), outcomes);
-    actor.stop();
+    // Kept for the next turn only once this one is committed; stopped if anything below fails.
+    let committed = false;
+    try {
+      const replies: Reply[] = [];
+      if (parse.secrets.length) replies.push(this.renderer.render({ key: 'secretWarning' }, replyScript));
+      // Only what the bot says about a handover names the queue position: no query on other turns. A
+      // ticket opened this turn is not saved yet, so it counts every waiting ticket as ahead of it.
+      const position = said.some((say) => say.key.startsWith('handoff.')) ? await this.store.queuePosition(open?.id ?? Number.MAX_SAFE_INTEGER) : 0;
+      for (const say of said) replies.push(this.renderer.render(this.withHandoffParams(say, position), replyScript));
+      const offers = (id: string) => { const expects = this.renderer.expectation(id); return typeof expects === 'object' && expects.yesNo === 'offer'; };
+      replies.splice(0, replies.length, ...carryButtonsToTheQuestion(replies, offers));
 
-    const replies: Reply[] = [];
-    if (parse.secrets.length) replies.push(this.renderer.render({ key: 'secretWarning' }, replyScript));
-    // Only what the bot says about a handover names the queue position: no query on other turns. A
-    // ticket opened this turn is not saved yet, so it counts every waiting ticket as ahead of it.
-    const position = said.some((say) => say.key.startsWith('handoff.')) ? await this.store.queuePosition(open?.id ?? Number.MAX_SAFE_INTEGER) : 0;
-    for (const say of said) replies.push(this.renderer.render(this.withHandoffParams(say, position), replyScript));
-    const offers = (id: string) => { const expects = this.renderer.expectation(id); return typeof expects === 'object' && expects.yesNo === 'offer'; };
-    replies.splice(0, replies.length, ...carryButtonsToTheQuestion(replies, offers));
+      const at = this.now().toISOString();
+      const intent = { name: parse.intent.name, confidence: Number(parse.intent.confidence.toFixed(4)) };
+      // A payload's label is shown instead of "/affirm" (the client's, or the button's that carries
+      // it), redacted like anything the user typed.
+      const label = displayText?.trim() ? displayText : stored?.lastQuickReplies?.find((button) => button.payload === text)?.title;
+      const shown = parse.fromPayload && label ? label.slice(0, maxMessageLength) : undefined;
+      const userLine = shown === undefined ? parse.redactedText : this.parser.redact(shown, { atStep });
+      // A payload without a label is the bot's own text (/affirm), never redacted.
+      const redacted = shown === undefined ? parse.secrets.length > 0 : userLine !== shown;
+      const entries: TranscriptEntry[] = [userEntry(userLine, at, intent, redacted, clientMessageId), ...replies.map((reply) => botEntry(reply, at))];
+      const lastButtons = replies.at(-1)?.quickReplies;
+      const newState: ConversationState = lastButtons ? { flowVersion, snapshot: persisted, script, lastQuickReplies: lastButtons } : { flowVersion, snapshot: persisted, script };
+      if (locale !== undefined) newState.locale = locale;
+      // The turn's last reply is what the user answers next; a question declares what it expects.
+      const asked = said.at(-1)?.key;
+      if (asked && this.renderer.expectation(asked)) newState.openQuestion = asked;
+      if (progress && progress.status !== 'active') newState.endedProgress = progress;
+      const record: TurnRecord = {
+        at,
+        text: userLine,
+        fromPayload: parse.fromPayload,
+        intent: intent.name,
+        confidence: intent.confidence,
+        event: event.type,
+        stateBefore,
+        stateAfter: state,
+        step: snapshot.value === 'unbinding' ? step : 0,
+        said: said.map((say) => say.key),
+        outcomes,
+      };
+      const left = outcomes.some((outcome) => outcome.kind === 'handoffEnded' && outcome.how === 'userLeft');
+      const turn: StoredTurn = { state: newState, entries, record };
+      if (handoff) turn.ticket = { conversationId, reason: handoff.reason, step: handoff.step, state, createdAt: at };
+      if (open) turn.ticketLine = open.id;
+      if (open && left) turn.resolveTicket = { id: open.id, resolution: 'user_left', at };
+      const saved = await this.store.saveTurn(conversationId, { ...turn, snapshotText });
+      committed = true;
+      if (actor.getSnapshot().status === 'active') this.hotActors.keep(conversationId, actor, snapshotText);
+      else actor.stop();
 
-    const at = this.now().toISOString();
-    const intent = { name: parse.intent.name, confidence: Number(parse.intent.confidence.toFixed(4)) };
-    // A payload's label is shown instead of "/affirm" (the client's, or the button's that carries
-    // it), redacted like anything the user typed.
-    const label = displayText?.trim() ? displayText : stored?.lastQuickReplies?.find((button) => button.payload === text)?.title;
-    const shown = parse.fromPayload && label ? label.slice(0, maxMessageLength) : undefined;
-    const userLine = shown === undefined ? parse.redactedText : this.parser.redact(shown, { atStep });
-    // A payload without a label is the bot's own text (/affirm), never redacted.
-    const redacted = shown === undefined ? parse.secrets.length > 0 : userLine !== shown;
-    const entries: TranscriptEntry[] = [userEntry(userLine, at, intent, redacted, clientMessageId), ...replies.map((reply) => botEntry(reply, at))];
-    const lastButtons = replies.at(-1)?.quickReplies;
-    const newState: ConversationState = lastButtons ? { flowVersion, snapshot: persisted, script, lastQuickReplies: lastButtons } : { flowVersion, snapshot: persisted, script };
-    if (locale !== undefined) newState.locale = locale;
-    // The turn's last reply is what the user answers next; a question declares what it expects.
-    const asked = said.at(-1)?.key;
-    if (asked && this.renderer.expectation(asked)) newState.openQuestion = asked;
-    if (progress && progress.status !== 'active') newState.endedProgress = progress;
-    const record: TurnRecord = {
-      at,
-      text: userLine,
-      fromPayload: parse.fromPayload,
-      intent: intent.name,
-      confidence: intent.confidence,
-      event: event.type,
-      stateBefore,
-      stateAfter: state,
-      step: snapshot.value === 'unbinding' ? step : 0,
-      said: said.map((say) => say.key),
-      outcomes,
-    };
-    const left = outcomes.some((outcome) => outcome.kind === 'handoffEnded' && outcome.how === 'userLeft');
-    const turn: StoredTurn = { state: newState, entries, record };
-    if (handoff) turn.ticket = { conversationId, reason: handoff.reason, step: handoff.step, state, createdAt: at };
-    if (open) turn.ticketLine = open.id;
-    if (open && left) turn.resolveTicket = { id: open.id, resolution: 'user_left', at };
-    const saved = await this.store.saveTurn(conversationId, turn);
-
-    const answered = worthRating(outcomes, state);
-    const userMessage = { seq: saved.seqs[0]!, text: userLine, redacted };
-    const result: TurnResult = { replies, intent, state, script: replyScript, event: event.type, outcomes, askRating: answered, userMessage };
-    if (progress) result.progress = progress;
-    if (handoff) result.handoff = handoff;
-    if (saved.ticket) this.handoff.tickets?.opened(origin);
-    if (answered && replies.length && saved.seqs.length) {
-      const answerIndex = indexOfAnswer(replies, outcomes);
-      result.answerIndex = answerIndex;
-      // seqs are the user's line, then the replies'
-      result.answerSeq = saved.seqs.length === replies.length + 1 ? saved.seqs[answerIndex + 1]! : saved.seqs.at(-1)!;
+      const answered = worthRating(outcomes, state);
+      const userMessage = { seq: saved.seqs[0]!, text: userLine, redacted };
+      const result: TurnResult = { replies, intent, state, script: replyScript, event: event.type, outcomes, askRating: answered, userMessage };
+      if (progress) result.progress = progress;
+      if (handoff) result.handoff = handoff;
+      if (saved.ticket) this.handoff.tickets?.opened(origin);
+      if (answered && replies.length && saved.seqs.length) {
+        const answerIndex = indexOfAnswer(replies, outcomes);
+        result.answerIndex = answerIndex;
+        // seqs are the user's line, then the replies'
+        result.answerSeq = saved.seqs.length === replies.length + 1 ? saved.seqs[answerIndex + 1]! : saved.seqs.at(-1)!;
+      }
+      const ticket = saved.ticket ?? (open ? await this.store.currentTicket(conversationId) : undefined);
+      if (ticket) result.ticket = ticket;
+      if (open && left) result.handoffEnded = 'userLeft';
+      this.onTurn?.(result, (performance.now() - started) / 1000, conversationId);
+      return result;
+    } finally {
+      if (!committed) actor.stop();
     }
-    const ticket = saved.ticket ?? (open ? await this.store.currentTicket(conversationId) : undefined);
-    if (ticket) result.ticket = ticket;
-    if (open && left) result.handoffEnded = 'userLeft';
-    this.onTurn?.(result, (performance.now() - started) / 1000, conversationId);
-    return result;
   }
 
   /** `{position}` and `{hours}` in what the bot says about the handover. */
@@ -549,6 +602,7 @@ export class DialogueEngine {
   }
 
   private async runRelease(conversationId: string, how: AgentEvent['how'], ticketId: number): Promise<SystemTurnResult> {
+    this.hotActors.drop(conversationId);
     const current = await this.store.currentTicket(conversationId);
     if (!current || current.id !== ticketId || current.handoffStatus === 'resolved') return { released: false, replies: [], state: 'handedOff' };
     const stored = await this.store.load(conversationId);

@@ -2,7 +2,7 @@ import { isUtf8 } from 'node:buffer';
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
 import { z } from 'zod';
 import { checkMessageText, clientMessageIdPattern, DialogueInputError, turnForClients, type DialogueEngine } from '../dialogue/dialogueEngine.js';
-import { checkAccess, newConversationIdentity, type AccessPolicy } from '../storage/identityStore.js';
+import { accessOf, checkAccess, newConversationIdentity, type AccessPolicy, type AccessResult } from '../storage/identityStore.js';
 import type { ServerStore } from '../storage/openStore.js';
 import { bearerToken } from './bearerToken.js';
 import { HttpError } from './httpErrors.js';
@@ -70,6 +70,11 @@ const inputErrorStatus: Record<DialogueInputError['code'], number> = {
   invalid_unicode: 400,
 };
 
+/** Refused for its body or text, before the conversation was looked at. */
+function isMalformed(error: unknown): boolean {
+  return error instanceof DialogueInputError || (error instanceof HttpError && error.status === 400);
+}
+
 function asHttpError(error: unknown): unknown {
   return error instanceof DialogueInputError ? new HttpError(inputErrorStatus[error.code], error.code, error.message) : error;
 }
@@ -106,12 +111,15 @@ export function restApi({ engine, store, uiTexts, conversationLimiter, desk, acc
 
   async function authorize(req: Request): Promise<string> {
     const id = String(req.params.id);
-    const result = await checkAccess(store, id, bearerToken(req.get('authorization')), access);
+    refuseUnless(await checkAccess(store, id, bearerToken(req.get('authorization')), access), id);
+    return id;
+  }
+
+  function refuseUnless(result: AccessResult, id: string): void {
     if (result === 'unknown_conversation') throw new HttpError(404, 'conversation_not_found', `no conversation ${id}`);
     if (result === 'missing_token') throw new HttpError(401, 'missing_token', 'send the conversation token as "Authorization: Bearer <token>"');
     if (result === 'wrong_token') throw new HttpError(403, 'wrong_token', 'this token does not belong to this conversation');
     if (result === 'token_expired') throw new HttpError(401, 'token_expired', 'this conversation has been idle too long; start a new one');
-    return id;
   }
 
   router.get('/openapi.json', (_req, res) => {
@@ -151,29 +159,24 @@ export function restApi({ engine, store, uiTexts, conversationLimiter, desk, acc
   });
 
   router.post('/conversations/:id/messages', requireJson, json, async (req, res) => {
-    const id = await authorize(req);
-    const body = validBody(messageBody, req.body);
-    const { clientMessageId } = body;
-    // A resend of a message already taken costs no allowance: the client is only catching up.
-    const earlier = clientMessageId === undefined ? undefined : await engine.earlierTurn(id, clientMessageId);
-    if (earlier) {
-      requestLog(res).info({ conversationId: id, channel: 'rest', userSeq: earlier.userMessage.seq }, 'message resent');
-      res.json(turnForClients(earlier));
-      return;
-    }
-    spendOrThrow(conversationLimiter, id, 'conversation');
+    const id = String(req.params.id);
+    const token = bearerToken(req.get('authorization'));
+    // The token is checked in the conversation's queue on the row the turn reads anyway (one read a
+    // turn), then the allowance is spent; a resend of a message already taken costs no allowance.
+    const gate = {
+      admit: (record: Parameters<typeof accessOf>[0]) => refuseUnless(accessOf(record, token, access), id),
+      spend: () => spendOrThrow(conversationLimiter, id, 'conversation'),
+    };
     const started = performance.now();
     try {
-      const result = await engine.handleMessage(id, body.text, body.displayText, { origin: { address: req.ip ?? 'unknown' }, ...(clientMessageId === undefined ? {} : { clientMessageId }) });
-      if (result.duplicate) {
-        // Sent twice at once: the other send took the turn, and this one was answered from it.
-        conversationLimiter.giveBack(id);
-        requestLog(res).info({ conversationId: id, channel: 'rest', userSeq: result.userMessage.seq }, 'message resent');
-      } else {
-        requestLog(res).info(turnLogLine(id, 'rest', result, performance.now() - started), 'turn');
-      }
+      const { text, displayText, clientMessageId } = validBody(messageBody, req.body);
+      const result = await engine.handleMessage(id, text, displayText, { origin: { address: req.ip ?? 'unknown' }, gate, ...(clientMessageId === undefined ? {} : { clientMessageId }) });
+      if (result.duplicate) requestLog(res).info({ conversationId: id, channel: 'rest', userSeq: result.userMessage.seq }, 'message resent');
+      else requestLog(res).info(turnLogLine(id, 'rest', result, performance.now() - started), 'turn');
       res.json(turnForClients(result));
     } catch (error) {
+      // A malformed message from someone who may not write here is told that first, as before.
+      if (isMalformed(error)) await authorize(req);
       throw asHttpError(error);
     }
   });

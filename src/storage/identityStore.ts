@@ -41,7 +41,11 @@ export type AccessResult = 'ok' | 'unknown_conversation' | 'missing_token' | 'wr
  * been used for longer than the policy allows has expired: a leaked token stops being useful.
  */
 export async function checkAccess(store: IdentityStore, conversationId: string, token: string | undefined, policy: AccessPolicy = {}): Promise<AccessResult> {
-  const stored = await store.accessRecord(conversationId);
+  return accessOf(await store.accessRecord(conversationId), token, policy);
+}
+
+/** checkAccess on a record already read (a turn reads it with the conversation's state). */
+export function accessOf(stored: AccessRecord | undefined, token: string | undefined, policy: AccessPolicy = {}): AccessResult {
   if (stored === undefined) return 'unknown_conversation';
   if (!token) return 'missing_token';
   const presented = Buffer.from(hash(token), 'hex');

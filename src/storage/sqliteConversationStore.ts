@@ -22,11 +22,13 @@ import {
   type TicketListing,
   type TicketPageQuery,
   type TranscriptEntry,
+  type TurnContext,
   type TurnRecord,
 } from '../dialogue/conversationStore.js';
 import { conversationResolved, handoffRequested, messageCreated, type WebhookEvent } from '../support/webhookEvents.js';
 import type { AnalyticsRows, AnalyticsSlice, AnalyticsSource, SlicedAnalyticsSource } from '../analytics/supportAnalytics.js';
 import type { AccessRecord, ConversationIdentity, IdentityStore } from './identityStore.js';
+import { GroupCommit } from './groupCommit.js';
 import { SqliteDeletion } from './sqliteDeletion.js';
 import { metaTableMigration, reRedactStoredText, type StoredTextRedaction } from './reRedaction.js';
 import { storedProgress } from '../dialogue/unbindingProgress.js';
@@ -200,6 +202,10 @@ interface ConversationRow {
   locale: string | null;
 }
 
+const ticketColumns = ['id', 'conversation_id', 'reason', 'step', 'state', 'created_at', 'status', 'closed_at', 'handoff_status', 'assigned_agent_id', 'assigned_at', 'first_agent_reply_at', 'resolved_at', 'resolution'] as const;
+
+type TurnContextRow = ConversationRow & { token_hash: string; updated_at: string } & Record<`ticket_${(typeof ticketColumns)[number]}`, string | number | null>;
+
 interface TurnRow {
   conversation_id: string;
   at: string;
@@ -300,7 +306,7 @@ function entryFromRow(row: TranscriptRow): TranscriptEntry {
 
 /**
  * Conversations, transcripts and handoff tickets in one embedded SQLite file (WAL mode).
- * better-sqlite3 is synchronous; each turn is one short transaction.
+ * better-sqlite3 is synchronous; the turns of concurrent conversations commit in one transaction (groupCommit.ts).
  */
 /** A webhook delivery waiting in the outbox. */
 export interface PendingDelivery {
@@ -315,6 +321,7 @@ export class SqliteConversationStore implements ConversationStore, SupportStore,
   readonly db: Database.Database;
   private readonly statements;
   private readonly deletion: SqliteDeletion;
+  private readonly groupCommit: GroupCommit;
 
   /**
    * @param options.redaction when given, rows an older redactor wrote are redacted again on open.
@@ -335,11 +342,21 @@ export class SqliteConversationStore implements ConversationStore, SupportStore,
     this.db.pragma('secure_delete = ON');
     this.migrate();
     this.deletion = new SqliteDeletion(this.db);
+    this.groupCommit = new GroupCommit(this.db);
     if (options.redaction) reRedactStoredText(this.db, options.redaction);
     this.statements = {
       insertConversation: this.db.prepare('INSERT INTO conversations (id, token_hash, created_at, updated_at) VALUES (?, ?, ?, ?)'),
       identity: this.db.prepare<[string], { token_hash: string; updated_at: string }>('SELECT token_hash, updated_at FROM conversations WHERE id = ?'),
       load: this.db.prepare<[string], ConversationRow>('SELECT flow_version, snapshot, script, last_quick_replies, open_question, ended_progress, locale FROM conversations WHERE id = ?'),
+      // What a turn needs before it runs, in one read: the token to check, the state, and the latest
+      // ticket (through handoff_tickets_by_conversation), instead of three statements each its own transaction.
+      turnContext: this.db.prepare<[string], TurnContextRow>(
+        `SELECT c.token_hash, c.updated_at, c.flow_version, c.snapshot, c.script, c.last_quick_replies, c.open_question, c.ended_progress, c.locale,
+                ${ticketColumns.map((column) => `h.${column} AS ticket_${column}`).join(', ')}
+           FROM conversations c
+           LEFT JOIN handoff_tickets h ON h.id = (SELECT MAX(l.id) FROM handoff_tickets l WHERE l.conversation_id = c.id)
+          WHERE c.id = ?`,
+      ),
       updateState: this.db.prepare('UPDATE conversations SET flow_version = ?, snapshot = ?, script = ?, last_quick_replies = ?, open_question = ?, ended_progress = ?, locale = ?, updated_at = ? WHERE id = ?'),
       nextSeq: this.db.prepare<[string], { next: number }>('SELECT COALESCE(MAX(seq), 0) + 1 AS next FROM transcript WHERE conversation_id = ?'),
       insertEntry: this.db.prepare(
@@ -485,21 +502,17 @@ export class SqliteConversationStore implements ConversationStore, SupportStore,
 
   async load(conversationId: string): Promise<ConversationState | undefined> {
     const row = this.statements.load.get(conversationId);
-    if (!row?.snapshot || !row.flow_version) return undefined;
-    // A damaged row is handed on as an unusable snapshot: the engine starts that conversation over
-    // with a note to the user instead of failing every turn of it from now on.
-    const state: ConversationState = { flowVersion: row.flow_version, snapshot: parseOrNull(row.snapshot), script: row.script === 'traditional' ? 'traditional' : 'simplified' };
-    const buttons = row.last_quick_replies ? parseOrNull(row.last_quick_replies) : null;
-    if (Array.isArray(buttons)) {
-      state.lastQuickReplies = buttons.filter(
-        (button): button is { title: string; payload: string } => typeof button?.title === 'string' && typeof button?.payload === 'string',
-      );
-    }
-    if (row.open_question) state.openQuestion = row.open_question;
-    const ended = row.ended_progress ? storedProgress(parseOrNull(row.ended_progress)) : undefined;
-    if (ended) state.endedProgress = ended;
-    if (row.locale) state.locale = row.locale;
-    return state;
+    return row && stateFromRow(row);
+  }
+
+  async turnContext(conversationId: string): Promise<TurnContext | undefined> {
+    const row = this.statements.turnContext.get(conversationId);
+    if (!row) return undefined;
+    const state = stateFromRow(row);
+    const ticket = row.ticket_id === null ? undefined : ticketFromRow(Object.fromEntries(ticketColumns.map((column) => [column, row[`ticket_${column}`]])) as unknown as TicketRow);
+    const context: TurnContext = { access: { tokenHash: row.token_hash, lastActiveAt: row.updated_at }, state, ticket };
+    if (row.snapshot !== null) context.snapshotText = row.snapshot;
+    return context;
   }
 
   /** Tests and tools save turns of conversations never created through the API; the server turns this off. */
@@ -508,10 +521,14 @@ export class SqliteConversationStore implements ConversationStore, SupportStore,
   /** Whether handoff events also go into the webhook outbox (HANDOFF_WEBHOOK_URL is set). */
   queueTicketsForWebhook = false;
 
-  async saveTurn(conversationId: string, { state, entries, ticket, record, resolveTicket, ticketLine }: StoredTurn): Promise<SavedTurn> {
-    return this.db.transaction((): SavedTurn => {
+  /**
+   * Concurrent conversations' turns commit together (groupCommit.ts); the promise settles once this
+   * turn's transaction has committed, so a turn is never acknowledged before it is stored.
+   */
+  saveTurn(conversationId: string, { state, entries, ticket, record, resolveTicket, ticketLine, snapshotText }: StoredTurn): Promise<SavedTurn> {
+    return this.groupCommit.submit((): SavedTurn => {
       const now = entries.at(-1)?.at ?? new Date().toISOString();
-      const values = [state.flowVersion, JSON.stringify(state.snapshot), state.script, state.lastQuickReplies ? JSON.stringify(state.lastQuickReplies) : null, state.openQuestion ?? null, state.endedProgress ? JSON.stringify(state.endedProgress) : null, state.locale ?? null, now, conversationId];
+      const values = [state.flowVersion, snapshotText ?? JSON.stringify(state.snapshot), state.script, state.lastQuickReplies ? JSON.stringify(state.lastQuickReplies) : null, state.openQuestion ?? null, state.endedProgress ? JSON.stringify(state.endedProgress) : null, state.locale ?? null, now, conversationId];
       const updated = this.statements.updateState.run(...values);
       // Conversations are created through the API; tests and tools may start one implicitly. The
       // server does not: there a missing row means the conversation was deleted.
@@ -537,7 +554,7 @@ export class SqliteConversationStore implements ConversationStore, SupportStore,
       // Same transaction as the ticket: a ticket is never created without its delivery queued.
       this.queue(handoffRequested(created, this.statements.transcript.all(conversationId, 0).map(entryFromRow)), ticket.createdAt);
       return { seqs, ticket: created };
-    })();
+    });
   }
 
   private insertEntry(conversationId: string, entry: TranscriptEntry): number {
@@ -787,7 +804,10 @@ export class SqliteConversationStore implements ConversationStore, SupportStore,
   }
 
   close(): void {
-    if (this.db.open) this.db.close();
+    if (!this.db.open) return;
+    // Turns still waiting for their batch are committed, not dropped.
+    this.groupCommit.flush();
+    this.db.close();
   }
 }
 
@@ -830,6 +850,25 @@ function turnFromRow(row: TurnRow): AnalyticsRows['turns'][number] {
     // null: stored before outcomes were (schema version 4 and earlier).
     outcomes: JSON.parse(row.outcomes) as Outcome[] | null,
   };
+}
+
+/** A conversation's state as its row keeps it; undefined before its first turn is saved. */
+function stateFromRow(row: ConversationRow): ConversationState | undefined {
+  if (!row.snapshot || !row.flow_version) return undefined;
+  // A damaged row is handed on as an unusable snapshot: the engine starts that conversation over
+  // with a note to the user instead of failing every turn of it from now on.
+  const state: ConversationState = { flowVersion: row.flow_version, snapshot: parseOrNull(row.snapshot), script: row.script === 'traditional' ? 'traditional' : 'simplified' };
+  const buttons = row.last_quick_replies ? parseOrNull(row.last_quick_replies) : null;
+  if (Array.isArray(buttons)) {
+    state.lastQuickReplies = buttons.filter(
+      (button): button is { title: string; payload: string } => typeof button?.title === 'string' && typeof button?.payload === 'string',
+    );
+  }
+  if (row.open_question) state.openQuestion = row.open_question;
+  const ended = row.ended_progress ? storedProgress(parseOrNull(row.ended_progress)) : undefined;
+  if (ended) state.endedProgress = ended;
+  if (row.locale) state.locale = row.locale;
+  return state;
 }
 
 function parseOrNull(json: string): unknown {
