@@ -70,7 +70,7 @@ describe('step pictures in replies', () => {
   });
 
   it('are documented in the REST contract with every name a reply can carry', () => {
-    const schemas = openApiDocument.components.schemas as Record<string, { properties: Record<string, { enum?: string[] }> }>;
+    const schemas = openApiDocument.components.schemas as unknown as Record<string, { properties: Record<string, { enum?: readonly string[] }> }>;
     expect(schemas.Reply!.properties.picture!.enum).toEqual([...replyPictures]);
     expect(schemas.Line!.properties.picture!.enum).toEqual([...replyPictures]);
   });
