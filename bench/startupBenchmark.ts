@@ -4,6 +4,7 @@
  * machine), and how much memory it holds idle afterwards.
  *
  *   npm run bench:startup -- --runs 7 --only compiled
+ *   npm run bench:startup -- --only tsc --launch 'tsc=node /tmp/tscout/src/server/main.js'
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -20,8 +21,14 @@ const launches: Record<string, Launch> = {
   'npm-start': { executable: 'npm', args: ['start', '--silent'] },
 };
 
-const { values } = parseArgs({ options: { runs: { type: 'string', default: '5' }, only: { type: 'string', multiple: true } } });
+const { values } = parseArgs({ options: { runs: { type: 'string', default: '5' }, only: { type: 'string', multiple: true }, launch: { type: 'string', multiple: true } } });
 const runs = Number(values.runs);
+// --launch name=command adds a way of starting (a tsc build elsewhere, say): words split on spaces.
+for (const extra of values.launch ?? []) {
+  const [name, command] = [extra.slice(0, extra.indexOf('=')), extra.slice(extra.indexOf('=') + 1)];
+  const [executable, ...args] = command.split(' ');
+  launches[name] = { executable: executable === 'node' ? process.execPath : executable!, args };
+}
 const chosen = values.only ?? Object.keys(launches);
 const firstStep = loadConversationScript()[0]!;
 const median = (numbers: number[]) => [...numbers].sort((a, b) => a - b)[Math.floor(numbers.length / 2)]!;
