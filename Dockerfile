@@ -12,8 +12,11 @@ WORKDIR /app
 RUN apt-get update \
   && apt-get install -y --no-install-recommends python3 make g++ \
   && rm -rf /var/lib/apt/lists/*
-# The lockfile alone first: the install layer is reused until dependencies change.
-COPY package.json package-lock.json ./
+# The lockfile alone first: the install layer is reused until dependencies change. The image's npm
+# (10 with Node 20) ignores package.json's allowScripts and runs every install script; that works
+# here because this stage installs the dev dependencies, rimraf among them, which botbuilder-dialogs'
+# postinstall calls. The runtime stage installs nothing.
+COPY package.json package-lock.json .npmrc ./
 RUN npm ci --no-audit --no-fund
 COPY . .
 RUN npm run build \
