@@ -20,6 +20,23 @@ export interface ColdStartResult {
   gracefulStop: boolean;
   /** Processes of the group still alive after the stop (0 expected; they are SIGKILLed). */
   leftBehind: number;
+  /** The server's resident set and V8 heap in use, read from /metrics once it has sat idle after the first answer. */
+  idleMemory?: { rssMb: number; heapUsedMb: number };
+}
+
+/** How the server is started: the operator's command line, run from the project root. */
+export interface Launch {
+  executable: string;
+  args: string[];
+}
+
+/** What the README told operators to run before the production build. */
+export const tsxLaunch: Launch = { executable: 'npx', args: ['tsx', 'src/server/main.ts'] };
+
+export interface ColdStartOptions {
+  launch?: Launch;
+  /** When set, wait this long after the first answer and read the idle server's memory from /metrics. */
+  idleMemoryAfterMs?: number;
 }
 
 /** A port nobody listens on right now, on loopback. */
@@ -65,16 +82,16 @@ function groupAlive(pgid: number): boolean {
 }
 
 /**
- * Cold start to first answer, as an operator runs it: `npx tsx src/server/main.ts` with PORT and a
- * new DATABASE_URL. npx, tsx and node are one process group of their own, so SIGTERM reaches the
- * server itself and nothing is left behind.
+ * Cold start to first answer, as an operator runs it (`launch`, by default `npx tsx
+ * src/server/main.ts`) with PORT and a new DATABASE_URL. The command and its children are one
+ * process group of their own, so SIGTERM reaches the server itself and nothing is left behind.
  */
-export async function measureColdStart(databaseFile: string, firstStep: ScriptStep): Promise<ColdStartResult> {
+export async function measureColdStart(databaseFile: string, firstStep: ScriptStep, { launch = tsxLaunch, idleMemoryAfterMs }: ColdStartOptions = {}): Promise<ColdStartResult> {
   const port = await freePort();
   const baseUrl = `http://127.0.0.1:${port}`;
-  const command = 'npx tsx src/server/main.ts';
+  const command = [launch.executable, ...launch.args].join(' ');
   const started = performance.now();
-  const child = spawn('npx', ['tsx', 'src/server/main.ts'], {
+  const child = spawn(launch.executable, launch.args, {
     cwd: projectRoot,
     env: { ...process.env, PORT: String(port), DATABASE_URL: `sqlite:${databaseFile}`, ADMIN_TOKEN: '', HANDOFF_WEBHOOK_URL: '' },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -112,6 +129,7 @@ export async function measureColdStart(databaseFile: string, firstStep: ScriptSt
       }
     }
     if (Number.isNaN(toFirstAnswerMs)) throw new Error(`cold start: no answer within 60 s; output:\n${output}`);
+    const idleMemory = idleMemoryAfterMs === undefined ? undefined : (await sleep(idleMemoryAfterMs), await readMemory(baseUrl));
 
     const stopping = performance.now();
     process.kill(-pgid, 'SIGTERM');
@@ -128,10 +146,22 @@ export async function measureColdStart(databaseFile: string, firstStep: ScriptSt
       stopMs,
       exitCode: exit?.code ?? null,
       exitSignal: exit?.signal ?? null,
-      gracefulStop: output.includes('SIGTERM: finishing in-flight requests'),
+      gracefulStop: output.includes('shutting down: finishing in-flight requests'),
       leftBehind,
+      ...(idleMemory ? { idleMemory } : {}),
     };
   } finally {
     if (groupAlive(pgid)) process.kill(-pgid, 'SIGKILL');
   }
+}
+
+/** The server's own numbers from its Prometheus metrics (prom-client's default process and heap gauges). */
+async function readMemory(baseUrl: string): Promise<{ rssMb: number; heapUsedMb: number }> {
+  const text = await (await fetch(`${baseUrl}/metrics`)).text();
+  const gauge = (name: string) => {
+    const line = text.split('\n').find((candidate) => candidate.startsWith(`${name} `));
+    if (!line) throw new Error(`cold start: /metrics has no ${name}`);
+    return Number(line.split(' ')[1]) / 1024 / 1024;
+  };
+  return { rssMb: gauge('process_resident_memory_bytes'), heapUsedMb: gauge('nodejs_heap_size_used_bytes') };
 }

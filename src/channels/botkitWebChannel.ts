@@ -74,6 +74,7 @@ export interface LiveDelivery {
 export class AuthenticatedWebAdapter extends WebAdapter {
   private readonly sockets = new Map<string, Set<AuthenticatedSocket>>();
   private socketServer: WebSocketServer | undefined;
+  private logic: TurnLogic | undefined;
   private heartbeat: NodeJS.Timeout | undefined;
   private readonly allowance: SocketAllowance;
   /** Called once the last socket of a conversation has closed and its frames are all handled. */
@@ -97,28 +98,34 @@ export class AuthenticatedWebAdapter extends WebAdapter {
   override createSocketServer(_server: unknown, _options: unknown, logic: TurnLogic): void {
     const wss = new WebSocketServer({ noServer: true, maxPayload: maxFrameBytes });
     this.socketServer = wss;
+    this.logic = logic;
     this.wss = wss;
-    this.server.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
-      if (new URL(request.url ?? '/', 'http://localhost').pathname !== this.path) return socket.destroy();
-      // Browsers always send Origin; a page from an origin not allowed to embed the widget gets no socket.
-      const origin = request.headers.origin;
-      if (origin && !this.allowedOrigins.includes('*') && !this.allowedOrigins.includes(origin) && origin !== `http://${request.headers.host}` && origin !== `https://${request.headers.host}`) {
-        socket.end('HTTP/1.1 403 Forbidden\r\nConnection: close\r\n\r\n');
-        return;
-      }
-      const address = this.limits.addressOf(request);
-      const decision = this.limits.addressLimiter.take(address);
-      const refusal = !decision.allowed ? decision.retryAfterSeconds : !this.allowance.tryHold(address, socket) ? 30 : undefined;
-      if (refusal !== undefined) {
-        socket.end(`HTTP/1.1 429 Too Many Requests\r\nRetry-After: ${refusal}\r\nConnection: close\r\n\r\n`);
-        return;
-      }
-      wss.handleUpgrade(request, socket, head, (ws) => this.accept(ws as AuthenticatedSocket, address, logic));
-    });
+    this.server.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => this.handleUpgrade(request, socket, head));
     this.heartbeat = setInterval(() => {
       for (const ws of wss.clients as Set<AuthenticatedSocket>) ws.watch?.ping();
     }, this.timeouts.pingIntervalMs);
     this.heartbeat.unref();
+  }
+
+  /** One upgrade request: checked (path, origin, limits) and then accepted as a websocket, or refused. */
+  handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): void {
+    const wss = this.socketServer;
+    if (!wss || socket.destroyed) return void socket.destroy();
+    if (new URL(request.url ?? '/', 'http://localhost').pathname !== this.path) return void socket.destroy();
+    // Browsers always send Origin; a page from an origin not allowed to embed the widget gets no socket.
+    const origin = request.headers.origin;
+    if (origin && !this.allowedOrigins.includes('*') && !this.allowedOrigins.includes(origin) && origin !== `http://${request.headers.host}` && origin !== `https://${request.headers.host}`) {
+      socket.end('HTTP/1.1 403 Forbidden\r\nConnection: close\r\n\r\n');
+      return;
+    }
+    const address = this.limits.addressOf(request);
+    const decision = this.limits.addressLimiter.take(address);
+    const refusal = !decision.allowed ? decision.retryAfterSeconds : !this.allowance.tryHold(address, socket) ? 30 : undefined;
+    if (refusal !== undefined) {
+      socket.end(`HTTP/1.1 429 Too Many Requests\r\nRetry-After: ${refusal}\r\nConnection: close\r\n\r\n`);
+      return;
+    }
+    wss.handleUpgrade(request, socket, head, (ws) => this.accept(ws as AuthenticatedSocket, address, this.logic!));
   }
 
   private accept(ws: AuthenticatedSocket, address: string, logic: TurnLogic): void {

@@ -6,6 +6,7 @@ import { FeatureExtractor, type FeatureSet } from './featureExtractor.js';
 import { IntentClassifier, defaultClassifierOptions, type RankedIntent } from './intentClassifier.js';
 import { SecretRedactor, type RedactionContext, type RedactionStep, type SecretKind } from './secretRedactor.js';
 import { SoftmaxClassifier, defaultSoftmaxOptions, type SoftmaxOptions } from './softmaxClassifier.js';
+import { softmaxKey, trainedSoftmax } from './savedSoftmax.js';
 import { TextNormalizer, detectScript, type Script } from './textNormalizer.js';
 import { YesNoReader, type YesNo } from './yesNoReader.js';
 import { PinyinReader } from './pinyinReader.js';
@@ -143,6 +144,8 @@ export class MessageParser {
   private readonly classifier: IntentClassifier;
   private readonly matcher: ExampleMatcher;
   private readonly softmax: SoftmaxClassifier | undefined;
+  /** What the softmax model is saved under (savedSoftmax.ts), for the build that writes it. */
+  private readonly softmaxModelKey: string | undefined;
   private readonly methodWords: [VerificationMethod, string][];
   private readonly outOfScopeMarkers: string[];
   private readonly problemCues: string[];
@@ -179,10 +182,13 @@ export class MessageParser {
     );
     this.classifier.train(examples);
     this.matcher = new ExampleMatcher(features, examples);
-    this.softmax =
-      this.options.softmaxWeight > 0
-        ? new SoftmaxClassifier(this.options.softmax).train(examples.map(({ text, intent }) => ({ tokens: features.extract(text), intent })))
-        : undefined;
+    if (this.options.softmaxWeight > 0) {
+      const softmaxExamples = examples.map(({ text, intent }) => ({ tokens: features.extract(text), intent }));
+      const key = softmaxKey(this.options.softmax, softmaxExamples);
+      // Read back when npm run build trained it on exactly these examples; trained here otherwise.
+      this.softmax = trainedSoftmax(this.options.softmax, softmaxExamples, key);
+      this.softmaxModelKey = key;
+    }
     for (const { text, intent } of examples) this.knownSentences.set(text, intent);
     this.trainingSentences = examples.map(({ text }) => text);
     this.outOfScopeMarkers = content.lexicon.outOfScopeMarkers.map((marker) => this.normalizer.normalize(marker));
@@ -219,6 +225,11 @@ export class MessageParser {
 
   private words(text: string): string {
     return this.normalizer.normalize(text).replace(/[\s\p{P}\p{S}]/gu, '');
+  }
+
+  /** The trained softmax model and its key, for `npm run build` to save (undefined when it is off). */
+  softmaxToSave(): { key: string; model: SoftmaxClassifier } | undefined {
+    return this.softmax && this.softmaxModelKey ? { key: this.softmaxModelKey, model: this.softmax } : undefined;
   }
 
   /** Normalised as training sentences are, with typed pinyin read as characters ("jiebang" → 解绑). */

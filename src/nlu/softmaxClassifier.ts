@@ -42,6 +42,15 @@ function seededRandom(seed: number): () => number {
  * Each message's features count 1/√n, so long messages are not more confident for being long, and
  * features never seen in training dilute the evidence: text mostly unlike the domain scores low.
  */
+/** A trained model as numbers: what `npm run build` writes so a server need not train it again. */
+export interface SavedSoftmax {
+  labels: string[];
+  /** Features in the order of the weights' rows. */
+  vocabulary: string[];
+  weights: Float64Array<ArrayBuffer>;
+  bias: Float64Array<ArrayBuffer>;
+}
+
 export class SoftmaxClassifier {
   readonly labels: string[] = [];
   private readonly vocabulary = new Map<string, number>();
@@ -96,6 +105,20 @@ export class SoftmaxClassifier {
       }
     }
     return this;
+  }
+
+  save(): SavedSoftmax {
+    return { labels: [...this.labels], vocabulary: [...this.vocabulary.keys()], weights: this.weights, bias: this.bias };
+  }
+
+  /** The model `save` described, as if trained again with the same options and examples. */
+  static restore(options: SoftmaxOptions, saved: SavedSoftmax): SoftmaxClassifier {
+    const model = new SoftmaxClassifier(options);
+    model.labels.push(...saved.labels);
+    saved.vocabulary.forEach((feature, index) => model.vocabulary.set(feature, index));
+    model.weights = saved.weights;
+    model.bias = saved.bias;
+    return model;
   }
 
   /** Every intent with a confidence, best first; confidences sum to 1. */

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import express from 'express';
 import helmet from 'helmet';
-import { createBotkitWebChannel } from '../channels/botkitWebChannel.js';
+import { lazyBotkitWebChannel } from '../channels/lazyWebChannel.js';
 import { socketTimeoutsFromEnv, type SocketTimeouts } from '../channels/socketLifetime.js';
 import type { Content } from '../content/loadContent.js';
 import { DialogueEngine } from '../dialogue/dialogueEngine.js';
@@ -27,7 +27,7 @@ import { off, RateLimiter, rateLimitSettingsFromEnv, spendOrThrow, type RateLimi
 import type { AccessPolicy } from '../storage/identityStore.js';
 import { restApi } from './restApi.js';
 import { serveAsset } from './compiledAssets.js';
-import { lazyWidgetAssets, widgetLabels } from './widgetAssets.js';
+import { servedWidgetAssets, uiTextsOf } from './widgetAssets.js';
 
 const publicDir = fileURLToPath(new URL('../../public', import.meta.url));
 
@@ -135,9 +135,9 @@ export function createServer({
     log: (message, details) => log.warn(details, message),
   });
   const agents = agentApi({ desk, messageLimiter: conversationLimiterFor(rateLimits), ...(agentHeartbeatMs ? { heartbeatMs: agentHeartbeatMs } : {}) });
-  const uiTexts = Object.fromEntries([...content.responses].filter(([key]) => key.startsWith('ui.')).map(([key, response]) => [key, response.text]));
-  // Built on the first request, not at start-up: converting the labels and bundling takes about a second once per process.
-  const assets = lazyWidgetAssets(() => widgetLabels(uiTexts, content.wording));
+  const uiTexts = uiTextsOf(content);
+  // Prebuilt by npm run build for this content, or built on the first request (about a second once per process).
+  const assets = servedWidgetAssets(uiTexts, content.wording, (message) => log.warn(message));
 
   const addressLimiter = new RateLimiter(rateLimits.perAddress);
   const conversationLimiter = new RateLimiter(rateLimits.perConversation);
@@ -209,7 +209,7 @@ export function createServer({
   const access: AccessPolicy = { idleMs: retention.tokenIdleDays * dayMs, now: () => now().getTime() };
   const newConversations = { perAddress: limiterOf(rateLimits.newConversationsPerAddress), total: limiterOf(rateLimits.newConversationsTotal) };
   app.use('/api', restApi({ engine, store, uiTexts, conversationLimiter, desk, access, newConversations }));
-  // Compressed and minified once at start-up; every embedding page loads these two.
+  // Minified once (by the build or the first request), compressed once per encoding; every embedding page loads these two.
   app.get('/widget.js', serveAsset(() => assets.widgetJs));
   app.get('/widget.css', serveAsset(() => assets.widgetCss));
   app.use(express.static(publicDir, { index: 'index.html', maxAge: '5m' }));
@@ -227,7 +227,8 @@ export function createServer({
     },
     app,
   );
-  const channel = createBotkitWebChannel({
+  // Botkit is loaded when the first websocket connects: REST visitors are greeted without waiting for it.
+  const channel = lazyBotkitWebChannel({
     server,
     engine,
     identities: store,

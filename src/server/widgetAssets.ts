@@ -2,9 +2,12 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { buildSync, transformSync } from 'esbuild';
 import { compiledAsset, type CompiledAsset } from './compiledAssets.js';
 import { labelsInScript, type RegionalWording } from '../nlu/scriptConverter.js';
+import { loadPrebuiltWidget, widgetFingerprint } from './prebuiltWidget.js';
+import type { Content } from '../content/loadContent.js';
+
+const require = createRequire(import.meta.url);
 
 const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
 const widgetDir = path.join(repoRoot, 'widget');
@@ -23,11 +26,13 @@ export interface WidgetAssets {
 
 /**
  * Bundles and minifies the widget (widget/*.js, widget/*.css) with esbuild, the widget's labels
- * baked in for each script, and minifies the dashboard's files. Done at start-up, in memory: about
- * as fast as reading the files, nothing is written, and the bundle always matches the content the
- * server answers with.
+ * baked in for each script, and minifies the dashboard's files, in memory (about a second).
+ * `npm run build` writes the result to dist/widget/ (prebuiltWidget.ts); a server whose content or
+ * widget differs from that build's builds its own with this.
  */
 export function buildWidgetAssets(labels: Record<InterfaceScript, Record<string, string>>): WidgetAssets {
+  // Loaded here, not with the server: a server whose bundle was prebuilt never needs esbuild.
+  const { buildSync, transformSync } = require('esbuild') as typeof import('esbuild');
   const widget = buildSync({
     entryPoints: [path.join(widgetDir, 'main.js')],
     bundle: true,
@@ -50,15 +55,24 @@ export function buildWidgetAssets(labels: Record<InterfaceScript, Record<string,
   });
   const minified = (file: string, loader: 'js' | 'css') =>
     transformSync(readFileSync(file, 'utf8'), { loader, minify: true, charset: 'utf8', target: loader === 'js' ? 'es2020' : 'chrome90', legalComments: 'none' }).code;
-  const chartDir = path.dirname(createRequire(import.meta.url).resolve('chart.js'));
   return {
     widgetJs: compiledAsset('application/javascript; charset=utf-8', widget.outputFiles[0]!.text),
     widgetCss: compiledAsset('text/css; charset=utf-8', css.outputFiles[0]!.text),
     adminJs: compiledAsset('application/javascript; charset=utf-8', minified(path.join(publicDir, 'admin', 'admin.js'), 'js')),
     adminCss: compiledAsset('text/css; charset=utf-8', minified(path.join(publicDir, 'admin', 'admin.css'), 'css')),
-    // Chart.js ships a minified build: the dashboard loads that one, from the installed package.
-    chartJs: compiledAsset('application/javascript; charset=utf-8', readFileSync(path.join(chartDir, 'chart.umd.min.js'))),
+    chartJs: chartJsAsset(),
   };
+}
+
+/** Chart.js ships a minified build: the dashboard loads that one, from the installed package. */
+function chartJsAsset(): CompiledAsset {
+  const chartDir = path.dirname(require.resolve('chart.js'));
+  return compiledAsset('application/javascript; charset=utf-8', readFileSync(path.join(chartDir, 'chart.umd.min.js')));
+}
+
+/** The interface texts (`ui.*`: the widget's and the dashboard's labels), by id. */
+export function uiTextsOf(content: Pick<Content, 'responses'>): Record<string, string> {
+  return Object.fromEntries([...content.responses].filter(([key]) => key.startsWith('ui.')).map(([key, response]) => [key, response.text]));
 }
 
 /**
@@ -96,5 +110,25 @@ export function lazyWidgetAssets(labels: () => Record<InterfaceScript, Record<st
     get adminJs() { return get().adminJs; },
     get adminCss() { return get().adminCss; },
     get chartJs() { return get().chartJs; },
+  };
+}
+
+/**
+ * What the server sends: the files `npm run build` wrote when they were made from this content and
+ * these widget sources, else a bundle built on the first request (the labels must match the answers).
+ */
+export function servedWidgetAssets(uiTexts: Record<string, string>, wording: RegionalWording, warn: (message: string) => void): WidgetAssets {
+  const prebuilt = loadPrebuiltWidget(widgetFingerprint(uiTexts, wording));
+  if ('stale' in prebuilt) {
+    // No build at all is the development setup (tsx): nothing to warn about.
+    if (prebuilt.stale !== 'missing') warn('dist/widget was built from other content or widget sources: bundling the widget on its first request instead (run npm run build)');
+    return lazyWidgetAssets(() => widgetLabels(uiTexts, wording));
+  }
+  let chartJs: CompiledAsset | undefined;
+  return {
+    ...prebuilt.assets,
+    get chartJs() {
+      return (chartJs ??= chartJsAsset());
+    },
   };
 }

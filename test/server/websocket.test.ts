@@ -61,7 +61,7 @@ describe('Botkit websocket channel', () => {
     expect(step1!.progress).toEqual({ step: 1, total: 7, completed: 0, phase: 'steps', status: 'active' });
     expect(step1!.state).toBe('unbinding.openWeChat');
     client.ws.close();
-  });
+  }, 30_000); // the first socket of the server loads Botkit (about half a second, much more on a busy CI machine)
 
   it('refuses a socket without a valid token and closes it', async () => {
     const conversation = await createConversation(server.baseUrl);
