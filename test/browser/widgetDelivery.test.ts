@@ -1,21 +1,10 @@
-import { type Browser, type Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestServer, type TestServer } from '../support/testServer.js';
-import { clickQuickReply, launchChromium, phoneAndDesktop, screenshotPath, typeMessage, widgetLog } from '../support/browser.js';
+import { type Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
+import { serveDuringTests } from '../support/testServer.js';
+import { chromiumDuringTests, clickQuickReply, phoneAndDesktop, screenshotPath, typeMessage, widgetLog } from '../support/browser.js';
 
-let server: TestServer;
-let browser: Browser;
-
-beforeAll(async () => {
-  server = await startTestServer();
-  browser = await launchChromium();
-}, 60_000);
-
-afterAll(async () => {
-  await browser?.close();
-  await server?.stop();
-  server?.cleanup();
-});
+const server = serveDuringTests();
+const browser = chromiumDuringTests();
 
 const sizes = phoneAndDesktop;
 

@@ -1,26 +1,15 @@
-import { type Browser, type Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestServer, type TestServer } from '../support/testServer.js';
-import { launchChromium, screenshotPath, typeMessage, widgetLog } from '../support/browser.js';
+import { type Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
+import { serveDuringTests } from '../support/testServer.js';
+import { chromiumDuringTests, screenshotPath, typeMessage, widgetLog } from '../support/browser.js';
 
 /**
  * What a user sees of the transcript as it changes, the message box, and the launcher, on a phone
  * (390×844, touch) and on a desktop (1366×900).
  */
 
-let server: TestServer;
-let browser: Browser;
-
-beforeAll(async () => {
-  server = await startTestServer();
-  browser = await launchChromium();
-}, 60_000);
-
-afterAll(async () => {
-  await browser?.close();
-  await server?.stop();
-  server?.cleanup();
-});
+const server = serveDuringTests();
+const browser = chromiumDuringTests();
 
 const screens = {
   phone: { viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true, deviceScaleFactor: 2 },

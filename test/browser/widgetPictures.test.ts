@@ -1,7 +1,7 @@
-import { type Browser, type Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestServer, type TestServer } from '../support/testServer.js';
-import { launchChromium, phoneAndDesktop, screenshotPath, typeMessage, widgetLog } from '../support/browser.js';
+import { type Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
+import { serveDuringTests } from '../support/testServer.js';
+import { chromiumDuringTests, phoneAndDesktop, screenshotPath, typeMessage, widgetLog } from '../support/browser.js';
 
 /**
  * The step pictures (issue 14, item 4), in Chromium on a phone and a desktop: each step's message
@@ -11,19 +11,8 @@ import { launchChromium, phoneAndDesktop, screenshotPath, typeMessage, widgetLog
  * have scrolled away.
  */
 
-let server: TestServer;
-let browser: Browser;
-
-beforeAll(async () => {
-  server = await startTestServer();
-  browser = await launchChromium();
-}, 60_000);
-
-afterAll(async () => {
-  await browser?.close();
-  await server?.stop();
-  server?.cleanup();
-});
+const server = serveDuringTests();
+const browser = chromiumDuringTests();
 
 async function openPage(device: (typeof phoneAndDesktop)[number]): Promise<Page> {
   const context = await browser.newContext({ viewport: device.viewport, isMobile: device.isMobile, hasTouch: device.hasTouch, deviceScaleFactor: 2 });

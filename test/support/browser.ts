@@ -1,6 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
+import { afterAll, beforeAll } from 'vitest';
 
 /**
  * Debian's chromium (apt-get install chromium), headless: nothing is downloaded at test time.
@@ -11,6 +12,28 @@ export function launchChromium(): Promise<Browser> {
     executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
     headless: true,
     args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-quic'],
+  });
+}
+
+/**
+ * Chromium for the enclosing file or describe block: launched before its tests, closed after them
+ * (before a server set up earlier with serveDuringTests stops, since after-hooks run in reverse).
+ * The returned object reads through to the browser once it runs.
+ */
+export function chromiumDuringTests(): Browser {
+  let running: Browser | undefined;
+  beforeAll(async () => {
+    running = await launchChromium();
+  }, 60_000);
+  afterAll(async () => {
+    await running?.close();
+  });
+  return new Proxy({} as Browser, {
+    get: (_target, key) => {
+      if (!running) throw new Error('the browser is used before it was launched (outside a test?)');
+      const value = running[key as keyof Browser];
+      return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(running) : value;
+    },
   });
 }
 
