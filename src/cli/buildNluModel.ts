@@ -3,20 +3,12 @@
  * and writes it to dist/nlu/, so a server reads it back in milliseconds instead of training it for
  * about a second at every start. A server whose examples differ trains its own.
  */
-import { defaultContentDir, isContentError, loadContent } from '../content/loadContent.js';
+import { loadBuildContent } from './buildContent.js';
 import { MessageParser } from '../nlu/messageParser.js';
 import { writeSoftmax } from '../nlu/savedSoftmax.js';
 
 const started = performance.now();
-const content = (() => {
-  try {
-    return loadContent(process.env.CONTENT_DIR || defaultContentDir);
-  } catch (error) {
-    if (!isContentError(error)) throw error;
-    console.error(`build: ${error.message}`);
-    process.exit(2);
-  }
-})();
+const content = loadBuildContent();
 const trained = new MessageParser(content).softmaxToSave();
 if (trained) {
   const file = writeSoftmax(trained.key, trained.model);

@@ -3,20 +3,12 @@
  * CONTENT_DIR (default intents/) and writes them to dist/widget/ with their fingerprint, so that no
  * visitor waits for the bundling. A server started with other content bundles its own instead.
  */
-import { defaultContentDir, isContentError, loadContent } from '../content/loadContent.js';
+import { loadBuildContent } from './buildContent.js';
 import { buildWidgetAssets, uiTextsOf, widgetLabels } from '../server/widgetAssets.js';
 import { prebuiltWidgetDir, widgetFingerprint, writePrebuiltWidget } from '../server/prebuiltWidget.js';
 
 const started = performance.now();
-const content = (() => {
-  try {
-    return loadContent(process.env.CONTENT_DIR || defaultContentDir);
-  } catch (error) {
-    if (!isContentError(error)) throw error;
-    console.error(`build: ${error.message}`);
-    process.exit(2);
-  }
-})();
+const content = loadBuildContent();
 const uiTexts = uiTextsOf(content);
 const assets = buildWidgetAssets(widgetLabels(uiTexts, content.wording));
 writePrebuiltWidget(widgetFingerprint(uiTexts, content.wording), assets);
