@@ -38,8 +38,21 @@ export function parseServiceHours(hours = '09:00-21:00', timezone = 'Asia/Shangh
   return { fromMinute, toMinute, timezone, label: `${parts[0]}-${parts[1]}` };
 }
 
+// Building an Intl.DateTimeFormat costs about a millisecond (it loads the zone's rules); every turn
+// asks whether someone can answer, so each zone's formatter is made once.
+const clockFormats = new Map<string, Intl.DateTimeFormat>();
+
+function clockFormat(timezone: string): Intl.DateTimeFormat {
+  let format = clockFormats.get(timezone);
+  if (!format) {
+    format = new Intl.DateTimeFormat('en-GB', { timeZone: timezone, hour: '2-digit', minute: '2-digit', hourCycle: 'h23' });
+    clockFormats.set(timezone, format);
+  }
+  return format;
+}
+
 export function withinServiceHours(hours: ServiceHours, at: Date): boolean {
-  const local = new Intl.DateTimeFormat('en-GB', { timeZone: hours.timezone, hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }).formatToParts(at);
+  const local = clockFormat(hours.timezone).formatToParts(at);
   const minute = Number(local.find((part) => part.type === 'hour')!.value) * 60 + Number(local.find((part) => part.type === 'minute')!.value);
   return hours.fromMinute < hours.toMinute ? minute >= hours.fromMinute && minute < hours.toMinute : minute >= hours.fromMinute || minute < hours.toMinute;
 }
