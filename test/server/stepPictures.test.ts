@@ -67,7 +67,7 @@ describe('step pictures in replies', () => {
     await expect.poll(() => frames.find((frame) => frame.id === 'unbind.step1')?.picture).toBe('step1');
     expect(frames.filter((frame) => frame.type === 'message' && frame.id !== 'unbind.step1').some((frame) => 'picture' in frame)).toBe(false);
     ws.close();
-  });
+  }, 15_000); // the process's first socket also waits for Botkit to load
 
   it('are documented in the REST contract with every name a reply can carry', () => {
     const schemas = openApiDocument.components.schemas as unknown as Record<string, { properties: Record<string, { enum?: readonly string[] }> }>;
