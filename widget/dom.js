@@ -29,3 +29,22 @@ export const coarsePointer = () => window.matchMedia && window.matchMedia('(poin
 
 export const withTimeout = (promise, ms, fallback) =>
   Promise.race([promise, new Promise((resolve) => setTimeout(() => resolve(fallback), ms))]);
+
+/**
+ * Keys inside a dialog drawn over the panel (the "新对话" question, an enlarged picture): Esc closes
+ * the dialog, not the panel behind it, and Tab / Shift+Tab go round the dialog's own buttons.
+ */
+export function keepKeysInside(dialog, buttons, onEscape) {
+  dialog.addEventListener('keydown', (key) => {
+    if (key.key === 'Escape' && !key.isComposing) {
+      key.preventDefault();
+      key.stopPropagation();
+      onEscape();
+    } else if (key.key === 'Tab') {
+      key.preventDefault();
+      key.stopPropagation(); // the panel's own focus trap must not move it on
+      const at = buttons.indexOf(document.activeElement);
+      buttons[at === -1 ? 0 : (at + (key.shiftKey ? buttons.length - 1 : 1)) % buttons.length].focus();
+    }
+  });
+}

@@ -1,5 +1,5 @@
 import { startOver } from './conversation.js';
-import { el } from './dom.js';
+import { el, keepKeysInside } from './dom.js';
 import { t } from './labels.js';
 import { keepAsPrevious } from './previousConversation.js';
 import { state, ui } from './state.js';
@@ -55,17 +55,7 @@ function askToConfirm() {
   backdrop.addEventListener('click', (click) => {
     if (click.target === backdrop) dismiss(backToButton);
   });
-  backdrop.addEventListener('keydown', (key) => {
-    if (key.key === 'Escape' && !key.isComposing) {
-      key.preventDefault();
-      key.stopPropagation(); // Esc closes this question, not the whole panel
-      dismiss(backToButton);
-    } else if (key.key === 'Tab') {
-      // Focus stays in the dialog while it is open.
-      key.preventDefault();
-      (document.activeElement === cancel ? confirm : cancel).focus();
-    }
-  });
+  keepKeysInside(backdrop, [cancel, confirm], () => dismiss(backToButton));
   ui.confirm = backdrop;
   ui.panel.append(backdrop);
   // The harmless choice has the focus, so a stray Enter keeps the conversation.

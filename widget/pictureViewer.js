@@ -1,4 +1,4 @@
-import { el } from './dom.js';
+import { el, keepKeysInside } from './dom.js';
 import { closeIcon } from './icons.js';
 import { t } from './labels.js';
 import { drawStepPicture, pictureDescription } from './stepPictures.js';
@@ -35,18 +35,8 @@ export function openPicture(name, thumbnail) {
     if (thumbnail.isConnected) thumbnail.focus({ preventScroll: true });
   };
   viewer.addEventListener('click', dismiss);
-  viewer.addEventListener('keydown', (key) => {
-    if (key.key === 'Escape' && !key.isComposing) {
-      key.preventDefault();
-      key.stopPropagation(); // Esc puts the picture away, not the whole panel
-      dismiss();
-    } else if (key.key === 'Tab') {
-      // The close button is all there is to reach while the picture is open.
-      key.preventDefault();
-      key.stopPropagation();
-      closeButton.focus();
-    }
-  });
+  // The close button is all there is to reach while the picture is open.
+  keepKeysInside(viewer, [closeButton], dismiss);
   ui.viewer = viewer;
   ui.panel.append(viewer);
   closeButton.focus({ preventScroll: true });
