@@ -115,6 +115,11 @@ export interface StoredTurn {
   ticketLine?: number;
   /** `state.snapshot` as JSON, when the caller has it already: stored as it is, so it can be compared with what is read back. */
   snapshotText?: string;
+  /**
+   * The conversation's version the turn started from (TurnContext.version): the store saves only if
+   * it is still that, else throws TurnConflictError and writes nothing. Absent: saved whatever it is.
+   */
+  expectedVersion?: number;
 }
 
 /** What saving a turn assigned: the seq of each entry, and the ticket it created. */
@@ -152,6 +157,8 @@ export interface TurnContext {
   ticket: HandoffTicket | undefined;
   /** The snapshot exactly as stored (JSON text): a kept actor is used only if it wrote this text. */
   snapshotText?: string;
+  /** How many turns have been saved; a store that keeps it refuses a save over a newer one (StoredTurn.expectedVersion). */
+  version?: number;
 }
 
 /** Where conversations live between turns. One turn = load, then one atomic saveTurn. */
@@ -379,6 +386,18 @@ export interface PrivacyStore {
  * A turn finished for a conversation that was deleted while it ran (or before, on a socket that
  * was still open): nothing is saved, so a deletion can never be undone by a late message.
  */
+/**
+ * A turn was about to be saved over a conversation that another turn changed after this one read it
+ * (two processes took a message of the same conversation at once). Nothing was saved: the engine runs
+ * the turn again from the newer state.
+ */
+export class TurnConflictError extends Error {
+  override name = 'TurnConflictError';
+  constructor(readonly conversationId: string) {
+    super(`conversation ${conversationId} changed while a turn ran`);
+  }
+}
+
 export class ConversationGoneError extends Error {
   override name = 'ConversationGoneError';
   constructor(readonly conversationId: string) {

@@ -5,13 +5,16 @@ import { unbindStepCount } from '../../flows/unbindWalletMachine.js';
 import { troubleshootingTips } from '../../flows/verificationMachine.js';
 import type { Content } from '../content/loadContent.js';
 import { MessageParser, detectScript, openingScript, replyScriptFor, type ParserOptions, type RedactionStep, type ReplyScript, type Script } from '../nlu/index.js';
-import type { AcceptedMessage, ConversationState, ConversationStore, HandoffTicket, StoredTurn, TranscriptEntry, TurnContext, TurnRecord } from './conversationStore.js';
+import { TurnConflictError, type AcceptedMessage, type ConversationState, type ConversationStore, type HandoffTicket, type StoredTurn, type TranscriptEntry, type TurnContext, type TurnRecord } from './conversationStore.js';
 import { eventFromParse } from './eventFromParse.js';
 import { HotActors } from './hotActors.js';
 import { flowVersion } from './flowVersion.js';
 import { checkStoredContext, type StoredFlow } from './storedContexts.js';
 import { ReplyRenderer, carryButtonsToTheQuestion, type Reply } from './replyRenderer.js';
 import { activeProgress, progressAfterTurn, type Progress } from './unbindingProgress.js';
+
+/** How often a message is run again when other processes keep saving turns of its conversation first. */
+const maxTurnAttempts = 20;
 
 /** Longest message accepted, in characters; longer text is refused rather than cut. */
 export const maxMessageLength = 1000;
@@ -133,7 +136,8 @@ export interface MessageOptions {
 
 export interface TurnGate {
   admit(access: TurnContext['access'] | undefined): void;
-  spend(): void;
+  /** Throws (or rejects) to refuse; may ask limits shared with other processes. */
+  spend(): void | Promise<void>;
 }
 
 /** Where a turn came from, for the limits that depend on it. */
@@ -160,7 +164,7 @@ export interface HandoffSettings {
    * Whether a new ticket may be opened for a turn from this origin, and the note that one was: the
    * server limits tickets per client address and overall. Without it every handover opens one.
    */
-  tickets?: { mayOpen(origin: TurnOrigin): boolean; opened(origin: TurnOrigin): void };
+  tickets?: { mayOpen(origin: TurnOrigin): boolean | Promise<boolean>; opened(origin: TurnOrigin): void | Promise<void> };
   /** SERVICE_HOURS as users read it ("09:00-21:00"). */
   serviceHours: string;
 }
@@ -290,12 +294,25 @@ export class DialogueEngine {
     }
     // Looked up in the queue: of two sends of one message at once, the second finds the first's line.
     return this.enqueue(conversationId, async () => {
-      const context = await this.turnContext(conversationId);
-      gate?.admit(context?.access);
-      const earlier = clientMessageId === undefined ? undefined : await this.earlierTurn(conversationId, clientMessageId);
-      if (earlier) return earlier;
-      gate?.spend();
-      return this.runTurn(conversationId, message, displayText, origin, clientMessageId, context);
+      let spent = false;
+      for (let attempt = 1; ; attempt++) {
+        const context = await this.turnContext(conversationId);
+        gate?.admit(context?.access);
+        // Looked up again after a conflict: the turn that won may have been this very message, sent twice.
+        const earlier = clientMessageId === undefined ? undefined : await this.earlierTurn(conversationId, clientMessageId);
+        if (earlier) return earlier;
+        if (!spent) await gate?.spend();
+        spent = true;
+        try {
+          return await this.runTurn(conversationId, message, displayText, origin, clientMessageId, context);
+        } catch (error) {
+          // Another process saved a turn of this conversation after this one read it: run the message
+          // again from where that turn ended. Each conflict means some other turn was saved, so this
+          // ends; the bound only stops a store that refuses every save from spinning.
+          if (!(error instanceof TurnConflictError) || attempt >= maxTurnAttempts) throw error;
+          this.hotActors.drop(conversationId);
+        }
+      }
     });
   }
 
@@ -349,7 +366,16 @@ export class DialogueEngine {
    * the bot's note in one transaction, and returns the replies to push to the user.
    */
   release(conversationId: string, how: AgentEvent['how'], ticketId: number): Promise<SystemTurnResult> {
-    return this.enqueue(conversationId, () => this.runRelease(conversationId, how, ticketId));
+    return this.enqueue(conversationId, async () => {
+      for (let attempt = 1; ; attempt++) {
+        try {
+          return await this.runRelease(conversationId, how, ticketId);
+        } catch (error) {
+          // A user's turn on another process was saved first: release from where it left the conversation.
+          if (!(error instanceof TurnConflictError) || attempt >= maxTurnAttempts) throw error;
+        }
+      }
+    });
   }
 
   private enqueue<T>(conversationId: string, run: () => Promise<T>): Promise<T> {
@@ -424,11 +450,12 @@ export class DialogueEngine {
     const stored = context?.state;
     const current = context?.ticket;
     const open = current && current.handoffStatus !== 'resolved' ? current : undefined;
-    if (open?.handoffStatus === 'assigned' && stored) return this.deliverToAgent(conversationId, stored, open, text, displayText, clientMessageId, started);
-    // Read right before the synchronous turn, with nothing awaited in between: the flows ask whether
-    // someone can answer, and another conversation's turn must not change it under this one.
-    this.agentAvailableNow = await this.handoff.agentAvailable();
-    this.ticketAllowedNow = this.handoff.tickets?.mayOpen(origin) ?? true;
+    if (open?.handoffStatus === 'assigned' && stored) return this.deliverToAgent(conversationId, stored, open, text, displayText, clientMessageId, started, context?.version);
+    // Both asked first, then set together right before the synchronous turn with nothing awaited in
+    // between: the flows read them, and another conversation's turn must not change them under this one.
+    const [agentAvailable, ticketAllowed] = await Promise.all([this.handoff.agentAvailable(), this.handoff.tickets?.mayOpen(origin) ?? true]);
+    this.agentAvailableNow = agentAvailable;
+    this.ticketAllowedNow = ticketAllowed;
     // "还有余额" typed is the "还有余额" button: its meaning here is the button's, not a guess.
     const typedButton = stored?.lastQuickReplies?.find((button) => this.parser.sameWords(button.title, text));
     if (typedButton && displayText === undefined) {
@@ -526,6 +553,7 @@ export class DialogueEngine {
       };
       const left = outcomes.some((outcome) => outcome.kind === 'handoffEnded' && outcome.how === 'userLeft');
       const turn: StoredTurn = { state: newState, entries, record };
+      if (context?.version !== undefined) turn.expectedVersion = context.version;
       if (handoff) turn.ticket = { conversationId, reason: handoff.reason, step: handoff.step, state, createdAt: at };
       if (open) turn.ticketLine = open.id;
       if (open && left) turn.resolveTicket = { id: open.id, resolution: 'user_left', at };
@@ -539,7 +567,7 @@ export class DialogueEngine {
       const result: TurnResult = { replies, intent, state, script: replyScript, event: event.type, outcomes, askRating: answered, userMessage };
       if (progress) result.progress = progress;
       if (handoff) result.handoff = handoff;
-      if (saved.ticket) this.handoff.tickets?.opened(origin);
+      if (saved.ticket) void Promise.resolve(this.handoff.tickets?.opened(origin)).catch((error: unknown) => this.logger.warn('ticket allowance not spent', { conversationId, error: String(error) }));
       if (answered && replies.length && saved.seqs.length) {
         const answerIndex = indexOfAnswer(replies, outcomes);
         result.answerIndex = answerIndex;
@@ -577,6 +605,7 @@ export class DialogueEngine {
     displayText: string | undefined,
     clientMessageId: string | undefined,
     started: number,
+    version: number | undefined,
   ): Promise<TurnResult> {
     const parse = this.parser.parse(text);
     const script = parse.script ?? stored.script;
@@ -593,6 +622,7 @@ export class DialogueEngine {
       state: { ...kept, script },
       entries: [userEntry(userLine, at, intent, redacted, clientMessageId), ...replies.map((reply) => botEntry(reply, at))],
       ticketLine: ticket.id,
+      ...(version === undefined ? {} : { expectedVersion: version }),
     });
     const state = typeof (stored.snapshot as { value?: unknown } | null)?.value === 'string' ? String((stored.snapshot as { value: string }).value) : 'handedOff';
     const userMessage = { seq: saved.seqs[0]!, text: userLine, redacted };
@@ -603,9 +633,10 @@ export class DialogueEngine {
 
   private async runRelease(conversationId: string, how: AgentEvent['how'], ticketId: number): Promise<SystemTurnResult> {
     this.hotActors.drop(conversationId);
-    const current = await this.store.currentTicket(conversationId);
+    const context = await this.turnContext(conversationId);
+    const current = context?.ticket;
     if (!current || current.id !== ticketId || current.handoffStatus === 'resolved') return { released: false, replies: [], state: 'handedOff' };
-    const stored = await this.store.load(conversationId);
+    const stored = context.state;
     const said: SayEvent[] = [];
     const { actor } = this.restore(conversationId, stored, (actor) => {
       actor.on('bot.say', (event) => said.push(event));
@@ -627,6 +658,7 @@ export class DialogueEngine {
       state: newState,
       entries: replies.map((reply) => botEntry(reply, at)),
       resolveTicket: { id: ticketId, resolution: how === 'resolved' ? 'resolved' : 'handed_back', at },
+      ...(context.version === undefined ? {} : { expectedVersion: context.version }),
     });
     const ticket = await this.store.currentTicket(conversationId);
     return ticket ? { released: true, replies, state, script: replyScript, ticket } : { released: true, replies, state, script: replyScript };

@@ -9,7 +9,8 @@ export class DatabaseUrlError extends Error {
 }
 
 /** `sqlite:./data/chatbot.db` (the default), `sqlite::memory:` or `memory:` (the same: nothing kept on disk). */
-export function openStore(databaseUrl = 'sqlite:./data/chatbot.db', options: { redaction?: StoredTextRedaction } = {}): ServerStore {
+/** `sharedWithOtherProcesses`: the workers of one server (WORKERS > 1) open the same file. */
+export function openStore(databaseUrl = 'sqlite:./data/chatbot.db', options: { redaction?: StoredTextRedaction; sharedWithOtherProcesses?: boolean } = {}): ServerStore {
   const match = /^sqlite:(.+)$/.exec(databaseUrl);
   if (databaseUrl !== 'memory:' && !match) {
     throw new DatabaseUrlError(`DATABASE_URL "${databaseUrl}" is not supported: use sqlite:<file>, sqlite::memory: or memory:`);

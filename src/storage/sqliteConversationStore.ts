@@ -4,6 +4,7 @@ import Database from 'better-sqlite3';
 import type { Outcome } from '../../flows/events.js';
 import {
   ConversationGoneError,
+  TurnConflictError,
   turnReplies,
   type AcceptedMessage,
   type Agent,
@@ -179,6 +180,9 @@ const migrations: string[] = [
    ALTER TABLE turns ADD COLUMN user_seq INTEGER;`,
   // 12: bot lines keep the step picture drawn inside them, so a reload shows the same message.
   `ALTER TABLE transcript ADD COLUMN picture TEXT;`,
+  // 13: each saved turn counts up the conversation's version; a turn saves only over the version it
+  // started from, so two processes can never both build on the same state (WORKERS, several instances).
+  `ALTER TABLE conversations ADD COLUMN version INTEGER NOT NULL DEFAULT 0;`,
 ];
 
 /** What a transcript line is read back from. */
@@ -204,7 +208,7 @@ interface ConversationRow {
 
 const ticketColumns = ['id', 'conversation_id', 'reason', 'step', 'state', 'created_at', 'status', 'closed_at', 'handoff_status', 'assigned_agent_id', 'assigned_at', 'first_agent_reply_at', 'resolved_at', 'resolution'] as const;
 
-type TurnContextRow = ConversationRow & { token_hash: string; updated_at: string } & Record<`ticket_${(typeof ticketColumns)[number]}`, string | number | null>;
+type TurnContextRow = ConversationRow & { token_hash: string; updated_at: string; version: number } & Record<`ticket_${(typeof ticketColumns)[number]}`, string | number | null>;
 
 interface TurnRow {
   conversation_id: string;
@@ -326,13 +330,14 @@ export class SqliteConversationStore implements ConversationStore, SupportStore,
   /**
    * @param options.redaction when given, rows an older redactor wrote are redacted again on open.
    */
-  constructor(file: string, options: { redaction?: StoredTextRedaction } = {}) {
+  constructor(file: string, options: { redaction?: StoredTextRedaction; sharedWithOtherProcesses?: boolean } = {}) {
     if (file !== ':memory:') mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
     this.db = new Database(file);
     // One process owns the file. Exclusive locking also keeps the WAL index in this process's heap
     // instead of a memory-mapped -shm file: a -shm that is truncated or cannot grow (disk full) would
     // otherwise kill the whole server with SIGBUS on its next access, where now a write fails (503).
-    if (file !== ':memory:') this.db.pragma('locking_mode = EXCLUSIVE');
+    // Workers of one server (WORKERS > 1) share the file and so the -shm; turns are version-checked.
+    if (file !== ':memory:' && !options.sharedWithOtherProcesses) this.db.pragma('locking_mode = EXCLUSIVE');
     this.db.pragma('journal_mode = WAL');
     // WAL with synchronous=NORMAL survives a process crash; only a power cut can lose the last commits.
     this.db.pragma('synchronous = NORMAL');
@@ -351,13 +356,15 @@ export class SqliteConversationStore implements ConversationStore, SupportStore,
       // What a turn needs before it runs, in one read: the token to check, the state, and the latest
       // ticket (through handoff_tickets_by_conversation), instead of three statements each its own transaction.
       turnContext: this.db.prepare<[string], TurnContextRow>(
-        `SELECT c.token_hash, c.updated_at, c.flow_version, c.snapshot, c.script, c.last_quick_replies, c.open_question, c.ended_progress, c.locale,
+        `SELECT c.token_hash, c.updated_at, c.version, c.flow_version, c.snapshot, c.script, c.last_quick_replies, c.open_question, c.ended_progress, c.locale,
                 ${ticketColumns.map((column) => `h.${column} AS ticket_${column}`).join(', ')}
            FROM conversations c
            LEFT JOIN handoff_tickets h ON h.id = (SELECT MAX(l.id) FROM handoff_tickets l WHERE l.conversation_id = c.id)
           WHERE c.id = ?`,
       ),
-      updateState: this.db.prepare('UPDATE conversations SET flow_version = ?, snapshot = ?, script = ?, last_quick_replies = ?, open_question = ?, ended_progress = ?, locale = ?, updated_at = ? WHERE id = ?'),
+      updateState: this.db.prepare('UPDATE conversations SET flow_version = ?, snapshot = ?, script = ?, last_quick_replies = ?, open_question = ?, ended_progress = ?, locale = ?, updated_at = ?, version = version + 1 WHERE id = ?'),
+      updateStateAtVersion: this.db.prepare('UPDATE conversations SET flow_version = ?, snapshot = ?, script = ?, last_quick_replies = ?, open_question = ?, ended_progress = ?, locale = ?, updated_at = ?, version = version + 1 WHERE id = ? AND version = ?'),
+      exists: this.db.prepare<[string], { found: 1 }>('SELECT 1 AS found FROM conversations WHERE id = ?'),
       nextSeq: this.db.prepare<[string], { next: number }>('SELECT COALESCE(MAX(seq), 0) + 1 AS next FROM transcript WHERE conversation_id = ?'),
       insertEntry: this.db.prepare(
         'INSERT INTO transcript (conversation_id, seq, role, text, at, intent, confidence, quick_replies, agent_id, agent_name, client_message_id, redacted, response_id, tone, picture) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
@@ -510,7 +517,7 @@ export class SqliteConversationStore implements ConversationStore, SupportStore,
     if (!row) return undefined;
     const state = stateFromRow(row);
     const ticket = row.ticket_id === null ? undefined : ticketFromRow(Object.fromEntries(ticketColumns.map((column) => [column, row[`ticket_${column}`]])) as unknown as TicketRow);
-    const context: TurnContext = { access: { tokenHash: row.token_hash, lastActiveAt: row.updated_at }, state, ticket };
+    const context: TurnContext = { access: { tokenHash: row.token_hash, lastActiveAt: row.updated_at }, state, ticket, version: row.version };
     if (row.snapshot !== null) context.snapshotText = row.snapshot;
     return context;
   }
@@ -525,11 +532,13 @@ export class SqliteConversationStore implements ConversationStore, SupportStore,
    * Concurrent conversations' turns commit together (groupCommit.ts); the promise settles once this
    * turn's transaction has committed, so a turn is never acknowledged before it is stored.
    */
-  saveTurn(conversationId: string, { state, entries, ticket, record, resolveTicket, ticketLine, snapshotText }: StoredTurn): Promise<SavedTurn> {
+  saveTurn(conversationId: string, { state, entries, ticket, record, resolveTicket, ticketLine, snapshotText, expectedVersion }: StoredTurn): Promise<SavedTurn> {
     return this.groupCommit.submit((): SavedTurn => {
       const now = entries.at(-1)?.at ?? new Date().toISOString();
-      const values = [state.flowVersion, snapshotText ?? JSON.stringify(state.snapshot), state.script, state.lastQuickReplies ? JSON.stringify(state.lastQuickReplies) : null, state.openQuestion ?? null, state.endedProgress ? JSON.stringify(state.endedProgress) : null, state.locale ?? null, now, conversationId];
-      const updated = this.statements.updateState.run(...values);
+      const values = [state.flowVersion, snapshotText ?? JSON.stringify(state.snapshot), state.script, state.lastQuickReplies ? JSON.stringify(state.lastQuickReplies) : null, state.openQuestion ?? null, state.endedProgress ? JSON.stringify(state.endedProgress) : null, state.locale ?? null, now, conversationId] as const;
+      const updated = expectedVersion === undefined ? this.statements.updateState.run(...values) : this.statements.updateStateAtVersion.run(...values, expectedVersion);
+      // Another process saved a turn since this one read the row: nothing of this turn is written.
+      if (updated.changes === 0 && expectedVersion !== undefined && this.statements.exists.get(conversationId)) throw new TurnConflictError(conversationId);
       // Conversations are created through the API; tests and tools may start one implicitly. The
       // server does not: there a missing row means the conversation was deleted.
       if (updated.changes === 0 && !this.createsConversationsImplicitly) throw new ConversationGoneError(conversationId);
