@@ -10,7 +10,7 @@ import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import { z } from 'zod';
 import type { Logger } from 'pino';
 import { clientMessageIdPattern, DialogueInputError, type DialogueEngine, type TurnResult } from '../dialogue/dialogueEngine.js';
-import { RateLimitedError, spendOrThrow, type RateLimiter } from '../server/rateLimiter.js';
+import { RateLimitedError, spendOrThrow, type Limiter } from '../server/rateLimiter.js';
 import { isStorageFailure, storageUnavailable } from '../server/httpErrors.js';
 import { turnLogLine } from '../server/logging.js';
 import { ConversationGoneError } from '../dialogue/conversationStore.js';
@@ -40,8 +40,8 @@ interface AuthenticatedSocket extends WebSocket {
 
 /** Abuse limits the websocket shares with the REST API (one allowance per address, per conversation). */
 export interface SocketLimits {
-  addressLimiter: RateLimiter;
-  conversationLimiter: RateLimiter;
+  addressLimiter: Limiter;
+  conversationLimiter: Limiter;
   /** How long a conversation token lives without use (checked at hello, as REST checks it). */
   access?: AccessPolicy;
   /** Open sockets one address may hold; 0 = no cap. */
@@ -100,7 +100,7 @@ export class AuthenticatedWebAdapter extends WebAdapter {
     this.socketServer = wss;
     this.logic = logic;
     this.wss = wss;
-    this.server.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => this.handleUpgrade(request, socket, head));
+    this.server.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => void this.handleUpgrade(request, socket, head));
     this.heartbeat = setInterval(() => {
       for (const ws of wss.clients as Set<AuthenticatedSocket>) ws.watch?.ping();
     }, this.timeouts.pingIntervalMs);
@@ -108,7 +108,7 @@ export class AuthenticatedWebAdapter extends WebAdapter {
   }
 
   /** One upgrade request: checked (path, origin, limits) and then accepted as a websocket, or refused. */
-  handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): void {
+  async handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
     const wss = this.socketServer;
     if (!wss || socket.destroyed) return void socket.destroy();
     if (new URL(request.url ?? '/', 'http://localhost').pathname !== this.path) return void socket.destroy();
@@ -119,7 +119,9 @@ export class AuthenticatedWebAdapter extends WebAdapter {
       return;
     }
     const address = this.limits.addressOf(request);
-    const decision = this.limits.addressLimiter.take(address);
+    // Awaited with the socket untouched: with no 'data' listener yet, what the client sends waits in it.
+    const decision = await this.limits.addressLimiter.take(address);
+    if (socket.destroyed) return;
     const refusal = !decision.allowed ? decision.retryAfterSeconds : !this.allowance.tryHold(address, socket) ? 30 : undefined;
     if (refusal !== undefined) {
       socket.end(`HTTP/1.1 429 Too Many Requests\r\nRetry-After: ${refusal}\r\nConnection: close\r\n\r\n`);
@@ -160,7 +162,7 @@ export class AuthenticatedWebAdapter extends WebAdapter {
 
   private async receive(ws: AuthenticatedSocket, address: string, data: RawData, isBinary: boolean, logic: TurnLogic): Promise<void> {
     try {
-      spendOrThrow(this.limits.addressLimiter, address, 'address');
+      await spendOrThrow(this.limits.addressLimiter, address, 'address');
     } catch (error) {
       return sendRateLimited(ws, error as RateLimitedError);
     }
@@ -202,7 +204,7 @@ export class AuthenticatedWebAdapter extends WebAdapter {
     const earlier = clientMessageId === undefined ? undefined : await this.resent.earlierTurn(ws.conversationId, clientMessageId);
     if (earlier) return this.broadcast(ws.conversationId, acceptedFrame(earlier, clientMessageId));
     try {
-      spendOrThrow(this.limits.conversationLimiter, ws.conversationId, 'conversation');
+      await spendOrThrow(this.limits.conversationLimiter, ws.conversationId, 'conversation');
     } catch (error) {
       return sendRateLimited(ws, error as RateLimitedError);
     }

@@ -35,7 +35,7 @@ export function lazyBotkitWebChannel(options: BotkitWebChannelOptions, path = '/
     // same tick, so no upgrade is seen twice or missed.
     channel = createBotkitWebChannel(options);
     server.off('upgrade', waitForChannel);
-    for (const { request, socket, head } of pending.splice(0)) channel.adapter.handleUpgrade(request, socket, head);
+    for (const { request, socket, head } of pending.splice(0)) void channel.adapter.handleUpgrade(request, socket, head);
     return channel;
   };
 

@@ -6,12 +6,12 @@ import type { AgentStreamEvent } from '../support/liveHub.js';
 import { isSupportDeskError, type SupportDesk, type SupportDeskErrorCode } from '../support/supportDesk.js';
 import { bearerToken } from './bearerToken.js';
 import { HttpError } from './httpErrors.js';
-import { spendOrThrow, type RateLimiter } from './rateLimiter.js';
+import { spendOrThrow, type Limiter } from './rateLimiter.js';
 
 export interface AgentApiOptions {
   desk: SupportDesk;
   /** Messages per agent, the same allowance a conversation has. */
-  messageLimiter: RateLimiter;
+  messageLimiter: Limiter;
   /** How often an open event stream says it is still there (proxies close silent connections). */
   heartbeatMs?: number;
 }
@@ -97,7 +97,7 @@ export function agentApi({ desk, messageLimiter, heartbeatMs = 15_000 }: AgentAp
   router.post('/conversations/:id/messages', requireJson, json, handle(async (req, res, agent) => {
     const body = messageBody.safeParse(req.body);
     if (!body.success || !('text' in (req.body as object))) throw new HttpError(400, 'invalid_body', 'send {"text": "..."}');
-    spendOrThrow(messageLimiter, `agent:${agent.id}`, 'conversation');
+    await spendOrThrow(messageLimiter, `agent:${agent.id}`, 'conversation');
     res.status(201).json({ message: await desk.postMessage(String(req.params.id), agent, body.data.text) });
   }));
 

@@ -23,7 +23,7 @@ import { BotMetrics } from './metrics.js';
 import { dayMs, startRetentionSweep } from './retentionSweep.js';
 import { errorHandler, sendError } from './httpErrors.js';
 import { createLogger, requestLogging, type Logger } from './logging.js';
-import { off, RateLimiter, rateLimitSettingsFromEnv, spendOrThrow, type RateLimitSettings } from './rateLimiter.js';
+import { limitNamed, RateLimiter, rateLimitSettingsFromEnv, spendOrThrow, type Limiter, type LimitName, type RateLimit, type RateLimitSettings } from './rateLimiter.js';
 import type { AccessPolicy } from '../storage/identityStore.js';
 import { restApi } from './restApi.js';
 import { serveAsset } from './compiledAssets.js';
@@ -63,6 +63,12 @@ export interface ServerOptions {
   agentHeartbeatMs?: number;
   /** The clock for availability (service hours); tests move it. */
   now?: () => Date;
+  /**
+   * Set when this server is one of several workers on one database (WORKERS > 1, cluster/): limits
+   * whose buckets all workers share, a hub that reaches the other workers' sockets and streams, and
+   * whether this worker runs the once-per-server jobs (webhook delivery, retention sweep).
+   */
+  coordination?: { limiter(name: LimitName, limit: RateLimit): Limiter; hub: LiveHub; runsServerJobs: boolean };
 }
 
 export interface RunningServer {
@@ -91,15 +97,22 @@ export function createServer({
   socketTimeouts = socketTimeoutsFromEnv(),
   agentHeartbeatMs,
   now = () => new Date(),
+  coordination,
 }: ServerOptions): RunningServer {
+  const limiterOf = (name: LimitName): Limiter => {
+    const limit = limitNamed(rateLimits, name);
+    return coordination ? coordination.limiter(name, limit) : new RateLimiter(limit);
+  };
+  const runsServerJobs = coordination?.runsServerJobs ?? true;
+  // Every worker queues handoff events with the turn that causes them; one delivers the outbox.
+  if (handoffWebhookUrl) store.queueTicketsForWebhook = true;
   const metrics = new BotMetrics();
-  const webhook = handoffWebhookUrl
+  const webhook = handoffWebhookUrl && runsServerJobs
     ? new HandoffWebhook({ url: handoffWebhookUrl, secret: handoffWebhookSecret, store, ...webhookOptions, log: (message, details) => log.warn(details ?? {}, message) })
     : undefined;
-  const hub = new LiveHub();
-  const limiterOf = (limit: RateLimitSettings['ticketsTotal']) => new RateLimiter(limit ?? off);
-  const ticketsPerAddress = limiterOf(rateLimits.ticketsPerAddress);
-  const ticketsTotal = limiterOf(rateLimits.ticketsTotal);
+  const hub = coordination?.hub ?? new LiveHub();
+  const ticketsPerAddress = limiterOf('ticketsPerAddress');
+  const ticketsTotal = limiterOf('ticketsTotal');
   const everyone = 'everyone';
   // The engine asks the desk whether someone can answer; the desk takes the engine's system turns.
   let desk: SupportDesk | undefined;
@@ -111,10 +124,9 @@ export function createServer({
       agentAvailable: () => desk?.available() ?? false,
       serviceHours: serviceHours.label,
       tickets: {
-        mayOpen: ({ address = 'unknown' }) => ticketsTotal.canTake(everyone) && ticketsPerAddress.canTake(address),
-        opened: ({ address = 'unknown' }) => {
-          ticketsTotal.take(everyone);
-          ticketsPerAddress.take(address);
+        mayOpen: async ({ address = 'unknown' }) => (await ticketsTotal.canTake(everyone)) && (await ticketsPerAddress.canTake(address)),
+        opened: async ({ address = 'unknown' }) => {
+          await Promise.all([ticketsTotal.take(everyone), ticketsPerAddress.take(address)]);
         },
       },
     },
@@ -134,13 +146,13 @@ export function createServer({
     onQueued: () => webhook?.kick(),
     log: (message, details) => log.warn(details, message),
   });
-  const agents = agentApi({ desk, messageLimiter: conversationLimiterFor(rateLimits), ...(agentHeartbeatMs ? { heartbeatMs: agentHeartbeatMs } : {}) });
+  const agents = agentApi({ desk, messageLimiter: limiterOf('agentMessages'), ...(agentHeartbeatMs ? { heartbeatMs: agentHeartbeatMs } : {}) });
   const uiTexts = uiTextsOf(content);
   // Prebuilt by npm run build for this content, or built on the first request (about a second once per process).
   const assets = servedWidgetAssets(uiTexts, content.wording, (message) => log.warn(message));
 
-  const addressLimiter = new RateLimiter(rateLimits.perAddress);
-  const conversationLimiter = new RateLimiter(rateLimits.perConversation);
+  const addressLimiter = limiterOf('perAddress');
+  const conversationLimiter = limiterOf('perConversation');
 
   const app = express();
   app.disable('x-powered-by');
@@ -166,8 +178,8 @@ export function createServer({
   const cors = corsForEmbedding(allowedOrigins);
   // The agent API is for the dashboard and helpdesk servers, not for embedding pages.
   app.use('/api', (req, res, next) => (req.path.startsWith('/admin/') || req.path.startsWith('/agent/') ? next() : cors(req, res, next)));
-  app.use(['/api', '/admin'], (req, _res, next) => {
-    spendOrThrow(addressLimiter, req.ip ?? 'unknown', 'address');
+  app.use(['/api', '/admin'], async (req, _res, next) => {
+    await spendOrThrow(addressLimiter, req.ip ?? 'unknown', 'address');
     next();
   });
   app.get('/healthz', (_req, res) => {
@@ -207,7 +219,7 @@ export function createServer({
   }
   app.use('/api/agent', agents.router);
   const access: AccessPolicy = { idleMs: retention.tokenIdleDays * dayMs, now: () => now().getTime() };
-  const newConversations = { perAddress: limiterOf(rateLimits.newConversationsPerAddress), total: limiterOf(rateLimits.newConversationsTotal) };
+  const newConversations = { perAddress: limiterOf('newConversationsPerAddress'), total: limiterOf('newConversationsTotal') };
   app.use('/api', restApi({ engine, store, uiTexts, conversationLimiter, desk, access, newConversations }));
   // Minified once (by the build or the first request), compressed once per encoding; every embedding page loads these two.
   app.get('/widget.js', serveAsset(() => assets.widgetJs));
@@ -251,7 +263,7 @@ export function createServer({
     },
   });
   webhook?.start();
-  const retentionSweep = retention.retentionDays > 0 ? startRetentionSweep(store, retention.retentionDays, now, log) : undefined;
+  const retentionSweep = retention.retentionDays > 0 && runsServerJobs ? startRetentionSweep(store, retention.retentionDays, now, log) : undefined;
   return {
     server,
     engine,
@@ -268,11 +280,6 @@ export function createServer({
       await engine.drain();
     },
   };
-}
-
-/** Agents' messages get the allowance a conversation has (a person typing), keyed per agent. */
-function conversationLimiterFor(settings: RateLimitSettings): RateLimiter {
-  return new RateLimiter(settings.perConversation);
 }
 
 type TrustProxy = (address: string, hop: number) => boolean;

@@ -19,7 +19,18 @@ interface Bucket {
   updatedMs: number;
 }
 
-export class RateLimiter {
+/**
+ * What the server asks of a limit. A RateLimiter answers at once; a limit shared by the workers of
+ * a server (WORKERS > 1, see cluster/) answers after asking the process that holds the buckets.
+ */
+export interface Limiter {
+  readonly enabled: boolean;
+  take(key: string): RateDecision | Promise<RateDecision>;
+  giveBack(key: string): void;
+  canTake(key: string): boolean | Promise<boolean>;
+}
+
+export class RateLimiter implements Limiter {
   private readonly buckets = new Map<string, Bucket>();
   private readonly refillPerMs: number;
   private lastSweepMs = 0;
@@ -153,8 +164,25 @@ export class RateLimitedError extends Error {
   }
 }
 
-/** Spends one request of `key`'s allowance or throws RateLimitedError. */
-export function spendOrThrow(limiter: RateLimiter, key: string, scope: RateLimitedError['scope']): void {
+/**
+ * Spends one request of `key`'s allowance or throws RateLimitedError; a shared limit answers later,
+ * so callers await it (a local one still decides at once, without a promise).
+ */
+export function spendOrThrow(limiter: Limiter, key: string, scope: RateLimitedError['scope']): void | Promise<void> {
   const decision = limiter.take(key);
+  if (decision instanceof Promise) return decision.then((settled) => refuseUnlessAllowed(settled, scope));
+  refuseUnlessAllowed(decision, scope);
+}
+
+function refuseUnlessAllowed(decision: RateDecision, scope: RateLimitedError['scope']): void {
   if (!decision.allowed) throw new RateLimitedError(decision.retryAfterSeconds, scope);
+}
+
+/** Which limit a bucket belongs to: the workers of a server ask for buckets by these names. */
+export type LimitName = 'perAddress' | 'perConversation' | 'agentMessages' | 'newConversationsPerAddress' | 'newConversationsTotal' | 'ticketsPerAddress' | 'ticketsTotal';
+
+/** The limit each name stands for, from the settings (agents' messages get a conversation's allowance). */
+export function limitNamed(settings: RateLimitSettings, name: LimitName): RateLimit {
+  if (name === 'agentMessages') return settings.perConversation;
+  return settings[name] ?? off;
 }

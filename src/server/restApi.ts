@@ -7,7 +7,7 @@ import type { ServerStore } from '../storage/openStore.js';
 import { bearerToken } from './bearerToken.js';
 import { HttpError } from './httpErrors.js';
 import { requestLog, turnLogLine } from './logging.js';
-import { spendOrThrow, type RateLimiter } from './rateLimiter.js';
+import { spendOrThrow, type Limiter } from './rateLimiter.js';
 import { openApiDocument } from './openApiDocument.js';
 import { publicLine, type SupportDesk } from '../support/supportDesk.js';
 import { canonicalLocale, maxLocaleLength, openingScript, replyScriptFor } from '../nlu/index.js';
@@ -18,13 +18,13 @@ export interface RestApiOptions {
   /** `ui.*` texts for the widget. */
   uiTexts: Record<string, string>;
   /** Messages per conversation, shared with the websocket channel. */
-  conversationLimiter: RateLimiter;
+  conversationLimiter: Limiter;
   /** Where the conversation's handover stands (the `handoff` field). */
   desk: SupportDesk;
   /** How long a conversation token lives without use. */
   access?: AccessPolicy;
   /** New conversations per client address and from everyone together. */
-  newConversations?: { perAddress: RateLimiter; total: RateLimiter };
+  newConversations?: { perAddress: Limiter; total: Limiter };
 }
 
 const messageBody = z
@@ -141,8 +141,8 @@ export function restApi({ engine, store, uiTexts, conversationLimiter, desk, acc
     // Each conversation costs a row and a greeting: strangers get a bounded number of them.
     if (newConversations) {
       const address = req.ip ?? 'unknown';
-      spendOrThrow(newConversations.perAddress, address, 'new_conversations');
-      spendOrThrow(newConversations.total, 'everyone', 'new_conversations');
+      await spendOrThrow(newConversations.perAddress, address, 'new_conversations');
+      await spendOrThrow(newConversations.total, 'everyone', 'new_conversations');
     }
     const { identity, token } = newConversationIdentity(new Date());
     await store.createConversation(identity);

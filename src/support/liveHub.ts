@@ -2,7 +2,7 @@ import type { ReplyScript } from '../nlu/index.js';
 import type { ReplyPicture, ReplyTone } from '../content/schemas.js';
 
 /**
- * Live delivery inside one process: frames for a conversation's widget sockets, and events for the
+ * Live delivery inside one process (and, connected to a bus, to the other workers' processes): frames for a conversation's widget sockets, and events for the
  * agents' inbox streams. Whoever holds a socket or a stream subscribes; the desk publishes. Nothing
  * is kept: a client that was away reads what it missed from the transcript (`?after=<seq>`).
  */
@@ -17,9 +17,48 @@ export type AgentStreamEvent = { type: AgentEventType; data: { conversationId: s
 
 type Listener<T> = (value: T) => void;
 
+/** What one worker's hub tells the others' (WORKERS > 1): the same deliveries, and its open inbox streams. */
+export type HubMessage =
+  | { kind: 'conversation'; conversationId: string; frame: WidgetFrame }
+  | { kind: 'agents'; event: AgentStreamEvent }
+  | { kind: 'queueMoved' }
+  | { kind: 'agentStreams'; open: number };
+
+/** How a hub reaches the hubs of the other workers; they hand what arrives to `deliverFromElsewhere`. */
+export interface HubBus {
+  publish(message: HubMessage): void;
+}
+
 export class LiveHub {
   private readonly conversations = new Map<string, Set<Listener<WidgetFrame>>>();
   private readonly agents = new Set<Listener<AgentStreamEvent>>();
+  private readonly queueListeners = new Set<() => void>();
+  private bus: HubBus | undefined;
+  /** Inbox streams open on the other workers, as they last said. */
+  private elsewhereAgentStreams = 0;
+
+  /** Joins the hubs of the other workers of the server: what is published here reaches their sockets and streams too. */
+  connect(bus: HubBus): void {
+    this.bus = bus;
+  }
+
+  /** A delivery another worker published: to this worker's sockets and streams only. */
+  deliverFromElsewhere(message: HubMessage | { kind: 'agentStreamsElsewhere'; open: number }): void {
+    if (message.kind === 'conversation') this.deliverToConversation(message.conversationId, message.frame);
+    else if (message.kind === 'agents') this.deliverToAgents(message.event);
+    else if (message.kind === 'queueMoved') for (const listener of this.queueListeners) listener();
+    else if (message.kind === 'agentStreamsElsewhere') this.elsewhereAgentStreams = message.open;
+  }
+
+  /** Someone left the handover queue: every worker tells its open widgets their new place. */
+  queueMoved(): void {
+    for (const listener of this.queueListeners) listener();
+    this.bus?.publish({ kind: 'queueMoved' });
+  }
+
+  onQueueMoved(listener: () => void): void {
+    this.queueListeners.add(listener);
+  }
 
   /** A widget socket of the conversation; returns the unsubscribe. */
   subscribeConversation(conversationId: string, listener: Listener<WidgetFrame>): () => void {
@@ -35,24 +74,38 @@ export class LiveHub {
   /** An agent's inbox stream; returns the unsubscribe. */
   subscribeAgents(listener: Listener<AgentStreamEvent>): () => void {
     this.agents.add(listener);
-    return () => this.agents.delete(listener);
+    this.bus?.publish({ kind: 'agentStreams', open: this.agents.size });
+    return () => {
+      this.agents.delete(listener);
+      this.bus?.publish({ kind: 'agentStreams', open: this.agents.size });
+    };
   }
 
   toConversation(conversationId: string, frame: WidgetFrame): void {
-    for (const listener of this.conversations.get(conversationId) ?? []) listener(frame);
+    this.deliverToConversation(conversationId, frame);
+    this.bus?.publish({ kind: 'conversation', conversationId, frame });
   }
 
   toAgents(event: AgentStreamEvent): void {
+    this.deliverToAgents(event);
+    this.bus?.publish({ kind: 'agents', event });
+  }
+
+  private deliverToConversation(conversationId: string, frame: WidgetFrame): void {
+    for (const listener of this.conversations.get(conversationId) ?? []) listener(frame);
+  }
+
+  private deliverToAgents(event: AgentStreamEvent): void {
     for (const listener of this.agents) listener(event);
   }
 
-  /** Conversations with a widget open now (to tell each its new place in the queue). */
+  /** Conversations with a widget open on this worker (to tell each its new place in the queue). */
   watchedConversations(): string[] {
     return [...this.conversations.keys()];
   }
 
-  /** Open inbox streams: an agent with one open is online. */
+  /** Open inbox streams, on every worker: an agent with one open is online. */
   get agentStreams(): number {
-    return this.agents.size;
+    return this.agents.size + this.elsewhereAgentStreams;
   }
 }

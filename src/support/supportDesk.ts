@@ -76,6 +76,8 @@ export class SupportDesk {
     this.store = options.store;
     this.engine = options.engine;
     this.hub = options.hub;
+    // Each worker tells the widgets it holds (the hub runs this for a move on any worker).
+    this.hub.onQueueMoved(() => this.pushPositionsHere());
     this.hours = options.hours;
     this.now = options.now ?? (() => new Date());
     this.onQueued = options.onQueued ?? (() => undefined);
@@ -193,7 +195,7 @@ export class SupportDesk {
     const claimed = (await this.store.currentTicket(conversationId))!;
     this.hub.toAgents({ type: 'conversation.claimed', data: { conversationId, agent: { id: agent.id, name: agent.name } } });
     await this.pushStatus(claimed);
-    this.pushPositions();
+    this.hub.queueMoved();
     return this.detail(conversationId);
   }
 
@@ -263,7 +265,7 @@ export class SupportDesk {
   private async ended(ticket: HandoffTicket): Promise<void> {
     this.hub.toAgents({ type: 'conversation.resolved', data: { conversationId: ticket.conversationId, resolution: ticket.resolution } });
     await this.pushStatus(ticket);
-    this.pushPositions();
+    this.hub.queueMoved();
     this.onQueued();
   }
 
@@ -279,7 +281,7 @@ export class SupportDesk {
   }
 
   /** Someone left the queue: every waiting widget that is open learns its new place. */
-  private pushPositions(): void {
+  private pushPositionsHere(): void {
     const watched = new Set(this.hub.watchedConversations());
     if (!watched.size) return;
     void (async () => {
