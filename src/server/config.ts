@@ -3,6 +3,7 @@
  * starts: a bad value stops start-up with `cannot start: NAME: …` instead of a stack trace or a
  * server that runs with something other than what the operator meant.
  */
+import { availableParallelism } from 'node:os';
 import { z } from 'zod';
 import { socketTimeoutsFromEnv, type SocketTimeouts } from '../channels/socketLifetime.js';
 import { parseAllowedOrigins } from './corsForEmbedding.js';
@@ -23,6 +24,8 @@ export interface ServerConfig {
   socketTimeouts: SocketTimeouts;
   trustProxy: number | string | false;
   retention: RetentionSettings;
+  /** Processes serving requests (WORKERS); 1 serves in this process, more start a cluster (cluster/). */
+  workers: number;
 }
 
 export interface RetentionSettings {
@@ -48,12 +51,12 @@ const secret = (name: string, minimum: number) =>
     .transform(optional)
     .refine((value) => value === undefined || value.length >= minimum, `${name} must be at least ${minimum} characters (e.g. \`openssl rand -hex 24\`)`);
 
-const wholeNumber = (name: string, fallback: number, max = Number.MAX_SAFE_INTEGER) =>
+const wholeNumber = (name: string, fallback: number, max = Number.MAX_SAFE_INTEGER, message = `${name} must be a whole number from 0 to ${max}`) =>
   z
     .string()
     .optional()
     .transform(optional)
-    .refine((value) => value === undefined || (/^\d+$/.test(value) && Number(value) <= max), `${name} must be a whole number from 0 to ${max}`)
+    .refine((value) => value === undefined || (/^\d+$/.test(value) && Number(value) <= max), message)
     .transform((value) => (value === undefined ? fallback : Number(value)));
 
 const environment = z.object({
@@ -77,6 +80,8 @@ const environment = z.object({
   TRUST_PROXY: z.string().optional().transform(optional),
   RETENTION_DAYS: wholeNumber('RETENTION_DAYS', 90, 36_500),
   TOKEN_IDLE_DAYS: wholeNumber('TOKEN_IDLE_DAYS', 30, 36_500),
+  // One worker per core by default; the tests run one (vitest.config.ts sets WORKERS=1).
+  WORKERS: wholeNumber('WORKERS', availableParallelism(), 64, 'WORKERS must be a whole number from 1 to 64').refine((value) => value >= 1, 'WORKERS must be a whole number from 1 to 64'),
 });
 
 /** Reads and checks every setting; throws ConfigError naming the first bad one. */
@@ -108,6 +113,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
     socketTimeouts,
     trustProxy: parseTrustProxy(settings.TRUST_PROXY),
     retention: { retentionDays: settings.RETENTION_DAYS, tokenIdleDays: settings.TOKEN_IDLE_DAYS },
+    workers: settings.WORKERS,
   };
 }
 

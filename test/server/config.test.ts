@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../../src/server/config.js';
 
@@ -14,6 +15,8 @@ describe('settings are checked before anything starts', () => {
       metricsToken: undefined,
       trustProxy: false,
       retention: { retentionDays: 90, tokenIdleDays: 30 },
+      // One worker per core when serving.
+      workers: availableParallelism(),
     });
     expect(config.rateLimits.newConversationsPerAddress).toEqual({ perMinute: 20, burst: 10 });
   });
@@ -33,6 +36,8 @@ describe('settings are checked before anything starts', () => {
     [{ TOKEN_IDLE_DAYS: '1.5' }, /TOKEN_IDLE_DAYS must be a whole number/],
     [{ SERVICE_HOURS: '9-5' }, /SERVICE_HOURS/],
     [{ RATE_LIMIT_TICKETS_PER_HOUR: 'many' }, /RATE_LIMIT_TICKETS_PER_HOUR must be a whole number/],
+    [{ WORKERS: '0' }, /WORKERS must be a whole number from 1 to 64/],
+    [{ WORKERS: 'two' }, /WORKERS must be a whole number from 1 to 64/],
   ])('%o is refused, naming the setting', (env, message) => {
     expect(() => loadConfig(env)).toThrow(ConfigError);
     expect(() => loadConfig(env)).toThrow(message);

@@ -1,0 +1,102 @@
+import cluster, { type Worker } from 'node:cluster';
+import { RateLimiter, type LimitName } from '../rateLimiter.js';
+import type { Logger } from '../logging.js';
+import { channel, isClusterMessage, serverJobsVariable, type PrimaryToWorker, type WorkerToPrimary } from './clusterMessages.js';
+
+/** A worker that dies this soon after it started is not restarted again and again: the server stops. */
+const crashLoopMs = 10_000;
+const restartDelayMs = 1_000;
+/** How long workers get to finish their requests and turns on SIGTERM before they are killed. */
+const stopTimeoutMs = 12_000;
+
+/**
+ * The primary of WORKERS > 1: it serves no request itself. It starts the workers (node's cluster
+ * module hands each new connection to the next worker), holds the rate-limit buckets all workers
+ * spend from, relays live deliveries between their hubs, and restarts a worker that dies. Exactly one
+ * worker at a time runs the once-per-server jobs (webhook outbox, retention sweep).
+ */
+export function runClusterPrimary({ workers: count, log, cannotStart }: { workers: number; log: Logger; cannotStart: (message: string) => never }): void {
+  const limiters = new Map<LimitName, RateLimiter>();
+  const agentStreams = new Map<number, number>();
+  const roles = new Map<number, { runsServerJobs: boolean; startedAt: number; listening: boolean }>();
+  let stopping = false;
+
+  const sendTo = (worker: Worker, message: PrimaryToWorker) => {
+    if (worker.isConnected()) worker.send(message);
+  };
+  const others = (id: number) => Object.values(cluster.workers ?? {}).filter((worker): worker is Worker => worker !== undefined && worker.id !== id);
+  const tellAgentStreams = () => {
+    for (const worker of Object.values(cluster.workers ?? {})) {
+      if (!worker) continue;
+      let elsewhere = 0;
+      for (const [id, open] of agentStreams) if (id !== worker.id) elsewhere += open;
+      sendTo(worker, { channel, type: 'hub', message: { kind: 'agentStreamsElsewhere', open: elsewhere } });
+    }
+  };
+
+  const start = (runsServerJobs: boolean) => {
+    const worker = cluster.fork({ [serverJobsVariable]: runsServerJobs ? '1' : '0' });
+    roles.set(worker.id, { runsServerJobs, startedAt: Date.now(), listening: false });
+    worker.on('message', (message: unknown) => {
+      if (!isClusterMessage<WorkerToPrimary>(message)) return;
+      if (message.type === 'listening') {
+        roles.get(worker.id)!.listening = true;
+        tellAgentStreams();
+      } else if (message.type === 'hub') {
+        if (message.message.kind === 'agentStreams') {
+          agentStreams.set(worker.id, message.message.open);
+          tellAgentStreams();
+        } else for (const other of others(worker.id)) sendTo(other, { channel, type: 'hub', message: message.message });
+      } else if (message.type === 'limit') {
+        let limiter = limiters.get(message.name);
+        if (!limiter) limiters.set(message.name, (limiter = new RateLimiter(message.limit)));
+        if (message.operation === 'giveBack') return limiter.giveBack(message.key);
+        const decision = message.operation === 'take' ? limiter.take(message.key) : limiter.canTake(message.key) ? { allowed: true as const } : { allowed: false as const, retryAfterSeconds: 1 };
+        sendTo(worker, { channel, type: 'limitAnswer', id: message.id, decision });
+      }
+    });
+  };
+
+  cluster.on('exit', (worker, code, signal) => {
+    const role = roles.get(worker.id);
+    roles.delete(worker.id);
+    if (agentStreams.delete(worker.id)) tellAgentStreams();
+    if (stopping) {
+      if (Object.keys(cluster.workers ?? {}).length === 0) {
+        log.info('stopped cleanly');
+        log.flush();
+        process.exit(0);
+      }
+      return;
+    }
+    // A worker that could not start (its own `cannot start: …` is above) stops the whole server.
+    if (code === 2) {
+      stopAll();
+      cannotStart('a worker could not start (see its message above)');
+    }
+    if (role && !role.listening && Date.now() - role.startedAt < crashLoopMs) {
+      stopAll();
+      cannotStart(`a worker died during start-up (${signal ?? `exit code ${code}`})`);
+    }
+    log.error({ workerPid: worker.process.pid, code, signal }, 'worker died: starting another');
+    setTimeout(() => start(role?.runsServerJobs ?? false), restartDelayMs).unref();
+  });
+
+  const stopAll = () => {
+    stopping = true;
+    for (const worker of Object.values(cluster.workers ?? {})) worker?.process.kill('SIGTERM');
+  };
+  const stop = (signal: string) => {
+    if (stopping) return;
+    log.info({ signal, workers: Object.keys(cluster.workers ?? {}).length }, 'shutting down: each worker finishes its requests');
+    stopAll();
+    setTimeout(() => {
+      for (const worker of Object.values(cluster.workers ?? {})) worker?.process.kill('SIGKILL');
+      process.exit(1);
+    }, stopTimeoutMs).unref();
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+
+  for (let index = 0; index < count; index++) start(index === 0);
+}
