@@ -68,7 +68,14 @@ export interface ServerOptions {
    * whose buckets all workers share, a hub that reaches the other workers' sockets and streams, and
    * whether this worker runs the once-per-server jobs (webhook delivery, retention sweep).
    */
-  coordination?: { limiter(name: LimitName, limit: RateLimit): Limiter; hub: LiveHub; runsServerJobs: boolean };
+  coordination?: {
+    limiter(name: LimitName, limit: RateLimit): Limiter;
+    hub: LiveHub;
+    runsServerJobs: boolean;
+    /** `/metrics` answers the sum over every worker, whichever one the scrape reached. */
+    shareMetrics(read: () => Promise<unknown[]>): void;
+    allWorkersMetrics(): Promise<string>;
+  };
 }
 
 export interface RunningServer {
@@ -107,6 +114,7 @@ export function createServer({
   // Every worker queues handoff events with the turn that causes them; one delivers the outbox.
   if (handoffWebhookUrl) store.queueTicketsForWebhook = true;
   const metrics = new BotMetrics();
+  coordination?.shareMetrics(() => metrics.registry.getMetricsAsJSON());
   const webhook = handoffWebhookUrl && runsServerJobs
     ? new HandoffWebhook({ url: handoffWebhookUrl, secret: handoffWebhookSecret, store, ...webhookOptions, log: (message, details) => log.warn(details ?? {}, message) })
     : undefined;
@@ -201,7 +209,7 @@ export function createServer({
       sendError(res, 401, 'metrics_token_required', 'send the METRICS_TOKEN as "Authorization: Bearer <token>"');
       return;
     }
-    res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
+    res.type(metrics.registry.contentType).send(coordination ? await coordination.allWorkersMetrics() : await metrics.registry.metrics());
   });
   if (adminToken) {
     app.use('/api/admin', express.json({ limit: '4kb' }), adminApi({

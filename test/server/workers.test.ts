@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { request } from 'node:http';
 import os from 'node:os';
@@ -73,6 +74,17 @@ describe('WORKERS=2 on one SQLite file', () => {
     const answers = await Promise.all(messages.map((text) => call(server, 'POST', `/api/conversations/${conversation.id}/messages`, { token: conversation.token, body: { text } })));
     expect(answers.map((answer) => answer.status)).toEqual(messages.map(() => 200));
     expect(workersThatLogged(server, 'turn').size).toBe(2);
+    // A scrape reaches one worker and counts every worker's messages.
+    for (let scrape = 0; scrape < 2; scrape++) {
+      const text = await new Promise<string>((resolve, reject) => {
+        request(`${server.baseUrl}/metrics`, { agent: false }, (response) => {
+          let body = '';
+          response.on('data', (chunk: Buffer) => (body += chunk.toString()));
+          response.on('end', () => resolve(body));
+        }).on('error', reject).end();
+      });
+      expect(text).toMatch(new RegExp(`^chatbot_messages_total ${messages.length}$`, 'm'));
+    }
 
     const db = new Database(databaseFile, { readonly: true });
     try {
@@ -85,6 +97,16 @@ describe('WORKERS=2 on one SQLite file', () => {
     } finally {
       db.close();
     }
+  }, 180_000);
+
+  it('starts a worker again when one is killed, and the server goes on answering', async () => {
+    const { server } = await twoWorkers('restart', noRateLimits);
+    const workerPids = execFileSync('pgrep', ['-P', String(server.child.pid)]).toString().trim().split('\n').map(Number);
+    expect(workerPids).toHaveLength(2);
+    process.kill(workerPids[0]!, 'SIGKILL');
+    await until(() => server.output().includes('worker died: starting another'), 10_000);
+    await until(() => (server.output().match(/chatbot listening/g) ?? []).length === 3, 60_000);
+    for (let index = 0; index < 4; index++) expect((await call(server, 'POST', '/api/conversations', { body: {} })).status).toBe(201);
   }, 180_000);
 
   it('gives a conversation one allowance, whichever worker its messages reach', async () => {

@@ -12,10 +12,15 @@ export type LimitOperation = 'take' | 'canTake' | 'giveBack';
 export type WorkerToPrimary =
   | { channel: typeof channel; type: 'limit'; id: number; name: LimitName; limit: RateLimit; operation: LimitOperation; key: string }
   | { channel: typeof channel; type: 'hub'; message: HubMessage }
-  | { channel: typeof channel; type: 'listening' };
+  | { channel: typeof channel; type: 'listening' }
+  /** A scrape of /metrics reached this worker: the primary gathers every worker's metrics. */
+  | { channel: typeof channel; type: 'metrics'; id: number }
+  | { channel: typeof channel; type: 'metricsOfWorker'; gather: number; metrics: unknown[] };
 
 export type PrimaryToWorker =
   | { channel: typeof channel; type: 'limitAnswer'; id: number; decision: RateDecision }
+  | { channel: typeof channel; type: 'metricsWanted'; gather: number }
+  | { channel: typeof channel; type: 'metricsAnswer'; id: number; text: string }
   | { channel: typeof channel; type: 'hub'; message: HubMessage | { kind: 'agentStreamsElsewhere'; open: number } };
 
 export function isClusterMessage<T extends { channel: string }>(message: unknown): message is T {

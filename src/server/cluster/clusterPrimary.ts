@@ -1,4 +1,5 @@
 import cluster, { type Worker } from 'node:cluster';
+import { AggregatorRegistry } from 'prom-client';
 import { RateLimiter, type LimitName } from '../rateLimiter.js';
 import type { Logger } from '../logging.js';
 import { channel, isClusterMessage, serverJobsVariable, type PrimaryToWorker, type WorkerToPrimary } from './clusterMessages.js';
@@ -20,6 +21,23 @@ export function runClusterPrimary({ workers: count, log, cannotStart }: { worker
   const agentStreams = new Map<number, number>();
   const roles = new Map<number, { runsServerJobs: boolean; startedAt: number; listening: boolean }>();
   let stopping = false;
+  let gathers = 0;
+  const gathering = new Map<number, { metrics: unknown[][]; expected: number; done: () => void }>();
+
+  /** Asks every worker for its metrics and answers `asker` with their sum (a worker that does not answer in 2 s is left out). */
+  const gatherMetrics = (asker: Worker, id: number) => {
+    const gather = ++gathers;
+    const workers = Object.values(cluster.workers ?? {}).filter((worker): worker is Worker => worker !== undefined && worker.isConnected());
+    const collected: unknown[][] = [];
+    const done = () => {
+      if (!gathering.delete(gather)) return;
+      clearTimeout(timer);
+      void AggregatorRegistry.aggregate(collected as object[]).metrics().then((text) => sendTo(asker, { channel, type: 'metricsAnswer', id, text }));
+    };
+    const timer = setTimeout(done, 2_000);
+    gathering.set(gather, { metrics: collected, expected: workers.length, done });
+    for (const worker of workers) sendTo(worker, { channel, type: 'metricsWanted', gather });
+  };
 
   const sendTo = (worker: Worker, message: PrimaryToWorker) => {
     if (worker.isConnected()) worker.send(message);
@@ -47,6 +65,13 @@ export function runClusterPrimary({ workers: count, log, cannotStart }: { worker
           agentStreams.set(worker.id, message.message.open);
           tellAgentStreams();
         } else for (const other of others(worker.id)) sendTo(other, { channel, type: 'hub', message: message.message });
+      } else if (message.type === 'metrics') {
+        gatherMetrics(worker, message.id);
+      } else if (message.type === 'metricsOfWorker') {
+        const pending = gathering.get(message.gather);
+        if (!pending) return;
+        pending.metrics.push(message.metrics);
+        if (pending.metrics.length === pending.expected) pending.done();
       } else if (message.type === 'limit') {
         let limiter = limiters.get(message.name);
         if (!limiter) limiters.set(message.name, (limiter = new RateLimiter(message.limit)));

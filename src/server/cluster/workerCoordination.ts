@@ -16,10 +16,17 @@ export function workerCoordination() {
   const waiting = new Map<number, { resolve: (decision: RateDecision) => void; timer: NodeJS.Timeout }>();
   let nextId = 0;
   const hub = new LiveHub();
+  let ownMetrics: () => Promise<unknown[]> = async () => [];
+  const metricsWaiting = new Map<number, (text: string) => void>();
   hub.connect({ publish: (message) => send({ channel, type: 'hub', message }) });
   process.on('message', (message: unknown) => {
     if (!isClusterMessage<PrimaryToWorker>(message)) return;
     if (message.type === 'hub') hub.deliverFromElsewhere(message.message);
+    else if (message.type === 'metricsWanted') void ownMetrics().then((metrics) => send({ channel, type: 'metricsOfWorker', gather: message.gather, metrics }), () => send({ channel, type: 'metricsOfWorker', gather: message.gather, metrics: [] }));
+    else if (message.type === 'metricsAnswer') {
+      metricsWaiting.get(message.id)?.(message.text);
+      metricsWaiting.delete(message.id);
+    }
     else if (message.type === 'limitAnswer') {
       const answer = waiting.get(message.id);
       if (!answer) return;
@@ -58,6 +65,25 @@ export function workerCoordination() {
     limiter,
     hub,
     runsServerJobs: process.env[serverJobsVariable] === '1',
+    /** How this worker's metrics are read (the registry's JSON), for a scrape that reached any worker. */
+    shareMetrics(read: () => Promise<unknown[]>) {
+      ownMetrics = read;
+    },
+    /** Every worker's metrics added up, as Prometheus text: what /metrics answers with WORKERS > 1. */
+    allWorkersMetrics(): Promise<string> {
+      return new Promise((resolve, reject) => {
+        const id = ++nextId;
+        const timer = setTimeout(() => {
+          metricsWaiting.delete(id);
+          reject(new Error('the primary did not gather the workers\' metrics within 5 s'));
+        }, limitAnswerTimeoutMs);
+        metricsWaiting.set(id, (text) => {
+          clearTimeout(timer);
+          resolve(text);
+        });
+        send({ channel, type: 'metrics', id });
+      });
+    },
     /** Tells the primary this worker is serving (start-up succeeded). */
     listening: () => send({ channel, type: 'listening' }),
   };
