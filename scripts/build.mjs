@@ -26,7 +26,7 @@ export async function build({ quiet = false } = {}) {
   rmSync(path.join(distDir, 'chunks'), { recursive: true, force: true });
   await esbuild({
     absWorkingDir: projectRoot,
-    entryPoints: ['src/server/main.ts', 'src/cli/buildWidget.ts', 'src/cli/buildNluModel.ts'],
+    entryPoints: ['src/server/main.ts', 'src/cli/buildWidget.ts', 'src/cli/buildNluModel.ts', 'src/cli/buildCompiledContent.ts'],
     outbase: 'src',
     outdir: 'dist',
     // Each output file sits two folders below the project, as its source does, so the paths the
@@ -41,12 +41,15 @@ export async function build({ quiet = false } = {}) {
     packages: 'external',
     sourcemap: 'linked',
     logLevel: 'warning',
+    // The compiled server may use what this build made for it (dist/content/); the sources under tsx never do.
+    define: { 'process.env.CHATBOT_BUILD_FINGERPRINT': JSON.stringify(fingerprint) },
   });
   const compiledMs = performance.now() - started;
   // What a server would otherwise make at start-up or on the first request, made once here, each by
   // the compiled code the server runs.
   rmSync(path.join(distDir, 'nlu'), { recursive: true, force: true });
-  for (const [step, what] of [['buildWidget.js', 'bundling the widget'], ['buildNluModel.js', 'training the NLU model']]) {
+  rmSync(path.join(distDir, 'content'), { recursive: true, force: true });
+  for (const [step, what] of [['buildWidget.js', 'bundling the widget'], ['buildNluModel.js', 'training the NLU model'], ['buildCompiledContent.js', 'keeping the checked content']]) {
     const run = spawnSync(process.execPath, [path.join(distDir, 'cli', step)], { cwd: projectRoot, stdio: quiet ? 'pipe' : 'inherit', encoding: 'utf8' });
     if (run.status !== 0) throw new Error(`${what} failed (exit ${run.status}): ${run.stderr ?? ''}`);
   }

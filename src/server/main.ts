@@ -3,7 +3,8 @@
  * them); a bad one, a mistake in the content or a port already taken stops start-up with
  * `cannot start: …` and exit code 2.
  */
-import { isContentError, loadContent } from '../content/loadContent.js';
+import { defaultContentDir, isContentError, loadContent } from '../content/loadContent.js';
+import { readCompiledContent } from '../content/compiledContent.js';
 import { openStore, type ServerStore } from '../storage/openStore.js';
 import { ConfigError, loadConfig } from './config.js';
 import { SecretRedactor, redactionVersion } from '../nlu/index.js';
@@ -49,7 +50,10 @@ function prepareDatabase(): void {
 function loadChecked() {
   let content;
   try {
-    content = loadContent(config.contentDir);
+    // The compiled server reads what its build checked, while the content files are unchanged.
+    const buildFingerprint = process.env.CHATBOT_BUILD_FINGERPRINT;
+    const compiled = buildFingerprint ? readCompiledContent(config.contentDir ?? defaultContentDir, buildFingerprint) : undefined;
+    content = compiled ?? loadContent(config.contentDir);
   } catch (error) {
     if (!isContentError(error)) throw error;
     cannotStart(error.message);
