@@ -17,7 +17,9 @@ import { killTrackedChildren } from './serverProcess.js';
 const launches: Record<string, Launch> = {
   'npx-tsx': tsxLaunch,
   'node-tsx': { executable: process.execPath, args: ['--import', 'tsx', 'src/server/main.ts'] },
+  // One worker unless a launch says otherwise (the server's default is one per core).
   compiled: { executable: process.execPath, args: ['dist/server/main.js'] },
+  'compiled-2-workers': { executable: process.execPath, args: ['dist/server/main.js'], env: { WORKERS: '2' } },
   'npm-start': { executable: 'npm', args: ['start', '--silent'] },
 };
 

@@ -3,16 +3,10 @@
  * them); a bad one, a mistake in the content or a port already taken stops start-up with
  * `cannot start: …` and exit code 2.
  */
-import { defaultContentDir, isContentError, loadContent } from '../content/loadContent.js';
-import { readCompiledContent } from '../content/compiledContent.js';
-import { openStore, type ServerStore } from '../storage/openStore.js';
-import { ConfigError, loadConfig } from './config.js';
-import { SecretRedactor, redactionVersion } from '../nlu/index.js';
-import { createServer } from './createServer.js';
-import { createLogger } from './logging.js';
 import cluster from 'node:cluster';
+import { ConfigError, loadConfig } from './config.js';
+import { createLogger } from './logging.js';
 import { runClusterPrimary } from './cluster/clusterPrimary.js';
-import { workerCoordination } from './cluster/workerCoordination.js';
 
 function cannotStart(message: string): never {
   console.error(`cannot start: ${message}`);
@@ -31,97 +25,12 @@ const baseLog = createLogger();
 // WORKERS > 1: this process only starts and watches the workers, each of which runs what follows.
 if (cluster.isPrimary && config.workers > 1) {
   if (!/^sqlite:/.test(config.databaseUrl) || /^sqlite::memory:$/.test(config.databaseUrl)) cannotStart('WORKERS > 1 needs a database file the workers share (DATABASE_URL=sqlite:<file>)');
-  // Content and database are checked (and the schema migrated) once, before any worker starts.
-  prepareDatabase();
+  // The primary loads no content and opens no database: the first worker migrates it alone, and the
+  // others start once it serves, so the first answer comes as soon as in one process.
   runClusterPrimary({ workers: config.workers, log: baseLog, cannotStart });
 } else {
-  serve();
+  // Loaded only here: the cluster's primary has no use for the server's modules.
+  const { serve } = await import('./serve.js');
+  serve(config, baseLog, cannotStart);
 }
 
-function prepareDatabase(): void {
-  const { content } = loadChecked();
-  try {
-    openStore(config.databaseUrl, { redaction: redactionFor(content) }).close();
-  } catch (error) {
-    cannotStart(`DATABASE_URL ${config.databaseUrl}: ${(error as Error).message}`);
-  }
-}
-
-function loadChecked() {
-  let content;
-  try {
-    // The compiled server reads what its build checked, while the content files are unchanged.
-    const buildFingerprint = process.env.CHATBOT_BUILD_FINGERPRINT;
-    const compiled = buildFingerprint ? readCompiledContent(config.contentDir ?? defaultContentDir, buildFingerprint) : undefined;
-    content = compiled ?? loadContent(config.contentDir);
-  } catch (error) {
-    if (!isContentError(error)) throw error;
-    cannotStart(error.message);
-  }
-  return { content };
-}
-
-/** Rows an older version stored with weaker redaction are redacted again before the server starts. */
-function redactionFor(content: ReturnType<typeof loadContent>) {
-  const redactor = new SecretRedactor(content.lexicon);
-  return { version: redactionVersion, redact: (text: string) => redactor.redact(text).text };
-}
-
-function serve(): void {
-  const { content } = loadChecked();
-  const coordination = cluster.isWorker ? workerCoordination() : undefined;
-  // Each worker's lines say which worker wrote them.
-  const log = cluster.isWorker ? baseLog.child({ worker: cluster.worker!.id }) : baseLog;
-  let store: ServerStore;
-  try {
-    store = openStore(config.databaseUrl, { redaction: redactionFor(content), sharedWithOtherProcesses: cluster.isWorker });
-  } catch (error) {
-    cannotStart(`DATABASE_URL ${config.databaseUrl}: ${(error as Error).message}`);
-  }
-  const running = createServer({
-    ...(coordination ? { coordination } : {}),
-    content,
-    store,
-    log,
-    rateLimits: config.rateLimits,
-    socketTimeouts: config.socketTimeouts,
-    trustProxy: config.trustProxy,
-    allowedOrigins: config.allowedOrigins,
-    adminToken: config.adminToken,
-    metricsToken: config.metricsToken,
-    handoffWebhookUrl: config.handoffWebhookUrl,
-    handoffWebhookSecret: config.handoffWebhookSecret,
-    serviceHours: config.serviceHours,
-    retention: config.retention,
-  });
-  const port = config.port;
-  running.server.once('error', (error: NodeJS.ErrnoException) => {
-    if (error.code === 'EADDRINUSE') cannotStart(`port ${port} is already in use (set PORT to another one)`);
-    if (error.code === 'EACCES') cannotStart(`port ${port} needs privileges this process lacks (use a port above 1023)`);
-    throw error;
-  });
-  running.server.listen(port, () => {
-    coordination?.listening();
-    log.info({ port, database: config.databaseUrl.replace(/\/\/[^@/]*@/, '//…@') }, `chatbot listening on http://localhost:${port}`);
-    log.info(config.adminToken ? `dashboard at http://localhost:${port}/admin` : 'dashboard off (set ADMIN_TOKEN to turn it on)');
-  });
-
-  let stopping = false;
-  async function stop(signal: string): Promise<void> {
-    if (stopping) return;
-    stopping = true;
-    log.info({ signal }, 'shutting down: finishing in-flight requests');
-    // Bounded: a stuck client must not keep the process alive forever.
-    const force = setTimeout(() => process.exit(1), 10_000);
-    force.unref();
-    await running.close();
-    store.close();
-    log.info('stopped cleanly');
-    log.flush();
-    process.exit(0);
-  }
-  process.on('SIGTERM', () => void stop('SIGTERM'));
-  process.on('SIGINT', () => void stop('SIGINT'));
-  // A worker whose primary is gone (killed) has nobody to restart it or to hold the shared limits.
-  if (cluster.isWorker) process.on('disconnect', () => void stop('primary gone'));
-}

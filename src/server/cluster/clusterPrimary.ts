@@ -1,5 +1,4 @@
 import cluster, { type Worker } from 'node:cluster';
-import { AggregatorRegistry } from 'prom-client';
 import { RateLimiter, type LimitName } from '../rateLimiter.js';
 import type { Logger } from '../logging.js';
 import { channel, isClusterMessage, serverJobsVariable, type PrimaryToWorker, type WorkerToPrimary } from './clusterMessages.js';
@@ -11,8 +10,8 @@ const restartDelayMs = 1_000;
 const stopTimeoutMs = 12_000;
 
 /**
- * The primary of WORKERS > 1: it serves no request itself. It starts the workers (node's cluster
- * module hands each new connection to the next worker), holds the rate-limit buckets all workers
+ * The primary of WORKERS > 1: it serves no request itself. It starts the first worker, then the
+ * others once that one serves (node's cluster module hands each new connection to the next worker), holds the rate-limit buckets all workers
  * spend from, relays live deliveries between their hubs, and restarts a worker that dies. Exactly one
  * worker at a time runs the once-per-server jobs (webhook outbox, retention sweep).
  */
@@ -21,6 +20,7 @@ export function runClusterPrimary({ workers: count, log, cannotStart }: { worker
   const agentStreams = new Map<number, number>();
   const roles = new Map<number, { runsServerJobs: boolean; startedAt: number; listening: boolean }>();
   let stopping = false;
+  let othersStarted = false;
   let gathers = 0;
   const gathering = new Map<number, { metrics: unknown[][]; expected: number; done: () => void }>();
 
@@ -32,7 +32,10 @@ export function runClusterPrimary({ workers: count, log, cannotStart }: { worker
     const done = () => {
       if (!gathering.delete(gather)) return;
       clearTimeout(timer);
-      void AggregatorRegistry.aggregate(collected as object[]).metrics().then((text) => sendTo(asker, { channel, type: 'metricsAnswer', id, text }));
+      // prom-client only when a scrape asks: the primary's start-up stays light.
+      void import('prom-client')
+        .then(({ AggregatorRegistry }) => AggregatorRegistry.aggregate(collected as object[]).metrics())
+        .then((text) => sendTo(asker, { channel, type: 'metricsAnswer', id, text }));
     };
     const timer = setTimeout(done, 2_000);
     gathering.set(gather, { metrics: collected, expected: workers.length, done });
@@ -60,6 +63,12 @@ export function runClusterPrimary({ workers: count, log, cannotStart }: { worker
       if (message.type === 'listening') {
         roles.get(worker.id)!.listening = true;
         tellAgentStreams();
+        // The first worker has migrated the database and serves: now the others, which would only
+        // have slowed it down on a machine with as many cores as workers.
+        if (!othersStarted) {
+          othersStarted = true;
+          for (let index = 1; index < count; index++) start(false);
+        }
       } else if (message.type === 'hub') {
         if (message.message.kind === 'agentStreams') {
           agentStreams.set(worker.id, message.message.open);
@@ -123,5 +132,5 @@ export function runClusterPrimary({ workers: count, log, cannotStart }: { worker
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
 
-  for (let index = 0; index < count; index++) start(index === 0);
+  start(true);
 }
