@@ -14,18 +14,11 @@ import path from 'node:path';
 import { createConversations, loadConversationScript, walkScript, type Conversation } from './conversationScript.js';
 import { runScriptedLoad } from './scriptedLoad.js';
 import { projectRoot, startBenchServer, type BenchServer } from './serverProcess.js';
+import { noRateLimits } from '../test/support/serverProcess.js';
 
 const rounds = Math.max(1, Number(process.env.BENCH_ROUNDS ?? 3));
 const seconds = Number(process.env.BENCH_SECONDS ?? 8);
 const levels = [16, 64];
-const noLimits = {
-  RATE_LIMIT_IP_PER_MINUTE: '0',
-  RATE_LIMIT_CONVERSATION_PER_MINUTE: '0',
-  RATE_LIMIT_NEW_CONVERSATIONS_PER_IP_PER_MINUTE: '0',
-  RATE_LIMIT_NEW_CONVERSATIONS_PER_MINUTE: '0',
-  RATE_LIMIT_TICKETS_PER_IP_PER_HOUR: '0',
-  RATE_LIMIT_TICKETS_PER_HOUR: '0',
-};
 
 const children = new Set<ChildProcess>();
 const killAll = () => {
@@ -54,7 +47,7 @@ async function startProduction(workers: number, databaseFile: string): Promise<{
     cwd: projectRoot,
     detached: true,
     stdio: 'ignore',
-    env: { ...process.env, ...noLimits, WORKERS: String(workers), PORT: String(port), DATABASE_URL: `sqlite:${databaseFile}`, LOG_LEVEL: 'info' },
+    env: { ...process.env, ...noRateLimits, WORKERS: String(workers), PORT: String(port), DATABASE_URL: `sqlite:${databaseFile}`, LOG_LEVEL: 'info' },
   });
   children.add(child);
   const baseUrl = `http://127.0.0.1:${port}`;
