@@ -383,10 +383,6 @@ export interface PrivacyStore {
 }
 
 /**
- * A turn finished for a conversation that was deleted while it ran (or before, on a socket that
- * was still open): nothing is saved, so a deletion can never be undone by a late message.
- */
-/**
  * A turn was about to be saved over a conversation that another turn changed after this one read it
  * (two processes took a message of the same conversation at once). Nothing was saved: the engine runs
  * the turn again from the newer state.
@@ -398,6 +394,10 @@ export class TurnConflictError extends Error {
   }
 }
 
+/**
+ * A turn finished for a conversation that was deleted while it ran (or before, on a socket that
+ * was still open): nothing is saved, so a deletion can never be undone by a late message.
+ */
 export class ConversationGoneError extends Error {
   override name = 'ConversationGoneError';
   constructor(readonly conversationId: string) {

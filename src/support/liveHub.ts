@@ -2,9 +2,10 @@ import type { ReplyScript } from '../nlu/index.js';
 import type { ReplyPicture, ReplyTone } from '../content/schemas.js';
 
 /**
- * Live delivery inside one process (and, connected to a bus, to the other workers' processes): frames for a conversation's widget sockets, and events for the
- * agents' inbox streams. Whoever holds a socket or a stream subscribes; the desk publishes. Nothing
- * is kept: a client that was away reads what it missed from the transcript (`?after=<seq>`).
+ * Live delivery inside one process (and, connected to a bus, to the other workers of the server):
+ * frames for a conversation's widget sockets, and events for the agents' inbox streams. Whoever
+ * holds a socket or a stream subscribes; the desk publishes. Nothing is kept: a client that was away
+ * reads what it missed from the transcript (`?after=<seq>`).
  */
 export type WidgetFrame =
   | { type: 'agent.message'; text: string; agentName: string; at: string; seq: number }
