@@ -1,14 +1,8 @@
 import BayesClassifier from 'natural/lib/natural/classifiers/bayes_classifier.js';
-import type { FeatureExtractor } from './featureExtractor.js';
 
 export interface RankedIntent {
   name: string;
   confidence: number;
-}
-
-export interface TrainingExample {
-  text: string;
-  intent: string;
 }
 
 export interface ClassifierOptions {
@@ -26,6 +20,23 @@ export interface ClassifierOptions {
 
 export const defaultClassifierOptions: ClassifierOptions = { temperature: 2, smoothing: 0.01 };
 
+/** A training sentence as the models see it: its features (FeatureExtractor) and its intent. */
+export interface TokenizedExample {
+  tokens: readonly string[];
+  intent: string;
+}
+
+/** What a trained classifier answers from, as `npm run build` saves it (savedNluModel.ts). */
+export interface SavedBayes {
+  labels: string[];
+  vocabulary: string[];
+  /** log P(feature | class), row-major by class */
+  logProbabilities: Float64Array;
+  logPriors: Float64Array;
+  /** 1 where the class's examples had the feature, row-major by class */
+  seen: Uint8Array;
+}
+
 /**
  * natural's Bayes classifier, trained and queried on sparse features.
  * natural's own `train()` and `getClassifications()` build a dense 0/1 vector over the whole
@@ -34,7 +45,6 @@ export const defaultClassifierOptions: ClassifierOptions = { temperature: 2, smo
  * we feed it sparse observations and score in log space with the same formula.
  */
 export class IntentClassifier {
-  private readonly bayes: BayesClassifier;
   /** feature → index in natural's feature vectors */
   private readonly vocabulary = new Map<string, number>();
   readonly labels: string[] = [];
@@ -42,19 +52,15 @@ export class IntentClassifier {
    * log P(feature | class) for every class and feature, row-major by class, and each class's
    * log prior: read from natural's counts once after training so a message costs only lookups.
    */
-  private logProbabilities = new Float64Array(0);
-  private logPriors = new Float64Array(0);
+  private logProbabilities: Float64Array = new Float64Array(0);
+  private logPriors: Float64Array = new Float64Array(0);
+  /** Whether a class's training examples had a feature, row-major by class (for `explainedBy`). */
+  private seen: Uint8Array = new Uint8Array(0);
 
-  constructor(
-    private readonly features: FeatureExtractor,
-    private readonly options: ClassifierOptions = defaultClassifierOptions,
-  ) {
-    this.bayes = new BayesClassifier(undefined, options.smoothing);
-  }
+  constructor(private readonly options: ClassifierOptions = defaultClassifierOptions) {}
 
-  train(examples: readonly TrainingExample[]): this {
-    const observed = examples.flatMap(({ text, intent }) => {
-      const tokens = this.features.extract(text);
+  train(examples: readonly TokenizedExample[]): this {
+    const observed = examples.flatMap(({ tokens, intent }) => {
       if (tokens.length === 0) return [];
       const indexes = tokens.map((token) => {
         let index = this.vocabulary.get(token);
@@ -63,34 +69,50 @@ export class IntentClassifier {
       });
       return [{ indexes, intent }];
     });
+    const bayes = new BayesClassifier(undefined, this.options.smoothing);
     // natural's 0/1 feature vector, one packed array reused for every example: natural walks the
     // whole vector, and walking a holey one (mostly holes) cost ~0.5 s on this corpus.
     // (Its object form would be sparse, but assigns an undeclared global on every call.)
     const observation = new Array<number>(this.vocabulary.size).fill(0);
     for (const { indexes, intent } of observed) {
       for (const index of indexes) observation[index] = 1;
-      this.bayes.classifier.addExample(observation, intent);
+      bayes.classifier.addExample(observation, intent);
       for (const index of indexes) observation[index] = 0;
       if (!this.labels.includes(intent)) this.labels.push(intent);
     }
-    this.tabulate();
+    this.tabulate(bayes.classifier);
     return this;
   }
 
-  private tabulate(): void {
-    const model = this.bayes.classifier;
+  /** Reads natural's counts into the tables a message is scored with. */
+  private tabulate(model: BayesClassifier['classifier']): void {
     const size = this.vocabulary.size;
     this.logProbabilities = new Float64Array(this.labels.length * size);
+    this.seen = new Uint8Array(this.labels.length * size);
     this.logPriors = new Float64Array(this.labels.map((label) => Math.log(model.classTotals[label]! / model.totalExamples)));
     this.labels.forEach((label, row) => {
-      for (let index = 0; index < size; index++) this.logProbabilities[row * size + index] = Math.log(this.probability(label, index));
+      const counts = model.classFeatures[label]!;
+      for (let index = 0; index < size; index++) {
+        // natural's P(feature | class): seen n times → (n + s) / (N + 1), never seen → s / (N + 1).
+        this.logProbabilities[row * size + index] = Math.log((counts[index] ?? model.smoothing) / model.classTotals[label]!);
+        this.seen[row * size + index] = (counts[index] ?? 0) >= 1 ? 1 : 0;
+      }
     });
   }
 
-  /** P(feature | class) from natural's counts: seen n times → (n + s) / (N + 1), never seen → s / (N + 1). */
-  private probability(label: string, index: number): number {
-    const model = this.bayes.classifier;
-    return (model.classFeatures[label]![index] ?? model.smoothing) / model.classTotals[label]!;
+  save(): SavedBayes {
+    return { labels: [...this.labels], vocabulary: [...this.vocabulary.keys()], logProbabilities: this.logProbabilities, logPriors: this.logPriors, seen: this.seen };
+  }
+
+  /** The classifier `save` described, as if trained again with the same options and examples. */
+  static restore(options: ClassifierOptions, saved: SavedBayes): IntentClassifier {
+    const classifier = new IntentClassifier(options);
+    classifier.labels.push(...saved.labels);
+    saved.vocabulary.forEach((feature, index) => classifier.vocabulary.set(feature, index));
+    classifier.logProbabilities = saved.logProbabilities;
+    classifier.logPriors = saved.logPriors;
+    classifier.seen = saved.seen;
+    return classifier;
   }
 
   /**
@@ -99,11 +121,12 @@ export class IntentClassifier {
    * explain little of it.
    */
   explainedBy(tokens: readonly string[], label: string): number {
-    const counts = this.bayes.classifier.classFeatures[label];
-    if (tokens.length === 0 || !counts) return 0;
+    const row = this.labels.indexOf(label);
+    if (tokens.length === 0 || row < 0) return 0;
+    const size = this.vocabulary.size;
     return tokens.filter((token) => {
       const index = this.vocabulary.get(token);
-      return index !== undefined && (counts[index] ?? 0) >= 1;
+      return index !== undefined && this.seen[row * size + index] === 1;
     }).length / tokens.length;
   }
 

@@ -6,7 +6,7 @@ import { FeatureExtractor, type FeatureSet } from './featureExtractor.js';
 import { IntentClassifier, defaultClassifierOptions, type RankedIntent } from './intentClassifier.js';
 import { SecretRedactor, type RedactionContext, type RedactionStep, type SecretKind } from './secretRedactor.js';
 import { SoftmaxClassifier, defaultSoftmaxOptions, type SoftmaxOptions } from './softmaxClassifier.js';
-import { softmaxKey, trainedSoftmax } from './savedSoftmax.js';
+import { nluModelKey, readNluModels, savedFormOf, savedModelDir, type NluModels } from './savedNluModel.js';
 import { TextNormalizer, detectScript, type Script } from './textNormalizer.js';
 import { YesNoReader, type YesNo } from './yesNoReader.js';
 import { PinyinReader } from './pinyinReader.js';
@@ -144,8 +144,10 @@ export class MessageParser {
   private readonly classifier: IntentClassifier;
   private readonly matcher: ExampleMatcher;
   private readonly softmax: SoftmaxClassifier | undefined;
-  /** What the softmax model is saved under (savedSoftmax.ts), for the build that writes it. */
-  private readonly softmaxModelKey: string | undefined;
+  /** What the trained models are saved under (savedNluModel.ts), for the build that writes them. */
+  private readonly modelKey: string;
+  /** Whether the models were read back from the build's file or trained by this parser. */
+  readonly modelOrigin: 'saved' | 'trained';
   private readonly methodWords: [VerificationMethod, string][];
   private readonly outOfScopeMarkers: string[];
   private readonly problemCues: string[];
@@ -165,7 +167,11 @@ export class MessageParser {
   /** Normalised training sentence → its intent: a sentence the team wrote down is answered as written. */
   private readonly knownSentences = new Map<string, string>();
 
-  constructor(content: Pick<Content, 'intents' | 'lexicon' | 'answers'>, options: Partial<ParserOptions> = {}) {
+  /**
+   * `savedModelDirectory`: where `npm run build` saved trained models (savedNluModel.ts); null
+   * trains at once without looking.
+   */
+  constructor(content: Pick<Content, 'intents' | 'lexicon' | 'answers'>, options: Partial<ParserOptions> = {}, savedModelDirectory: string | null = savedModelDir) {
     this.options = { ...defaultParserOptions, ...options };
     this.normalizer = new TextNormalizer(content.lexicon);
     this.redactor = new SecretRedactor(content.lexicon);
@@ -173,21 +179,21 @@ export class MessageParser {
     const domainWords = Object.keys(content.lexicon.synonyms);
     const features = new FeatureExtractor(this.options.featureSet, domainWords);
     this.features = features;
-    this.classifier = new IntentClassifier(features, {
-      temperature: this.options.temperature,
-      smoothing: this.options.smoothing,
-    });
     const examples = content.intents.flatMap((intent) =>
       intent.examples.map((example) => ({ text: this.normalizer.normalize(example), intent: intent.name })),
     );
-    this.classifier.train(examples);
-    this.matcher = new ExampleMatcher(features, examples);
-    if (this.options.softmaxWeight > 0) {
-      const softmaxExamples = examples.map(({ text, intent }) => ({ tokens: features.extract(text), intent }));
-      const key = softmaxKey(this.options.softmax, softmaxExamples);
-      // Read back when npm run build trained it on exactly these examples; trained here otherwise.
-      this.softmax = trainedSoftmax(this.options.softmax, softmaxExamples, key);
-      this.softmaxModelKey = key;
+    // Each sentence's features once, for all three models.
+    const tokenized = examples.map(({ text, intent }) => ({ tokens: features.extract(text), intent }));
+    const classifierOptions = { temperature: this.options.temperature, smoothing: this.options.smoothing };
+    const softmaxOptions = this.options.softmaxWeight > 0 ? this.options.softmax : undefined;
+    this.modelKey = nluModelKey({ classifier: classifierOptions, softmax: softmaxOptions }, tokenized);
+    // Read back when npm run build trained them on exactly these examples; trained here otherwise.
+    const saved = savedModelDirectory === null ? undefined : readNluModels(this.modelKey, savedModelDirectory);
+    this.modelOrigin = saved ? 'saved' : 'trained';
+    this.classifier = saved ? IntentClassifier.restore(classifierOptions, saved.bayes) : new IntentClassifier(classifierOptions).train(tokenized);
+    this.matcher = saved ? ExampleMatcher.restore(saved.matcher) : ExampleMatcher.train(tokenized);
+    if (softmaxOptions) {
+      this.softmax = saved?.softmax ? SoftmaxClassifier.restore(softmaxOptions, saved.softmax) : new SoftmaxClassifier(softmaxOptions).train(tokenized);
     }
     for (const { text, intent } of examples) this.knownSentences.set(text, intent);
     this.trainingSentences = examples.map(({ text }) => text);
@@ -227,9 +233,9 @@ export class MessageParser {
     return this.normalizer.normalize(text).replace(/[\s\p{P}\p{S}]/gu, '');
   }
 
-  /** The trained softmax model and its key, for `npm run build` to save (undefined when it is off). */
-  softmaxToSave(): { key: string; model: SoftmaxClassifier } | undefined {
-    return this.softmax && this.softmaxModelKey ? { key: this.softmaxModelKey, model: this.softmax } : undefined;
+  /** The trained models and their key, for `npm run build` to save. */
+  modelsToSave(): { key: string; models: NluModels } {
+    return { key: this.modelKey, models: savedFormOf({ classifier: this.classifier, matcher: this.matcher, softmax: this.softmax }) };
   }
 
   /** Normalised as training sentences are, with typed pinyin read as characters ("jiebang" → 解绑). */
