@@ -8,9 +8,10 @@ export const buildInfoFile = path.join(projectRoot, 'dist', 'build-info.json');
 
 /**
  * Everything dist/ is made from: the server's sources, the flows, the widget, the dashboard's
- * files, the default content (its labels are baked into the widget) and the build itself.
+ * files, the default content (its labels are baked into the widget), the build itself and the
+ * lockfile (the build bundles the dependencies' code).
  */
-const inputs = ['src', 'flows', 'types', 'widget', 'public/admin', 'intents', 'scripts', 'package.json', 'tsconfig.json'];
+const inputs = ['src', 'flows', 'types', 'widget', 'public/admin', 'intents', 'scripts', 'package.json', 'package-lock.json', 'tsconfig.json'];
 
 function filesUnder(relative) {
   const absolute = path.join(projectRoot, relative);

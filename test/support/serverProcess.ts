@@ -46,6 +46,8 @@ export interface ServerProcessOptions {
   env?: Record<string, string>;
   /** How long start-up (content load, NLU training, listen) may take on a slow CI machine. */
   startupTimeoutMs?: number;
+  /** Runs this copy's production build (`node dist/server/main.js`, no tsx) instead of the sources. */
+  compiledIn?: string;
 }
 
 const running = new Set<ServerProcess>();
@@ -75,11 +77,12 @@ export async function freePort(): Promise<number> {
  * in front of the server, and a signal to it is not a signal to the server), waits for its
  * "listening" line and a healthy /healthz.
  */
-export async function startServerProcess({ port, databaseFile, env = {}, startupTimeoutMs = 60_000 }: ServerProcessOptions): Promise<ServerProcess> {
+export async function startServerProcess({ port, databaseFile, env = {}, startupTimeoutMs = 60_000, compiledIn }: ServerProcessOptions): Promise<ServerProcess> {
   const childEnv: NodeJS.ProcessEnv = { ...process.env };
   for (const name of inheritedSettings) delete childEnv[name];
   Object.assign(childEnv, { PORT: String(port), DATABASE_URL: `sqlite:${databaseFile}`, ...env });
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/server/main.ts'], { cwd: repoRoot, env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+  const [args, cwd] = compiledIn ? [['dist/server/main.js'], compiledIn] : [['--import', 'tsx', 'src/server/main.ts'], repoRoot];
+  const child = spawn(process.execPath, args, { cwd, env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   const watchers = new Set<() => void>();
   const collect = (chunk: Buffer) => {
