@@ -97,6 +97,22 @@ describe('the production build (node dist/server/main.js)', () => {
   }, 30_000);
 });
 
+describe('the production build with WORKERS=2', () => {
+  it('adds up both workers\' counters on /metrics (the primary loads prom-client from the bundle)', async () => {
+    const twoWorkers = await startServerProcess({ compiledIn: copy, port: await freePort(), databaseFile: path.join(copy, 'two-workers.db'), env: { ...noRateLimits, WORKERS: '2', NODE_OPTIONS: '' } });
+    await twoWorkers.waitForOutput(/"worker":2[^\n]*chatbot listening/);
+    const created = await Promise.all([1, 2, 3, 4].map(() => json(`${twoWorkers.baseUrl}/api/conversations`, { method: 'POST', body: '{}' })));
+    for (const { body } of created) {
+      await json(`${twoWorkers.baseUrl}/api/conversations/${body.id as string}/messages`, { method: 'POST', headers: { authorization: `Bearer ${body.token as string}` }, body: JSON.stringify({ text: '怎么解绑' }) });
+    }
+    const metrics = await fetch(`${twoWorkers.baseUrl}/metrics`);
+    expect(metrics.status).toBe(200);
+    expect((await metrics.text()).match(/^chatbot_messages_total (\d+)/m)?.[1]).toBe('4');
+    twoWorkers.child.kill('SIGTERM');
+    expect((await twoWorkers.exited).code).toBe(0);
+  }, 60_000);
+});
+
 describe('a production build whose saved NLU models are damaged', () => {
   it('refuses to start, naming the file, instead of answering from half a model', async () => {
     const modelDir = path.join(copy, 'dist', 'nlu');

@@ -21,6 +21,8 @@ export type PrimaryToWorker =
   | { channel: typeof channel; type: 'limitAnswer'; id: number; decision: RateDecision }
   | { channel: typeof channel; type: 'metricsWanted'; gather: number }
   | { channel: typeof channel; type: 'metricsAnswer'; id: number; text: string }
+  /** The workers' metrics could not be added up: the scrape gets an error, not an empty page. */
+  | { channel: typeof channel; type: 'metricsAnswer'; id: number; error: string }
   | { channel: typeof channel; type: 'hub'; message: HubMessage | { kind: 'agentStreamsElsewhere'; open: number } };
 
 export function isClusterMessage<T extends { channel: string }>(message: unknown): message is T {

@@ -32,10 +32,15 @@ export function runClusterPrimary({ workers: count, log, cannotStart }: { worker
     const done = () => {
       if (!gathering.delete(gather)) return;
       clearTimeout(timer);
-      // prom-client only when a scrape asks: the primary's start-up stays light.
+      // prom-client only when a scrape asks: the primary's start-up stays light. Its exports are
+      // read from `default`: node gives a CommonJS package's exports there (and as named ones), the
+      // build's bundle there only.
       void import('prom-client')
-        .then(({ AggregatorRegistry }) => AggregatorRegistry.aggregate(collected as object[]).metrics())
-        .then((text) => sendTo(asker, { channel, type: 'metricsAnswer', id, text }));
+        .then((module) => (module as unknown as { default: typeof module }).default.AggregatorRegistry.aggregate(collected as object[]).metrics())
+        .then(
+          (text) => sendTo(asker, { channel, type: 'metricsAnswer', id, text }),
+          (error: unknown) => sendTo(asker, { channel, type: 'metricsAnswer', id, error: error instanceof Error ? error.message : String(error) }),
+        );
     };
     const timer = setTimeout(done, 2_000);
     gathering.set(gather, { metrics: collected, expected: workers.length, done });

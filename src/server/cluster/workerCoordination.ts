@@ -17,14 +17,14 @@ export function workerCoordination() {
   let nextId = 0;
   const hub = new LiveHub();
   let ownMetrics: () => Promise<unknown[]> = async () => [];
-  const metricsWaiting = new Map<number, (text: string) => void>();
+  const metricsWaiting = new Map<number, (answer: { text: string } | { error: string }) => void>();
   hub.connect({ publish: (message) => send({ channel, type: 'hub', message }) });
   process.on('message', (message: unknown) => {
     if (!isClusterMessage<PrimaryToWorker>(message)) return;
     if (message.type === 'hub') hub.deliverFromElsewhere(message.message);
     else if (message.type === 'metricsWanted') void ownMetrics().then((metrics) => send({ channel, type: 'metricsOfWorker', gather: message.gather, metrics }), () => send({ channel, type: 'metricsOfWorker', gather: message.gather, metrics: [] }));
     else if (message.type === 'metricsAnswer') {
-      metricsWaiting.get(message.id)?.(message.text);
+      metricsWaiting.get(message.id)?.(message);
       metricsWaiting.delete(message.id);
     }
     else if (message.type === 'limitAnswer') {
@@ -77,9 +77,10 @@ export function workerCoordination() {
           metricsWaiting.delete(id);
           reject(new Error('the primary did not gather the workers\' metrics within 5 s'));
         }, limitAnswerTimeoutMs);
-        metricsWaiting.set(id, (text) => {
+        metricsWaiting.set(id, (answer) => {
           clearTimeout(timer);
-          resolve(text);
+          if ('error' in answer) reject(new Error(`the primary could not add up the workers' metrics: ${answer.error}`));
+          else resolve(answer.text);
         });
         send({ channel, type: 'metrics', id });
       });
