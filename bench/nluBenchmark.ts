@@ -82,7 +82,8 @@ const messageParserEngine: Engine = {
   column: 'this project',
   name: 'this project: MessageParser (src/nlu)',
   async train(data) {
-    const parser = new MessageParser(data);
+    // Trained here, never read from a build's saved models: the row reports training.
+    const parser = new MessageParser(data, {}, null);
     return (text) => parser.parse(text).intent.name;
   },
 };
