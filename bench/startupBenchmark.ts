@@ -7,7 +7,7 @@
  *   npm run bench:startup -- --only tsc --launch 'tsc=node /tmp/tscout/src/server/main.js'
  */
 import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { measureColdStart, tsxLaunch, type ColdStartResult, type Launch } from './coldStart.js';
@@ -21,6 +21,8 @@ const launches: Record<string, Launch> = {
   compiled: { executable: process.execPath, args: ['dist/server/main.js'] },
   'compiled-2-workers': { executable: process.execPath, args: ['dist/server/main.js'], env: { WORKERS: '2' } },
   'npm-start': { executable: 'npm', args: ['start', '--silent'] },
+  // What the README's first command runs on this machine: npm start with one worker per core.
+  'npm-start-per-core': { executable: 'npm', args: ['start', '--silent'], env: { WORKERS: String(availableParallelism()) } },
 };
 
 const { values } = parseArgs({ options: { runs: { type: 'string', default: '5' }, only: { type: 'string', multiple: true }, launch: { type: 'string', multiple: true } } });
