@@ -7,7 +7,8 @@ import WebSocket from 'ws';
 import { loadContent } from '../../src/content/loadContent.js';
 import { SecretRedactor, redactionVersion } from '../../src/nlu/index.js';
 import { reRedactStoredText } from '../../src/storage/reRedaction.js';
-import { schemaMigrations, schemaVersion, SqliteConversationStore } from '../../src/storage/sqliteConversationStore.js';
+import { SqliteConversationStore } from '../../src/storage/sqliteConversationStore.js';
+import { schemaMigrations, schemaVersion } from '../../src/storage/sqliteMigrations.js';
 import { startRecordingWebhook, type RecordingWebhook } from '../support/recordingWebhook.js';
 import { createConversation, sendMessage, startTestServer, type TestServer } from '../support/testServer.js';
 

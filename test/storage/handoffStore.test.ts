@@ -4,7 +4,8 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { MemoryConversationStore, type ConversationStore, type SupportStore } from '../../src/dialogue/conversationStore.js';
-import { schemaMigrations, schemaVersion, SqliteConversationStore } from '../../src/storage/sqliteConversationStore.js';
+import { SqliteConversationStore } from '../../src/storage/sqliteConversationStore.js';
+import { schemaMigrations, schemaVersion } from '../../src/storage/sqliteMigrations.js';
 
 const dirs: string[] = [];
 const tempFile = () => {

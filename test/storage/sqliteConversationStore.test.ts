@@ -7,7 +7,8 @@ import { computeAnalytics } from '../../src/analytics/supportAnalytics.js';
 import { loadContent } from '../../src/content/loadContent.js';
 import type { TurnRecord } from '../../src/dialogue/conversationStore.js';
 import { TextNormalizer } from '../../src/nlu/textNormalizer.js';
-import { schemaMigrations, schemaVersion, SqliteConversationStore } from '../../src/storage/sqliteConversationStore.js';
+import { SqliteConversationStore } from '../../src/storage/sqliteConversationStore.js';
+import { schemaMigrations, schemaVersion } from '../../src/storage/sqliteMigrations.js';
 import { createConversation, sendMessage, startTestServer } from '../support/testServer.js';
 
 const dirs: string[] = [];
