@@ -9,11 +9,9 @@ import { BotkitConversationState } from 'botkit/lib/conversationState.js';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import { z } from 'zod';
 import type { Logger } from 'pino';
-import { clientMessageIdPattern, DialogueInputError, type DialogueEngine, type TurnResult } from '../dialogue/dialogueEngine.js';
-import { RateLimitedError, spendOrThrow, type Limiter } from '../server/rateLimiter.js';
-import { isStorageFailure, storageUnavailable } from '../server/httpErrors.js';
-import { turnLogLine } from '../server/logging.js';
-import { ConversationGoneError } from '../dialogue/conversationStore.js';
+import { clientMessageIdPattern, type DialogueEngine, type TurnResult } from '../dialogue/dialogueEngine.js';
+import { spendOrThrow, type Limiter } from '../limits/rateLimiter.js';
+import { refusalOf, runChannelTurn, type TurnRefusal } from '../turns/channelTurn.js';
 import { checkAccess, type AccessPolicy, type IdentityStore } from '../storage/identityStore.js';
 import type { LiveHub } from '../support/liveHub.js';
 import { SocketAllowance } from './socketAllowance.js';
@@ -164,7 +162,7 @@ export class AuthenticatedWebAdapter extends WebAdapter {
     try {
       await spendOrThrow(this.limits.addressLimiter, address, 'address');
     } catch (error) {
-      return sendRateLimited(ws, error as RateLimitedError);
+      return sendRateLimited(ws, error);
     }
     if (isBinary) return send(ws, { type: 'error', code: 'binary_frame', message: 'send JSON text frames' });
     let frame: unknown;
@@ -206,7 +204,7 @@ export class AuthenticatedWebAdapter extends WebAdapter {
     try {
       await spendOrThrow(this.limits.conversationLimiter, ws.conversationId, 'conversation');
     } catch (error) {
-      return sendRateLimited(ws, error as RateLimitedError);
+      return sendRateLimited(ws, error);
     }
     const activity = messageActivity(ws.conversationId, text, { displayText, clientAddress: address, clientMessageId });
     await this.runMiddleware(new TurnContext(this, activity), logic);
@@ -296,8 +294,20 @@ function send(ws: AuthenticatedSocket, frame: object): void {
   ws.watch?.used();
 }
 
-function sendRateLimited(ws: WebSocket, error: RateLimitedError): void {
-  send(ws, { type: 'error', code: 'rate_limited', message: error.message, retryAfter: error.retryAfterSeconds });
+/** A refused message as the error frame's fields (`code`, `message`, and `retryAfter` past a limit). */
+function refusalFrame(refusal: TurnRefusal): { code: string; message: string; retryAfter?: number } {
+  switch (refusal.reason) {
+    case 'access':
+      return { code: 'unauthorized', message: 'unknown conversation or wrong token' };
+    case 'rate_limited':
+      return { code: refusal.code, message: refusal.message, retryAfter: refusal.retryAfterSeconds };
+    default:
+      return { code: refusal.code, message: refusal.message };
+  }
+}
+
+function sendRateLimited(ws: WebSocket, error: unknown): void {
+  send(ws, { type: 'error', ...refusalFrame(refusalOf(error)) });
 }
 
 function refuse(ws: WebSocket, code: string, message: string): void {
@@ -351,40 +361,35 @@ export function createBotkitWebChannel({ server, engine, identities, allowedOrig
     // One id per frame, like a REST request's: error replies carry it so support can find the log line.
     const requestId = randomUUID();
     const turnLog = log.child({ requestId });
-    const started = performance.now();
     // The bot's typing dots only when the bot is the one answering (an agent types for themselves).
     if (!live || (await live.botAnswers(conversationId))) await bot.reply(message, { type: 'typing' });
     const { displayText, clientAddress, clientMessageId } = (message.incoming_message.channelData as MessageExtras | undefined) ?? {};
-    let result;
-    try {
-      result = await engine.handleMessage(conversationId, message.text ?? '', displayText, {
+    const outcome = await runChannelTurn(engine, turnLog, {
+      conversationId,
+      channel: 'websocket',
+      text: message.text ?? '',
+      displayText,
+      options: {
         ...(clientAddress === undefined ? {} : { origin: { address: clientAddress } }),
         ...(clientMessageId === undefined ? {} : { clientMessageId }),
-      });
-    } catch (error) {
+      },
+    });
+    if (!outcome.taken) {
+      const { refusal } = outcome;
       // Deleted (by its owner in another tab, or an admin) while the socket was open: nothing was saved.
-      if (error instanceof ConversationGoneError) {
-        adapter.dropConversation(conversationId, 'the conversation was deleted');
-        return;
-      }
+      if (refusal.reason === 'conversation_gone') return adapter.dropConversation(conversationId, 'the conversation was deleted');
       // Only a turn that was not saved is reported as an error: the widget then gives the text back to resend.
-      const isInput = error instanceof DialogueInputError;
-      const storage = !isInput && isStorageFailure(error);
-      if (!isInput) turnLog.error({ err: error, conversationId, channel: 'websocket' }, storage ? 'storage failure' : 'turn failed');
-      const code = isInput ? error.code : storage ? storageUnavailable.code : 'turn_failed';
-      const text = isInput ? error.message : storage ? storageUnavailable.message : 'this message could not be processed; please try again';
-      await bot.reply(message, { type: 'error', channelData: { code, message: text, requestId } });
+      await bot.reply(message, { type: 'error', channelData: { ...refusalFrame(refusal), requestId } });
       return;
     }
+    const { result } = outcome;
     adapter.broadcast(conversationId, acceptedFrame(result, clientMessageId));
     if (result.duplicate) {
       // The same message came twice at once (another tab, or REST): the other took the turn and
       // sent its replies. This one's typing frame is ended by the accepted frame above.
       limits.conversationLimiter.giveBack(conversationId);
-      turnLog.info({ conversationId, channel: 'websocket', userSeq: result.userMessage.seq }, 'message resent');
       return;
     }
-    turnLog.info(turnLogLine(conversationId, 'websocket', result, performance.now() - started), 'turn');
     for (const [index, reply] of result.replies.entries()) {
       const last = index === result.replies.length - 1;
       await bot.reply(message, {

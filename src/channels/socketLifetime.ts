@@ -1,5 +1,5 @@
 import type { WebSocket } from 'ws';
-import { wholeNumberSetting } from '../server/wholeNumberSetting.js';
+import { wholeNumberSetting } from '../settings/wholeNumberSetting.js';
 
 /** How long a websocket may stay open without proving who it is, without use, or without answering. */
 export interface SocketTimeouts {

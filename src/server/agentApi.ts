@@ -6,7 +6,7 @@ import type { AgentStreamEvent } from '../support/liveHub.js';
 import { isSupportDeskError, type SupportDesk, type SupportDeskErrorCode } from '../support/supportDesk.js';
 import { bearerToken } from './bearerToken.js';
 import { HttpError } from './httpErrors.js';
-import { spendOrThrow, type Limiter } from './rateLimiter.js';
+import { spendOrThrow, type Limiter } from '../limits/rateLimiter.js';
 
 export interface AgentApiOptions {
   desk: SupportDesk;

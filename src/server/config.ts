@@ -7,7 +7,7 @@ import { availableParallelism } from 'node:os';
 import { z } from 'zod';
 import { socketTimeoutsFromEnv, type SocketTimeouts } from '../channels/socketLifetime.js';
 import { parseAllowedOrigins } from './corsForEmbedding.js';
-import { rateLimitSettingsFromEnv, type RateLimitSettings } from './rateLimiter.js';
+import { rateLimitSettingsFromEnv, type RateLimitSettings } from '../limits/rateLimiter.js';
 import { parseServiceHours, type ServiceHours } from '../support/serviceHours.js';
 
 export interface ServerConfig {

@@ -23,7 +23,7 @@ import { BotMetrics } from './metrics.js';
 import { dayMs, startRetentionSweep } from './retentionSweep.js';
 import { errorHandler, sendError } from './httpErrors.js';
 import { createLogger, requestLogging, type Logger } from './logging.js';
-import { limitNamed, RateLimiter, rateLimitSettingsFromEnv, spendOrThrow, type Limiter, type LimitName, type RateLimit, type RateLimitSettings } from './rateLimiter.js';
+import { limitNamed, RateLimiter, rateLimitSettingsFromEnv, spendOrThrow, type Limiter, type LimitName, type RateLimit, type RateLimitSettings } from '../limits/rateLimiter.js';
 import type { AccessPolicy } from '../storage/identityStore.js';
 import { restApi } from './restApi.js';
 import { serveAsset } from './compiledAssets.js';

@@ -2,7 +2,8 @@ import type { ErrorRequestHandler, Response } from 'express';
 import type { Logger } from 'pino';
 import { requestLog } from './logging.js';
 import { ConversationGoneError } from '../dialogue/conversationStore.js';
-import { RateLimitedError } from './rateLimiter.js';
+import { RateLimitedError } from '../limits/rateLimiter.js';
+import { isStorageFailure, storageUnavailable } from '../storage/storageFailure.js';
 
 /** An error a client caused, answered as `{ "error": { "code", "message" } }` with its status. */
 export class HttpError extends Error {
@@ -24,24 +25,6 @@ interface BodyParserError extends Error {
   type?: string;
   status?: number;
   limit?: number;
-}
-
-/** What a client is told when the database refused its turn, on REST and the websocket alike. */
-export const storageUnavailable = {
-  code: 'storage_unavailable',
-  message: 'your message could not be saved just now; please send it again in a moment',
-} as const;
-
-/**
- * SQLite refusing to write (disk full, read-only, I/O error, locked too long, damaged file): the
- * database's fault, not the client's, and usually passing. `cause` is followed for wrapped errors.
- */
-export function isStorageFailure(error: unknown): boolean {
-  for (let current = error, depth = 0; current instanceof Error && depth < 5; current = current.cause, depth++) {
-    const code = (current as { code?: unknown }).code;
-    if (current.name === 'SqliteError' && typeof code === 'string' && /^SQLITE_(FULL|READONLY|IOERR|BUSY|LOCKED|CORRUPT|NOTADB|CANTOPEN|PERM)/.test(code)) return true;
-  }
-  return false;
 }
 
 /** Last in the chain: every error becomes a JSON body; only a bug is a 500, and it is logged. */

@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { RequestHandler, Response } from 'express';
 import { pino, type DestinationStream, type Logger } from 'pino';
-import type { TurnResult } from '../dialogue/dialogueEngine.js';
 
 export type { Logger };
 
@@ -54,20 +53,4 @@ export function requestLog(res: Response, fallback?: Logger): Logger {
   if (log) return log;
   if (fallback) return fallback;
   throw new Error('requestLogging must run before handlers that log');
-}
-
-/** What a turn did, for the logs: enough to follow a conversation, nothing the user typed. */
-export function turnLogLine(conversationId: string, channel: 'rest' | 'websocket', result: TurnResult, ms: number) {
-  return {
-    conversationId,
-    channel,
-    intent: result.intent.name,
-    confidence: result.intent.confidence,
-    event: result.event,
-    state: result.state,
-    ...(result.progress ? { step: result.progress.step } : {}),
-    ...(result.handoff ? { handoff: result.handoff.reason } : {}),
-    replies: result.replies.length,
-    ms: Number(ms.toFixed(1)),
-  };
 }

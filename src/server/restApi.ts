@@ -2,12 +2,13 @@ import { isUtf8 } from 'node:buffer';
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
 import { z } from 'zod';
 import { checkMessageText, clientMessageIdPattern, DialogueInputError, turnForClients, type DialogueEngine } from '../dialogue/dialogueEngine.js';
-import { accessOf, checkAccess, newConversationIdentity, type AccessPolicy, type AccessResult } from '../storage/identityStore.js';
+import { AccessRefusedError, accessOf, checkAccess, newConversationIdentity, type AccessPolicy, type AccessResult } from '../storage/identityStore.js';
 import type { ServerStore } from '../storage/openStore.js';
 import { bearerToken } from './bearerToken.js';
-import { HttpError } from './httpErrors.js';
-import { requestLog, turnLogLine } from './logging.js';
-import { spendOrThrow, type Limiter } from './rateLimiter.js';
+import { HttpError, sendError } from './httpErrors.js';
+import { requestLog } from './logging.js';
+import { runChannelTurn, type TurnRefusal } from '../turns/channelTurn.js';
+import { spendOrThrow, type Limiter } from '../limits/rateLimiter.js';
 import { openApiDocument } from './openApiDocument.js';
 import { publicLine, type SupportDesk } from '../support/supportDesk.js';
 import { canonicalLocale, maxLocaleLength, openingScript, replyScriptFor } from '../nlu/index.js';
@@ -70,13 +71,39 @@ const inputErrorStatus: Record<DialogueInputError['code'], number> = {
   invalid_unicode: 400,
 };
 
-/** Refused for its body or text, before the conversation was looked at. */
-function isMalformed(error: unknown): boolean {
-  return error instanceof DialogueInputError || (error instanceof HttpError && error.status === 400);
+/** The HTTP answer to a sender who may not read or write a conversation. */
+function accessError(result: Exclude<AccessResult, 'ok'>, id: string): HttpError {
+  switch (result) {
+    case 'unknown_conversation':
+      return new HttpError(404, 'conversation_not_found', `no conversation ${id}`);
+    case 'missing_token':
+      return new HttpError(401, 'missing_token', 'send the conversation token as "Authorization: Bearer <token>"');
+    case 'wrong_token':
+      return new HttpError(403, 'wrong_token', 'this token does not belong to this conversation');
+    case 'token_expired':
+      return new HttpError(401, 'token_expired', 'this conversation has been idle too long; start a new one');
+  }
 }
 
-function asHttpError(error: unknown): unknown {
-  return error instanceof DialogueInputError ? new HttpError(inputErrorStatus[error.code], error.code, error.message) : error;
+/** A refused REST message as its HTTP answer (the contract in openApiDocument). */
+function sendRefusal(res: Response, refusal: TurnRefusal, conversationId: string): void {
+  switch (refusal.reason) {
+    case 'access':
+      throw accessError(refusal.access, conversationId);
+    case 'rate_limited':
+      res.set('Retry-After', String(refusal.retryAfterSeconds));
+      return sendError(res, 429, refusal.code, refusal.message);
+    case 'invalid_input':
+      return sendError(res, inputErrorStatus[refusal.code], refusal.code, refusal.message);
+    case 'conversation_gone':
+      return sendError(res, 404, refusal.code, refusal.message);
+    case 'storage_unavailable':
+      // Only this request fails; the user may resend, and nothing of the turn was half-saved (one transaction).
+      res.set('Retry-After', '5');
+      return sendError(res, 503, refusal.code, refusal.message);
+    case 'failed':
+      return sendError(res, 500, 'internal_error', 'something went wrong on our side; please try again');
+  }
 }
 
 /**
@@ -116,10 +143,7 @@ export function restApi({ engine, store, uiTexts, conversationLimiter, desk, acc
   }
 
   function refuseUnless(result: AccessResult, id: string): void {
-    if (result === 'unknown_conversation') throw new HttpError(404, 'conversation_not_found', `no conversation ${id}`);
-    if (result === 'missing_token') throw new HttpError(401, 'missing_token', 'send the conversation token as "Authorization: Bearer <token>"');
-    if (result === 'wrong_token') throw new HttpError(403, 'wrong_token', 'this token does not belong to this conversation');
-    if (result === 'token_expired') throw new HttpError(401, 'token_expired', 'this conversation has been idle too long; start a new one');
+    if (result !== 'ok') throw accessError(result, id);
   }
 
   router.get('/openapi.json', (_req, res) => {
@@ -164,21 +188,35 @@ export function restApi({ engine, store, uiTexts, conversationLimiter, desk, acc
     // The token is checked in the conversation's queue on the row the turn reads anyway (one read a
     // turn), then the allowance is spent; a resend of a message already taken costs no allowance.
     const gate = {
-      admit: (record: Parameters<typeof accessOf>[0]) => refuseUnless(accessOf(record, token, access), id),
+      admit: (record: Parameters<typeof accessOf>[0]) => {
+        const result = accessOf(record, token, access);
+        if (result !== 'ok') throw new AccessRefusedError(result);
+      },
       spend: () => spendOrThrow(conversationLimiter, id, 'conversation'),
     };
-    const started = performance.now();
+    let body: z.infer<typeof messageBody>;
     try {
-      const { text, displayText, clientMessageId } = validBody(messageBody, req.body);
-      const result = await engine.handleMessage(id, text, displayText, { origin: { address: req.ip ?? 'unknown' }, gate, ...(clientMessageId === undefined ? {} : { clientMessageId }) });
-      if (result.duplicate) requestLog(res).info({ conversationId: id, channel: 'rest', userSeq: result.userMessage.seq }, 'message resent');
-      else requestLog(res).info(turnLogLine(id, 'rest', result, performance.now() - started), 'turn');
-      res.json(turnForClients(result));
+      body = validBody(messageBody, req.body);
     } catch (error) {
-      // A malformed message from someone who may not write here is told that first, as before.
-      if (isMalformed(error)) await authorize(req);
-      throw asHttpError(error);
+      // A malformed message from someone who may not write here is told that first.
+      await authorize(req);
+      throw error;
     }
+    const { text, displayText, clientMessageId } = body;
+    const outcome = await runChannelTurn(engine, requestLog(res), {
+      conversationId: id,
+      channel: 'rest',
+      text,
+      displayText,
+      options: { origin: { address: req.ip ?? 'unknown' }, gate, ...(clientMessageId === undefined ? {} : { clientMessageId }) },
+    });
+    if (outcome.taken) {
+      res.json(turnForClients(outcome.result));
+      return;
+    }
+    const { refusal } = outcome;
+    if (refusal.reason === 'invalid_input') await authorize(req);
+    sendRefusal(res, refusal, id);
   });
 
   router.post('/conversations/:id/rating', requireJson, json, async (req, res) => {
@@ -206,7 +244,7 @@ export function restApi({ engine, store, uiTexts, conversationLimiter, desk, acc
     try {
       text = checkMessageText(validBody(parseBody, req.body).text);
     } catch (error) {
-      throw asHttpError(error);
+      throw error instanceof DialogueInputError ? new HttpError(inputErrorStatus[error.code], error.code, error.message) : error;
     }
     const parse = engine.parser.parse(text);
     res.json({

@@ -36,6 +36,14 @@ export function newConversationIdentity(now: Date): { identity: ConversationIden
 
 export type AccessResult = 'ok' | 'unknown_conversation' | 'missing_token' | 'wrong_token' | 'token_expired';
 
+/** Thrown by a channel's turn gate when the sender may not write to the conversation. */
+export class AccessRefusedError extends Error {
+  override name = 'AccessRefusedError';
+  constructor(readonly access: Exclude<AccessResult, 'ok'>) {
+    super(`access refused: ${access}`);
+  }
+}
+
 /**
  * Checks a presented token against the stored hash in constant time. A right token that has not
  * been used for longer than the policy allows has expired: a leaked token stops being useful.

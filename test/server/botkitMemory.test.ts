@@ -6,7 +6,7 @@ import { createBotkitWebChannel, type BotkitWebChannel } from '../../src/channel
 import { loadContent } from '../../src/content/loadContent.js';
 import { DialogueEngine } from '../../src/dialogue/dialogueEngine.js';
 import { createLogger } from '../../src/server/logging.js';
-import { RateLimiter } from '../../src/server/rateLimiter.js';
+import { RateLimiter } from '../../src/limits/rateLimiter.js';
 import { newConversationIdentity } from '../../src/storage/identityStore.js';
 import { openStore, type ServerStore } from '../../src/storage/openStore.js';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { RateLimiter, rateLimitSettingsFromEnv } from '../../src/server/rateLimiter.js';
+import { RateLimiter, rateLimitSettingsFromEnv } from '../../src/limits/rateLimiter.js';
 
 function clock(start = 1_000_000) {
   let now = start;

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { noRateLimits } from '../../src/server/rateLimiter.js';
+import { noRateLimits } from '../../src/limits/rateLimiter.js';
 import { createConversation, sendMessage, startTestServer, type Conversation, type TestServer } from '../support/testServer.js';
 
 interface ErrorBody {

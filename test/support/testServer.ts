@@ -7,7 +7,7 @@ import { loadContent, type Content } from '../../src/content/loadContent.js';
 import type { RetentionSettings } from '../../src/server/config.js';
 import { createServer } from '../../src/server/createServer.js';
 import { createLogger } from '../../src/server/logging.js';
-import { noRateLimits, type RateLimitSettings } from '../../src/server/rateLimiter.js';
+import { noRateLimits, type RateLimitSettings } from '../../src/limits/rateLimiter.js';
 import { openStore, type ServerStore } from '../../src/storage/openStore.js';
 import type { ServiceHours } from '../../src/support/serviceHours.js';
 import type { SocketTimeouts } from '../../src/channels/socketLifetime.js';

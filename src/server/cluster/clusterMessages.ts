@@ -1,5 +1,5 @@
 import type { HubMessage } from '../../support/liveHub.js';
-import type { LimitName, RateDecision, RateLimit } from '../rateLimiter.js';
+import type { LimitName, RateDecision, RateLimit } from '../../limits/rateLimiter.js';
 
 /**
  * What the workers of one server (WORKERS > 1) and their primary process say to each other over

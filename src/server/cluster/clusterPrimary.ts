@@ -1,5 +1,5 @@
 import cluster, { type Worker } from 'node:cluster';
-import { RateLimiter, type LimitName } from '../rateLimiter.js';
+import { RateLimiter, type LimitName } from '../../limits/rateLimiter.js';
 import type { Logger } from '../logging.js';
 import { channel, isClusterMessage, serverJobsVariable, type PrimaryToWorker, type WorkerToPrimary } from './clusterMessages.js';
 

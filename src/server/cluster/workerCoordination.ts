@@ -1,5 +1,5 @@
 import { LiveHub } from '../../support/liveHub.js';
-import type { Limiter, LimitName, RateDecision, RateLimit } from '../rateLimiter.js';
+import type { Limiter, LimitName, RateDecision, RateLimit } from '../../limits/rateLimiter.js';
 import { channel, isClusterMessage, serverJobsVariable, type LimitOperation, type PrimaryToWorker, type WorkerToPrimary } from './clusterMessages.js';
 
 /** How long a worker waits for the primary to answer a limit before refusing the request (fail closed). */

@@ -1,4 +1,4 @@
-import { wholeNumberSetting } from './wholeNumberSetting.js';
+import { wholeNumberSetting } from '../settings/wholeNumberSetting.js';
 
 /**
  * Token buckets keyed by client address or conversation. A key may spend `burst` requests at
