@@ -16,7 +16,7 @@ import { parseArgs } from 'node:util';
 import { loadContent } from '../src/content/loadContent.js';
 import { createServer } from '../src/server/createServer.js';
 import { createLogger } from '../src/server/logging.js';
-import { noRateLimits } from '../src/server/rateLimiter.js';
+import { noRateLimits } from '../src/limits/rateLimiter.js';
 import { openStore } from '../src/storage/openStore.js';
 import { seedUnansweredMessages } from '../test/support/seedAnalyticsRows.js';
 

@@ -102,7 +102,7 @@ async function startBot(databaseFile: string): Promise<{ server: Server; close()
     import('../src/server/createServer.js'),
     import('../src/storage/openStore.js'),
     import('../src/server/logging.js'),
-    import('../src/server/rateLimiter.js'),
+    import('../src/limits/rateLimiter.js'),
   ]);
   const loading = performance.now();
   const content = loadContent();

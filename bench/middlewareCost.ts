@@ -19,7 +19,7 @@ import express, { type RequestHandler } from 'express';
 import helmet from 'helmet';
 import { corsForEmbedding } from '../src/server/corsForEmbedding.js';
 import { createLogger, requestLogging } from '../src/server/logging.js';
-import { RateLimiter, spendOrThrow } from '../src/server/rateLimiter.js';
+import { RateLimiter, spendOrThrow } from '../src/limits/rateLimiter.js';
 
 const middlewares = ['log', 'helmet', 'closing', 'cors', 'rateLimit', 'cacheControl', 'json'] as const;
 type Middleware = (typeof middlewares)[number];
