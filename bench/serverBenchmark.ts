@@ -7,14 +7,17 @@
  *      digressions (bench/unbindingWithDigressions.yml), against the bot and against a bare
  *      express route answering a fixed JSON body of the same size, with the same settings;
  *   2. the websocket channel: 16 and 64 widget-like clients;
- *   3. cold start of `npx tsx src/server/main.ts` to its first answer;
+ *   3. cold start of the production build (`node dist/server/main.js`, one worker) to its first answer;
  *   4. 100,000 stored conversations: database size, memory, and whether a turn gets slower;
- * then writes bench/latency-vs-concurrency.svg and bench/out/server.json.
+ * then writes bench/latency-vs-concurrency.svg and bench/out/server.json, and ends with
+ *   5. the production build with WORKERS=1 and WORKERS=2 next to the bare route at 16 and 64
+ *      conversations (bench/workersBenchmark.ts, also `npm run bench:workers` alone).
  * BENCH_QUICK=1 runs every part briefly (a smoke test of the benchmark itself). BENCH_ROUNDS=n repeats
  * the REST levels n times (default 3; bot and bare alternate within each) and reports each ratio's
  * median; BENCH_ONLY=rest stops after them (for comparing a change quickly), BENCH_SECONDS=s sets
  * each level's window.
  */
+import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -27,7 +30,7 @@ import { busyWithoutUs, cpuText, measureCpu, type CpuShare } from './cpuShare.js
 import { renderLatencyChart } from './latencyChart.js';
 import { ms, summarize, type LatencySummary } from './latencyStats.js';
 import { runScriptedLoad, type ScriptedLoadResult } from './scriptedLoad.js';
-import { killTrackedChildren, startBenchServer, trackedChildCount, type BenchServer } from './serverProcess.js';
+import { killTrackedChildren, projectRoot, startBenchServer, trackedChildCount, type BenchServer } from './serverProcess.js';
 import { fileSizeMb, readConversationTemplate, seedStoredConversations } from './storedConversations.js';
 import { runWebsocketLoad, type WebsocketLoadResult } from './websocketLoad.js';
 
@@ -52,7 +55,8 @@ const settings = {
   scaleRounds: 2,
 };
 /** The whole run must end by itself: past this, kill the servers and exit with an error. */
-const watchdogMs = (9 + 3 * (settings.restRounds - 1)) * 60 * 1000;
+// The workers part (step 5) adds about a minute and a half a round, and a build.
+const watchdogMs = (9 + 3 * (settings.restRounds - 1) + 2 + 2 * settings.restRounds) * 60 * 1000;
 
 const benchDir = fileURLToPath(new URL('.', import.meta.url));
 const chartFile = path.join(benchDir, 'latency-vs-concurrency.svg');
@@ -297,14 +301,18 @@ async function main(): Promise<void> {
     // A real conversation, a few messages in, as the model for the stored ones.
     const model = await createConversation(bot.baseUrl);
     for (const step of script.slice(0, settings.templateSteps)) await sendTurn(bot.baseUrl, model, step.body);
-    const template = readConversationTemplate(path.join(tmp, 'bot.db'), model.id);
     const botFinalMemory = await bot.usage();
-    const botDatabaseMb = fileSizeMb(path.join(tmp, 'bot.db'));
     await bot.stop();
     await bare.stop();
+    // Read once the server has closed the file: it holds it with an exclusive lock while it runs.
+    const template = readConversationTemplate(path.join(tmp, 'bot.db'), model.id);
+    const botDatabaseMb = fileSizeMb(path.join(tmp, 'bot.db'));
 
     // ---- cold start -----------------------------------------------------------------------------
-    const coldStart: ColdStartResult = await measureColdStart(path.join(tmp, 'cold', 'chatbot.db'), script[0]!);
+    // What a deployment starts: the build, run by plain node (built first, so it is this code's).
+    const built = spawnSync(process.execPath, ['scripts/build.mjs'], { cwd: projectRoot, stdio: 'ignore' });
+    if (built.status !== 0) throw new Error('npm run build failed');
+    const coldStart: ColdStartResult = await measureColdStart(path.join(tmp, 'cold', 'chatbot.db'), script[0]!, { launch: { executable: process.execPath, args: ['dist/server/main.js'] } });
     progress(`cold start: first answer ${coldStart.toFirstAnswerMs.toFixed(0)} ms after spawn`);
 
     // ---- 100,000 stored conversations -----------------------------------------------------------
@@ -448,9 +456,9 @@ async function main(): Promise<void> {
     log(
       `  spawn → "listening" logged ${coldStart.toListeningLogMs.toFixed(0)} ms; → first conversation ${coldStart.toFirstConversationMs.toFixed(0)} ms; → first answer ${coldStart.toFirstAnswerMs.toFixed(0)} ms`,
     );
-    log(`  (the same start-up in the benchmark's own server process, without npx: ${startupText(bot)})`);
+    log(`  (the sources under tsx in the benchmark's own server process: ${startupText(bot)})`);
     log(
-      `  SIGTERM to the process group → nothing running after ${coldStart.stopMs.toFixed(0)} ms (npx ${coldStart.exitSignal ? `ended by ${coldStart.exitSignal}` : `exit code ${coldStart.exitCode}`}; the server ${coldStart.gracefulStop ? 'logged its graceful stop' : 'did NOT log a graceful stop'}; processes left: ${coldStart.leftBehind})`,
+      `  SIGTERM to the process group → nothing running after ${coldStart.stopMs.toFixed(0)} ms (the process ${coldStart.exitSignal ? `ended by ${coldStart.exitSignal}` : `exit code ${coldStart.exitCode}`}; the server ${coldStart.gracefulStop ? 'logged its graceful stop' : 'did NOT log a graceful stop'}; processes left: ${coldStart.leftBehind})`,
     );
     log('');
     log(
@@ -521,7 +529,19 @@ async function main(): Promise<void> {
       )}\n`,
     );
     log('');
-    log(`wrote ${path.relative(process.cwd(), chartFile)} and ${path.relative(process.cwd(), jsonFile)}; total ${elapsed()}`);
+    log(`wrote ${path.relative(process.cwd(), chartFile)} and ${path.relative(process.cwd(), jsonFile)}; ${elapsed()} so far`);
+
+    // ---- both cores -----------------------------------------------------------------------------
+    // The production build with one and two workers against the bare route, in rounds of their own.
+    log('');
+    log('WORKERS=1 and WORKERS=2 (the production build) next to the bare route:');
+    const workers = spawnSync(process.execPath, ['--import', 'tsx', 'bench/workersBenchmark.ts'], {
+      cwd: projectRoot,
+      stdio: 'inherit',
+      env: { ...process.env, BENCH_ROUNDS: String(settings.restRounds), BENCH_SECONDS: String(quick ? 2 : 8) },
+    });
+    if (workers.status !== 0) throw new Error(`the workers benchmark failed (exit ${workers.status})`);
+    log(`total ${elapsed()}`);
   } finally {
     for (const server of servers) await server.stop().catch(() => undefined);
     const killed = killTrackedChildren();
