@@ -109,6 +109,16 @@ describe('WORKERS=2 on one SQLite file', () => {
     for (let index = 0; index < 4; index++) expect((await call(server, 'POST', '/api/conversations', { body: {} })).status).toBe(201);
   }, 180_000);
 
+  it('starts every worker again when all are killed at once, instead of the server vanishing', async () => {
+    const { server } = await twoWorkers('restart-all', noRateLimits);
+    const workerPids = execFileSync('pgrep', ['-P', String(server.child.pid)]).toString().trim().split('\n').map(Number);
+    expect(workerPids).toHaveLength(2);
+    for (const pid of workerPids) process.kill(pid, 'SIGKILL');
+    await until(() => (server.output().match(/chatbot listening/g) ?? []).length === 4, 60_000);
+    expect(server.child.exitCode).toBeNull();
+    for (let index = 0; index < 4; index++) expect((await call(server, 'POST', '/api/conversations', { body: {} })).status).toBe(201);
+  }, 180_000);
+
   it('gives a conversation one allowance, whichever worker its messages reach', async () => {
     // 2 a minute: a burst of 1, then one every 30 s. Each worker on its own would let one through.
     const { server } = await twoWorkers('limits', { ...noRateLimits, RATE_LIMIT_CONVERSATION_PER_MINUTE: '2' });

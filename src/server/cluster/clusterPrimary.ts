@@ -118,7 +118,11 @@ export function runClusterPrimary({ workers: count, log, cannotStart }: { worker
       cannotStart(`a worker died during start-up (${signal ?? `exit code ${code}`})`);
     }
     log.error({ workerPid: worker.process.pid, code, signal }, 'worker died: starting another');
-    setTimeout(() => start(role?.runsServerJobs ?? false), restartDelayMs).unref();
+    // Kept referenced: when every worker died at once, this timer is all that keeps the primary, and
+    // with it the server, alive (unreferenced, the primary exited without a word).
+    setTimeout(() => {
+      if (!stopping) start(role?.runsServerJobs ?? false);
+    }, restartDelayMs);
   });
 
   const stopAll = () => {
@@ -129,6 +133,12 @@ export function runClusterPrimary({ workers: count, log, cannotStart }: { worker
     if (stopping) return;
     log.info({ signal, workers: Object.keys(cluster.workers ?? {}).length }, 'shutting down: each worker finishes its requests');
     stopAll();
+    // Between a worker's death and its restart there may be none left to wait for.
+    if (Object.keys(cluster.workers ?? {}).length === 0) {
+      log.info('stopped cleanly');
+      log.flush();
+      process.exit(0);
+    }
     setTimeout(() => {
       for (const worker of Object.values(cluster.workers ?? {})) worker?.process.kill('SIGKILL');
       process.exit(1);
