@@ -63,8 +63,9 @@ export function writeNluModels(key: string, models: NluModels, directory = saved
     if (value instanceof Float64Array || value instanceof Int32Array || value instanceof Uint8Array) return { array: arrays.push(value) - 1 };
     return value;
   });
-  const header: Header = { models: JSON.parse(described), arrays: arrays.map((array) => ({ kind: kindOf(array), length: array.length })) };
-  const headerBytes = Buffer.from(JSON.stringify(header), 'utf8');
+  // The header is written around the models' JSON as it is (the shape of `Header`), not parsed back to be written again.
+  const layout: Header['arrays'] = arrays.map((array) => ({ kind: kindOf(array), length: array.length }));
+  const headerBytes = Buffer.from(`{"models":${described},"arrays":${JSON.stringify(layout)}}`, 'utf8');
   const parts: Buffer[] = [];
   const length = Buffer.alloc(4);
   length.writeUInt32LE(headerBytes.length);
