@@ -18,6 +18,7 @@ import { createServer } from '../src/server/createServer.js';
 import { createLogger } from '../src/server/logging.js';
 import { noRateLimits } from '../src/limits/rateLimiter.js';
 import { openStore } from '../src/storage/openStore.js';
+import type { SqliteConversationStore } from '../src/storage/sqliteConversationStore.js';
 import { seedUnansweredMessages } from '../test/support/seedAnalyticsRows.js';
 
 const { values } = parseArgs({ options: { messages: { type: 'string', default: '100000' }, 'ping-ms': { type: 'string', default: '5' } } });
@@ -26,7 +27,7 @@ const pingMs = Number(values['ping-ms']);
 const adminToken = 'bench-admin-token-0123456789';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'analytics-stall-'));
-const store = openStore(`sqlite:${path.join(dir, 'chatbot.db')}`);
+const store = openStore(`sqlite:${path.join(dir, 'chatbot.db')}`) as SqliteConversationStore;
 try {
   let started = performance.now();
   seedUnansweredMessages(store, messages);

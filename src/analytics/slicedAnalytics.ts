@@ -42,10 +42,9 @@ export async function computeAnalyticsInSlices(
   const clock = new SliceClock(budgetMs);
   const { fromIso, toIso } = dayRange(range.from, range.to);
   const tally = new AnalyticsTally(unansweredCap);
-  const slices = source.analyticsSlices(fromIso, toIso);
-  for (let slice = slices.next(); !slice.done; slice = slices.next()) {
-    tally.add(slice.value, slice.value.finished);
-    for (const { agentId, lines } of slice.value.agentLineCounts ?? []) tally.addAgentLineCount(agentId, lines);
+  for await (const slice of source.analyticsSlices(fromIso, toIso)) {
+    tally.add(slice, slice.finished);
+    for (const { agentId, lines } of slice.agentLineCounts ?? []) tally.addAgentLineCount(agentId, lines);
     if (clock.due) await clock.pause();
   }
 

@@ -54,9 +54,12 @@ export interface AnalyticsSlice extends Partial<AnalyticsRows> {
   agentLineCounts?: { agentId: string; lines: number }[];
 }
 
-/** Reads a range in slices, each a short query, so the caller can give the event loop back in between. */
+/**
+ * Reads a range in slices, each a short query, so the caller can give the event loop back in between.
+ * Embedded SQLite reads a slice at once (an iterable); a database over the network awaits each one.
+ */
 export interface SlicedAnalyticsSource {
-  analyticsSlices(fromIso: string, toIso: string): Iterator<AnalyticsSlice>;
+  analyticsSlices(fromIso: string, toIso: string): Iterable<AnalyticsSlice> | AsyncIterable<AnalyticsSlice>;
 }
 
 type Rate = number | null;

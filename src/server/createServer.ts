@@ -190,10 +190,10 @@ export function createServer({
     await spendOrThrow(addressLimiter, req.ip ?? 'unknown', 'address');
     next();
   });
-  app.get('/healthz', (_req, res) => {
+  app.get('/healthz', async (_req, res) => {
     // A load balancer stops sending new users here while the in-flight ones finish.
     if (closing) sendError(res, 503, 'shutting_down', 'the server is shutting down');
-    else if (store.healthy()) res.json({ status: 'ok' });
+    else if (await store.healthy()) res.json({ status: 'ok' });
     else sendError(res, 503, 'database_unavailable', 'the database does not answer or refuses writes');
   });
   // Transcripts, tickets and analytics are somebody's data: no browser or proxy keeps a copy.

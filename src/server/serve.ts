@@ -90,7 +90,7 @@ export function serve(config: ServerConfig, baseLog: Logger, cannotStart: (messa
     const force = setTimeout(() => process.exit(1), 10_000);
     force.unref();
     await running.close();
-    store.close();
+    await store.close();
     log.info('stopped cleanly');
     log.flush();
     process.exit(0);

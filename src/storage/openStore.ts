@@ -1,8 +1,8 @@
 import type { StoredTextRedaction } from './reRedaction.js';
+import type { ServerStore } from './serverStore.js';
 import { SqliteConversationStore } from './sqliteConversationStore.js';
 
-/** `healthy()`: the database answers and takes a write (a full disk or read-only file is not healthy). */
-export type ServerStore = SqliteConversationStore & { healthy(): boolean };
+export type { ServerStore } from './serverStore.js';
 
 export class DatabaseUrlError extends Error {
   override name = 'DatabaseUrlError';
@@ -18,13 +18,5 @@ export function openStore(databaseUrl = 'sqlite:./data/chatbot.db', options: { r
   const store = new SqliteConversationStore(databaseUrl === 'memory:' ? ':memory:' : match![1]!.replace(/^\/\/(?=\/)/, ''), options);
   // The server creates conversations through the API only: a turn for a missing one was deleted.
   store.createsConversationsImplicitly = false;
-  return Object.assign(store, {
-    healthy: () => {
-      try {
-        return store.db.prepare('UPDATE health_probe SET at = ? WHERE id = 1').run(new Date().toISOString()).changes === 1;
-      } catch {
-        return false;
-      }
-    },
-  });
+  return store;
 }

@@ -11,30 +11,27 @@ import {
   type AgentLineRefusal,
   type AgentRecord,
   type ConversationState,
-  type ConversationStore,
   type HandoffResolution,
   type HandoffStatus,
   type HandoffTicket,
-  type PrivacyStore,
   type RatingResult,
   type SavedTurn,
   type StoredTurn,
-  type SupportStore,
-  type TicketListing,
   type TicketPageQuery,
   type TranscriptEntry,
   type TurnContext,
   type TurnRecord,
 } from '../dialogue/conversationStore.js';
 import { conversationResolved, handoffRequested, messageCreated } from '../support/webhookEvents.js';
-import type { AnalyticsRows, AnalyticsSlice, AnalyticsSource, SlicedAnalyticsSource } from '../analytics/supportAnalytics.js';
-import type { AccessRecord, ConversationIdentity, IdentityStore } from './identityStore.js';
+import type { AnalyticsRows, AnalyticsSlice } from '../analytics/supportAnalytics.js';
+import type { AccessRecord, ConversationIdentity } from './identityStore.js';
 import { GroupCommit } from './groupCommit.js';
 import { SqliteDeletion } from './sqliteDeletion.js';
 import { reRedactStoredText, type StoredTextRedaction } from './reRedaction.js';
 import { applyMigrations } from './sqliteMigrations.js';
 import { SqliteAnalyticsQueries } from './sqliteAnalyticsQueries.js';
-import { SqliteWebhookOutbox, type PendingDelivery } from './sqliteWebhookOutbox.js';
+import { SqliteWebhookOutbox } from './sqliteWebhookOutbox.js';
+import type { PendingDelivery, ServerStore } from './serverStore.js';
 import {
   agentFromRow,
   entryFromRow,
@@ -60,7 +57,8 @@ const maxRepliesOfATurn = 20;
  * the row mappers (sqliteRows.ts), the analytics queries (sqliteAnalyticsQueries.ts) and the webhook
  * outbox (sqliteWebhookOutbox.ts) are their own modules, which it puts together.
  */
-export class SqliteConversationStore implements ConversationStore, SupportStore, IdentityStore, AnalyticsSource, SlicedAnalyticsSource, TicketListing, PrivacyStore {
+export class SqliteConversationStore implements ServerStore {
+  readonly kind = 'sqlite';
   readonly db: Database.Database;
   private readonly statements;
   private readonly deletion: SqliteDeletion;
@@ -170,6 +168,7 @@ export class SqliteConversationStore implements ConversationStore, SupportStore,
         "SELECT * FROM handoff_tickets WHERE (@status = 'all' OR status = @status) AND id < @before ORDER BY id DESC LIMIT @limit",
       ),
       ticketCount: this.db.prepare<[{ status: string }], { count: number }>("SELECT COUNT(*) AS count FROM handoff_tickets WHERE @status = 'all' OR status = @status"),
+      healthProbe: this.db.prepare('UPDATE health_probe SET at = ? WHERE id = 1'),
     };
   }
 
@@ -198,7 +197,6 @@ export class SqliteConversationStore implements ConversationStore, SupportStore,
     return context;
   }
 
-  /** Tests and tools save turns of conversations never created through the API; the server turns this off. */
   createsConversationsImplicitly = true;
 
   /** Whether handoff events also go into the webhook outbox (HANDOFF_WEBHOOK_URL is set). */
@@ -422,27 +420,40 @@ export class SqliteConversationStore implements ConversationStore, SupportStore,
     return this.analytics.analyticsSlices(fromIso, toIso, sizes);
   }
 
-  dueDeliveries(nowIso: string, limit?: number): PendingDelivery[] {
+  async dueDeliveries(nowIso: string, limit?: number): Promise<PendingDelivery[]> {
     return this.outbox.dueDeliveries(nowIso, limit);
   }
 
-  markDelivered(id: number, atIso: string): void {
+  async markDelivered(id: number, atIso: string): Promise<void> {
     this.outbox.markDelivered(id, atIso);
   }
 
-  markFailed(id: number, nextAttemptIso: string, error: string): void {
+  async markFailed(id: number, nextAttemptIso: string, error: string): Promise<void> {
     this.outbox.markFailed(id, nextAttemptIso, error);
   }
 
-  undeliveredCount(): number {
+  async undeliveredCount(): Promise<number> {
     return this.outbox.undeliveredCount();
   }
 
-  close(): void {
+  async healthy(): Promise<boolean> {
+    try {
+      return this.statements.healthProbe.run(new Date().toISOString()).changes === 1;
+    } catch {
+      return false;
+    }
+  }
+
+  /** Synchronous, for tests and tools that close the file and open it again at once. */
+  closeNow(): void {
     if (!this.db.open) return;
     // Turns still waiting for their batch are committed, not dropped.
     this.groupCommit.flush();
     this.db.close();
+  }
+
+  async close(): Promise<void> {
+    this.closeNow();
   }
 }
 

@@ -1,14 +1,6 @@
 import type Database from 'better-sqlite3';
 import type { WebhookEvent } from '../support/webhookEvents.js';
-
-/** A webhook delivery waiting in the outbox. */
-export interface PendingDelivery {
-  id: number;
-  ticketId: number;
-  attempts: number;
-  /** The event's JSON body as queued; null for tickets queued before schema version 6. */
-  body: string | null;
-}
+import type { PendingDelivery } from './serverStore.js';
 
 /**
  * The handoff webhook's outbox: events are queued in the same transaction as what they report (a

@@ -1,12 +1,12 @@
 import { createHmac } from 'node:crypto';
-import type { SqliteConversationStore } from '../storage/sqliteConversationStore.js';
+import type { ServerStore } from '../storage/serverStore.js';
 import { handoffRequested } from './webhookEvents.js';
 
 export interface WebhookOptions {
   url: string;
   /** HANDOFF_WEBHOOK_SECRET: when set, every attempt is signed (X-Timestamp, X-Signature). */
   secret?: string | undefined;
-  store: SqliteConversationStore;
+  store: ServerStore;
   /** How often the outbox is checked for due deliveries (a new ticket also triggers a check). */
   pollMs?: number;
   /** First retry delay; it doubles with each failure up to maxDelayMs. */
@@ -85,7 +85,7 @@ export class HandoffWebhook {
   /** One pass over the due deliveries. */
   async deliverDue(): Promise<void> {
     const { store } = this.options;
-    for (const delivery of store.dueDeliveries(this.now().toISOString())) {
+    for (const delivery of await store.dueDeliveries(this.now().toISOString())) {
       if (this.stopped) return;
       let body = delivery.body;
       if (body === null) {
@@ -103,11 +103,11 @@ export class HandoffWebhook {
           signal: AbortSignal.timeout(this.timeoutMs),
         });
         if (!response.ok) throw new Error(`receiver answered ${response.status}`);
-        store.markDelivered(delivery.id, this.now().toISOString());
+        await store.markDelivered(delivery.id, this.now().toISOString());
       } catch (error) {
         const delay = Math.min(this.maxDelayMs, this.baseDelayMs * 2 ** delivery.attempts);
         const next = new Date(this.now().getTime() + delay).toISOString();
-        store.markFailed(delivery.id, next, (error as Error).message);
+        await store.markFailed(delivery.id, next, (error as Error).message);
         this.log('handoff webhook delivery failed; will retry', { ticketId: delivery.ticketId, attempt: delivery.attempts + 1, retryAt: next, error: (error as Error).message });
       }
     }

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadContent, type Content } from '../../src/content/loadContent.js';
 import { DialogueEngine } from '../../src/dialogue/dialogueEngine.js';
 import { openStore, type ServerStore } from '../../src/storage/openStore.js';
+import type { SqliteConversationStore } from '../../src/storage/sqliteConversationStore.js';
 
 /**
  * Two processes serving one SQLite file (WORKERS > 1) each run a conversation's turns one at a time,
@@ -31,7 +32,7 @@ const messages = ['我要解绑', '有', '没有', '好了', '收不到验证码
 describe('two processes on one database file', () => {
   it('run concurrent messages of one conversation as one process would, in the order they were saved', async () => {
     const file = path.join(dir, 'shared.db');
-    const [first, second] = [openStore(`sqlite:${file}`, { sharedWithOtherProcesses: true }), openStore(`sqlite:${file}`, { sharedWithOtherProcesses: true })];
+    const [first, second] = [0, 1].map(() => openStore(`sqlite:${file}`, { sharedWithOtherProcesses: true }) as SqliteConversationStore);
     stores.push(first!, second!);
     const engines = [engineOn(first!), engineOn(second!)];
     const id = 'shared-conversation';

@@ -55,7 +55,7 @@ describe('HANDOFF_WEBHOOK_URL', () => {
       expect(JSON.stringify(body.transcript)).not.toContain('13812345678');
       await new Promise((resolve) => setTimeout(resolve, 300));
       expect(receiver.delivered()).toHaveLength(1);
-      expect(server.store.undeliveredCount()).toBe(0);
+      expect(await server.store.undeliveredCount()).toBe(0);
     } finally {
       await server.stop();
       server.cleanup();

@@ -8,7 +8,8 @@ import type { RetentionSettings } from '../../src/server/config.js';
 import { createServer } from '../../src/server/createServer.js';
 import { createLogger } from '../../src/server/logging.js';
 import { noRateLimits, type RateLimitSettings } from '../../src/limits/rateLimiter.js';
-import { openStore, type ServerStore } from '../../src/storage/openStore.js';
+import { openStore } from '../../src/storage/openStore.js';
+import type { SqliteConversationStore } from '../../src/storage/sqliteConversationStore.js';
 import type { ServiceHours } from '../../src/support/serviceHours.js';
 import type { SocketTimeouts } from '../../src/channels/socketLifetime.js';
 
@@ -18,7 +19,8 @@ export interface TestServer {
   baseUrl: string;
   wsUrl: string;
   port: number;
-  store: ServerStore;
+  /** Tests reach into the SQLite file (faults, row counts), so they get its store, not just the interface. */
+  store: SqliteConversationStore;
   databaseFile: string;
   /** Messages of warn and error log lines. */
   errors: string[];
@@ -72,7 +74,7 @@ export async function startTestServer({
   content ??= loadContent();
   const dir = databaseFile ? path.dirname(databaseFile) : mkdtempSync(path.join(tmpdir(), 'bot-server-'));
   const file = databaseFile ?? path.join(dir, 'chatbot.db');
-  const store = openStore(`sqlite:${file}`);
+  const store = openStore(`sqlite:${file}`) as SqliteConversationStore;
   const errors: string[] = [];
   const logLines: string[] = [];
   const log = createLogger(
@@ -119,7 +121,7 @@ export async function startTestServer({
       if (stopped) return;
       stopped = true;
       await running.close();
-      store.close();
+      await store.close();
     },
     cleanup() {
       rmSync(dir, { recursive: true, force: true });
