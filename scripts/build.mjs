@@ -16,7 +16,9 @@ import { buildInfoFile, projectRoot, sourceFingerprint } from './sourceFingerpri
 const distDir = path.join(projectRoot, 'dist');
 
 /** Packages the build leaves to node_modules at run time (why: at `external` below). */
-const runtimeExternals = ['better-sqlite3', 'esbuild', '@node-rs/jieba', 'pino', 'botkit', 'botbuilder', 'botbuilder-*', 'ws', 'bufferutil', 'utf-8-validate'];
+// pg-native and pg-cloudflare are pg's optional alternatives (a native driver, Cloudflare's
+// sockets): pg loads them only when asked to, which this server never does.
+const runtimeExternals = ['better-sqlite3', 'esbuild', '@node-rs/jieba', 'pino', 'botkit', 'botbuilder', 'botbuilder-*', 'ws', 'bufferutil', 'utf-8-validate', 'pg-native', 'pg-cloudflare', 'cloudflare:sockets'];
 
 export async function build({ quiet = false } = {}) {
   const say = (message) => quiet || console.log(message);

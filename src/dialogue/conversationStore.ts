@@ -169,6 +169,12 @@ export interface ConversationStore {
    * reads the state and the ticket one after the other, and a turn cannot be admitted by token.
    */
   turnContext?(conversationId: string): Promise<TurnContext | undefined>;
+  /**
+   * Runs one attempt at a turn (read, decide, save) as the only turn of this conversation anywhere:
+   * a store shared by several server instances holds a lock for it that dies with its connection.
+   * Optional: a store used by one process relies on the engine's queue and the version check.
+   */
+  withTurnLock?<T>(conversationId: string, turn: () => Promise<T>): Promise<T>;
   /** Persists the new state, the transcript lines, the ticket and the turn record, together or not at all. */
   saveTurn(conversationId: string, turn: StoredTurn): Promise<SavedTurn>;
   /** The lines of a conversation in order; with `afterSeq`, only those after that line. */

@@ -296,15 +296,17 @@ export class DialogueEngine {
     return this.enqueue(conversationId, async () => {
       let spent = false;
       for (let attempt = 1; ; attempt++) {
-        const context = await this.turnContext(conversationId);
-        gate?.admit(context?.access);
-        // Looked up again after a conflict: the turn that won may have been this very message, sent twice.
-        const earlier = clientMessageId === undefined ? undefined : await this.earlierTurn(conversationId, clientMessageId);
-        if (earlier) return earlier;
-        if (!spent) await gate?.spend();
-        spent = true;
         try {
-          return await this.runTurn(conversationId, message, displayText, origin, clientMessageId, context);
+          return await this.underTurnLock(conversationId, async () => {
+            const context = await this.turnContext(conversationId);
+            gate?.admit(context?.access);
+            // Looked up again after a conflict: the turn that won may have been this very message, sent twice.
+            const earlier = clientMessageId === undefined ? undefined : await this.earlierTurn(conversationId, clientMessageId);
+            if (earlier) return earlier;
+            if (!spent) await gate?.spend();
+            spent = true;
+            return await this.runTurn(conversationId, message, displayText, origin, clientMessageId, context);
+          });
         } catch (error) {
           // Another process saved a turn of this conversation after this one read it: run the message
           // again from where that turn ended. Each conflict means some other turn was saved, so this
@@ -369,13 +371,23 @@ export class DialogueEngine {
     return this.enqueue(conversationId, async () => {
       for (let attempt = 1; ; attempt++) {
         try {
-          return await this.runRelease(conversationId, how, ticketId);
+          return await this.underTurnLock(conversationId, () => this.runRelease(conversationId, how, ticketId));
         } catch (error) {
           // A user's turn on another process was saved first: release from where it left the conversation.
           if (!(error instanceof TurnConflictError) || attempt >= maxTurnAttempts) throw error;
         }
       }
     });
+  }
+
+  /**
+   * One attempt at a turn, under the conversation's lock where the store has one (PostgreSQL: a row
+   * lock held for the turn's transaction, so instances sharing the database take a conversation's
+   * turns one at a time). The queue above orders turns within this process; the version check in
+   * saveTurn stays the backstop for a store without a lock.
+   */
+  private underTurnLock<T>(conversationId: string, attempt: () => Promise<T>): Promise<T> {
+    return this.store.withTurnLock ? this.store.withTurnLock(conversationId, attempt) : attempt();
   }
 
   private enqueue<T>(conversationId: string, run: () => Promise<T>): Promise<T> {

@@ -4,6 +4,20 @@ import { SqliteConversationStore } from './sqliteConversationStore.js';
 
 export type { ServerStore } from './serverStore.js';
 
+/**
+ * The server's store for a DATABASE_URL: PostgreSQL (postgres://…, shared by several instances,
+ * loaded only when used) or SQLite as below. Rejects when PostgreSQL cannot be reached or migrated.
+ */
+export async function openServerStore(databaseUrl: string, options: { redaction?: StoredTextRedaction; sharedWithOtherProcesses?: boolean; poolSize?: number } = {}): Promise<ServerStore> {
+  const { poolSize, ...sqliteOptions } = options;
+  if (!/^postgres(ql)?:\/\//.test(databaseUrl)) return openStore(databaseUrl, sqliteOptions);
+  const { openPostgresStore } = await import('./postgres/postgresConversationStore.js');
+  const store = await openPostgresStore(databaseUrl, { ...(options.redaction ? { redaction: options.redaction } : {}), ...(poolSize ? { poolSize } : {}) });
+  // As with SQLite: the server creates conversations through the API only.
+  store.createsConversationsImplicitly = false;
+  return store;
+}
+
 export class DatabaseUrlError extends Error {
   override name = 'DatabaseUrlError';
 }

@@ -7,7 +7,7 @@ export interface StoredTextRedaction {
 }
 
 /** Written before the store recorded a version: everything the first redactor missed may be there. */
-const unrecordedVersion = 1;
+export const unrecordedVersion = 1;
 
 /** The store's own migration for it, appended at the end of the list: a key-value table of facts about the file. */
 export const metaTableMigration = `CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);`;
@@ -60,8 +60,8 @@ function rewriteColumn(db: Database.Database, select: string, update: string, re
   return count;
 }
 
-/** A JSON body with every written string in it redacted; ids, times and types are left alone. */
-function redactJson(body: string, redact: (text: string) => string): string {
+/** A JSON body with every written string in it redacted; ids, times and types are left alone (SQLite and PostgreSQL alike). */
+export function redactJson(body: string, redact: (text: string) => string): string {
   let value: unknown;
   try {
     value = JSON.parse(body);
