@@ -13,6 +13,10 @@ import { parseServiceHours, type ServiceHours } from '../support/serviceHours.js
 export interface ServerConfig {
   port: number;
   databaseUrl: string;
+  /** PostgreSQL connections this process keeps (DATABASE_URL=postgres://…). */
+  databasePoolSize: number;
+  /** Set: limits and live delivery are shared with the other instances through Redis. */
+  redisUrl: string | undefined;
   contentDir: string | undefined;
   allowedOrigins: string[];
   adminToken: string | undefined;
@@ -65,7 +69,15 @@ const environment = z.object({
     .string()
     .optional()
     .transform((value) => optional(value) ?? 'sqlite:./data/chatbot.db')
-    .refine((value) => value === 'memory:' || /^sqlite:.+$/.test(value), 'DATABASE_URL must be sqlite:<file>, sqlite::memory: or memory:'),
+    .refine((value) => value === 'memory:' || /^sqlite:.+$/.test(value) || isPostgresUrl(value), 'DATABASE_URL must be sqlite:<file>, sqlite::memory:, memory: or postgres://user@host:port/database'),
+  // A turn holds one connection for its transaction (the conversation's row lock).
+  DATABASE_POOL_SIZE: wholeNumber('DATABASE_POOL_SIZE', 10, 500, 'DATABASE_POOL_SIZE must be a whole number from 1 to 500').refine((value) => value >= 1, 'DATABASE_POOL_SIZE must be a whole number from 1 to 500'),
+  // Shared by every instance: rate-limit buckets and live delivery between them (coordination/).
+  REDIS_URL: z
+    .string()
+    .optional()
+    .transform(optional)
+    .refine((value) => value === undefined || isRedisUrl(value), 'REDIS_URL must be redis://[user:password@]host[:port][/db] or rediss://…'),
   CONTENT_DIR: z.string().optional().transform(optional),
   ALLOWED_ORIGINS: z.string().optional().transform((value) => parseAllowedOrigins(optional(value))),
   ADMIN_TOKEN: secret('ADMIN_TOKEN', minimumTokenLength),
@@ -83,6 +95,24 @@ const environment = z.object({
   // One worker per core by default; the tests run one (vitest.config.ts sets WORKERS=1).
   WORKERS: wholeNumber('WORKERS', availableParallelism(), 64, 'WORKERS must be a whole number from 1 to 64').refine((value) => value >= 1, 'WORKERS must be a whole number from 1 to 64'),
 });
+
+/** `postgres://` or `postgresql://` with a host: what the pg driver can connect to. */
+export function isPostgresUrl(value: string): boolean {
+  return urlWithHost(value, ['postgres:', 'postgresql:']);
+}
+
+function isRedisUrl(value: string): boolean {
+  return urlWithHost(value, ['redis:', 'rediss:']);
+}
+
+function urlWithHost(value: string, protocols: string[]): boolean {
+  try {
+    const url = new URL(value);
+    return protocols.includes(url.protocol) && url.hostname !== '';
+  } catch {
+    return false;
+  }
+}
 
 /** Reads and checks every setting; throws ConfigError naming the first bad one. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
@@ -102,6 +132,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
   return {
     port: settings.PORT,
     databaseUrl: settings.DATABASE_URL,
+    databasePoolSize: settings.DATABASE_POOL_SIZE,
+    redisUrl: settings.REDIS_URL,
     contentDir: settings.CONTENT_DIR,
     allowedOrigins: settings.ALLOWED_ORIGINS,
     adminToken: settings.ADMIN_TOKEN,

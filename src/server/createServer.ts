@@ -64,17 +64,17 @@ export interface ServerOptions {
   /** The clock for availability (service hours); tests move it. */
   now?: () => Date;
   /**
-   * Set when this server is one of several workers on one database (WORKERS > 1, cluster/): limits
-   * whose buckets all workers share, a hub that reaches the other workers' sockets and streams, and
-   * whether this worker runs the once-per-server jobs (webhook delivery, retention sweep).
+   * Set when this server is one of several processes on one database (WORKERS > 1, cluster/; or
+   * REDIS_URL, coordination/): limits whose buckets all of them share, a hub that reaches the others'
+   * sockets and streams, and whether this one runs the server's jobs (webhook delivery, retention sweep).
    */
   coordination?: {
     limiter(name: LimitName, limit: RateLimit): Limiter;
     hub: LiveHub;
     runsServerJobs: boolean;
-    /** `/metrics` answers the sum over every worker, whichever one the scrape reached. */
-    shareMetrics(read: () => Promise<unknown[]>): void;
-    allWorkersMetrics(): Promise<string>;
+    /** `/metrics` answers the sum over every worker, whichever one the scrape reached (absent: this process's own). */
+    shareMetrics?(read: () => Promise<unknown[]>): void;
+    allWorkersMetrics?(): Promise<string>;
   };
 }
 
@@ -114,7 +114,7 @@ export function createServer({
   // Every worker queues handoff events with the turn that causes them; one delivers the outbox.
   if (handoffWebhookUrl) store.queueTicketsForWebhook = true;
   const metrics = new BotMetrics();
-  coordination?.shareMetrics(() => metrics.registry.getMetricsAsJSON());
+  coordination?.shareMetrics?.(() => metrics.registry.getMetricsAsJSON());
   const webhook = handoffWebhookUrl && runsServerJobs
     ? new HandoffWebhook({ url: handoffWebhookUrl, secret: handoffWebhookSecret, store, ...webhookOptions, log: (message, details) => log.warn(details ?? {}, message) })
     : undefined;
@@ -209,7 +209,7 @@ export function createServer({
       sendError(res, 401, 'metrics_token_required', 'send the METRICS_TOKEN as "Authorization: Bearer <token>"');
       return;
     }
-    res.type(metrics.registry.contentType).send(coordination ? await coordination.allWorkersMetrics() : await metrics.registry.metrics());
+    res.type(metrics.registry.contentType).send(coordination?.allWorkersMetrics ? await coordination.allWorkersMetrics() : await metrics.registry.metrics());
   });
   if (adminToken) {
     app.use('/api/admin', express.json({ limit: '4kb' }), adminApi({

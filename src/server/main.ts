@@ -4,7 +4,7 @@
  * `cannot start: …` and exit code 2.
  */
 import cluster from 'node:cluster';
-import { ConfigError, loadConfig } from './config.js';
+import { ConfigError, isPostgresUrl, loadConfig } from './config.js';
 import { createLogger } from './logging.js';
 import { runClusterPrimary } from './cluster/clusterPrimary.js';
 
@@ -24,13 +24,14 @@ try {
 const baseLog = createLogger();
 // WORKERS > 1: this process only starts and watches the workers, each of which runs what follows.
 if (cluster.isPrimary && config.workers > 1) {
-  if (!/^sqlite:/.test(config.databaseUrl) || /^sqlite::memory:$/.test(config.databaseUrl)) cannotStart('WORKERS > 1 needs a database file the workers share (DATABASE_URL=sqlite:<file>)');
+  const shared = (/^sqlite:/.test(config.databaseUrl) && config.databaseUrl !== 'sqlite::memory:') || isPostgresUrl(config.databaseUrl);
+  if (!shared) cannotStart('WORKERS > 1 needs a database the workers share (DATABASE_URL=sqlite:<file> or postgres://…)');
   // The primary loads no content and opens no database: the first worker migrates it alone, and the
   // others start once it serves, so the first answer comes as soon as in one process.
   runClusterPrimary({ workers: config.workers, log: baseLog, cannotStart });
 } else {
   // Loaded only here: the cluster's primary has no use for the server's modules.
   const { serve } = await import('./serve.js');
-  serve(config, baseLog, cannotStart);
+  await serve(config, baseLog, cannotStart);
 }
 

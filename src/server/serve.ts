@@ -5,15 +5,17 @@
 import cluster from 'node:cluster';
 import { defaultContentDir, isContentError, loadContent } from '../content/loadContent.js';
 import { readCompiledContent } from '../content/compiledContent.js';
-import { openStore, type ServerStore } from '../storage/openStore.js';
+import { openServerStore, type ServerStore } from '../storage/openStore.js';
 import type { ServerConfig } from './config.js';
 import { SecretRedactor, redactionVersion } from '../nlu/index.js';
 import { DamagedModelError } from '../nlu/savedNluModel.js';
 import { createServer } from './createServer.js';
 import type { Logger } from './logging.js';
 import { workerCoordination } from './cluster/workerCoordination.js';
+import { sharedThroughRedis, type RedisCoordination } from '../coordination/redisCoordination.js';
+import { redactedUrl } from '../coordination/redisConnection.js';
 
-export function serve(config: ServerConfig, baseLog: Logger, cannotStart: (message: string) => never): void {
+export async function serve(config: ServerConfig, baseLog: Logger, cannotStart: (message: string) => never): Promise<void> {
   function loadChecked() {
     let content;
     try {
@@ -35,15 +37,25 @@ export function serve(config: ServerConfig, baseLog: Logger, cannotStart: (messa
   }
 
   const { content, contentFrom } = loadChecked();
-  const coordination = cluster.isWorker ? workerCoordination() : undefined;
+  const workers = cluster.isWorker ? workerCoordination() : undefined;
   // Each worker's lines say which worker wrote them.
   const log = cluster.isWorker ? baseLog.child({ worker: cluster.worker!.id }) : baseLog;
   let store: ServerStore;
   try {
-    store = openStore(config.databaseUrl, { redaction: redactionFor(content), sharedWithOtherProcesses: cluster.isWorker });
+    store = await openServerStore(config.databaseUrl, { redaction: redactionFor(content), sharedWithOtherProcesses: cluster.isWorker, poolSize: config.databasePoolSize });
   } catch (error) {
-    cannotStart(`DATABASE_URL ${config.databaseUrl}: ${(error as Error).message}`);
+    cannotStart(`DATABASE_URL ${redactedUrl(config.databaseUrl)}: ${(error as Error).message}`);
   }
+  let redis: RedisCoordination | undefined;
+  if (config.redisUrl) {
+    try {
+      redis = await sharedThroughRedis(config.redisUrl, log);
+    } catch (error) {
+      await store.close();
+      cannotStart(`REDIS_URL ${redactedUrl(config.redisUrl)}: ${(error as Error).message}`);
+    }
+  }
+  const coordination = redis ? redis.coordination(workers) : workers;
   let running: ReturnType<typeof createServer>;
   try {
     running = createServer({
@@ -73,11 +85,11 @@ export function serve(config: ServerConfig, baseLog: Logger, cannotStart: (messa
     throw error;
   });
   running.server.listen(port, () => {
-    coordination?.listening();
+    workers?.listening();
     // Whether this start used what the build prepared (content, NLU models) or made its own: a start
     // that trains is about a second slower, and says so.
     const started = { content: contentFrom, nluModels: running.engine.parser.modelOrigin, startedInMs: Math.round(performance.now()) };
-    log.info({ port, database: config.databaseUrl.replace(/\/\/[^@/]*@/, '//…@'), ...started }, `chatbot listening on http://localhost:${port}`);
+    log.info({ port, database: redactedUrl(config.databaseUrl), redis: config.redisUrl ? redactedUrl(config.redisUrl) : 'off', ...started }, `chatbot listening on http://localhost:${port}`);
     log.info(config.adminToken ? `dashboard at http://localhost:${port}/admin` : 'dashboard off (set ADMIN_TOKEN to turn it on)');
   });
 
@@ -90,6 +102,7 @@ export function serve(config: ServerConfig, baseLog: Logger, cannotStart: (messa
     const force = setTimeout(() => process.exit(1), 10_000);
     force.unref();
     await running.close();
+    await redis?.close();
     await store.close();
     log.info('stopped cleanly');
     log.flush();

@@ -25,6 +25,9 @@ describe('settings are checked before anything starts', () => {
     [{ PORT: 'abc' }, /PORT must be a whole number from 0 to 65535/],
     [{ PORT: '70000' }, /PORT must be a whole number/],
     [{ DATABASE_URL: 'mysql://db/chat' }, /DATABASE_URL must be sqlite:<file>/],
+    [{ DATABASE_URL: 'postgres://' }, /DATABASE_URL must be .*postgres:\/\/user@host:port\/database/],
+    [{ REDIS_URL: 'localhost:6379' }, /REDIS_URL must be redis:\/\//],
+    [{ REDIS_URL: 'http://cache:6379' }, /REDIS_URL must be redis:\/\//],
     [{ ADMIN_TOKEN: 'a' }, /ADMIN_TOKEN must be at least 32 characters/],
     [{ ADMIN_TOKEN: 'x'.repeat(31) }, /ADMIN_TOKEN must be at least 32 characters/],
     [{ METRICS_TOKEN: 'short' }, /METRICS_TOKEN must be at least 32 characters/],
@@ -41,6 +44,12 @@ describe('settings are checked before anything starts', () => {
   ])('%o is refused, naming the setting', (env, message) => {
     expect(() => loadConfig(env)).toThrow(ConfigError);
     expect(() => loadConfig(env)).toThrow(message);
+  });
+
+  it('PostgreSQL and Redis are named by URL; without REDIS_URL nothing is shared', () => {
+    expect(loadConfig({ DATABASE_URL: 'postgres://bot@db.internal:5432/chatbot', REDIS_URL: 'redis://cache:6379/2' })).toMatchObject({ databaseUrl: 'postgres://bot@db.internal:5432/chatbot', redisUrl: 'redis://cache:6379/2' });
+    expect(loadConfig({ DATABASE_URL: 'postgresql://db/chatbot' }).databaseUrl).toBe('postgresql://db/chatbot');
+    expect(loadConfig({}).redisUrl).toBeUndefined();
   });
 
   it('a hop count or the proxies\' addresses are what TRUST_PROXY takes', () => {

@@ -84,4 +84,20 @@ describe('npm start with bad settings', () => {
       taken.close();
     }
   }, 60_000);
+
+  it('a PostgreSQL or Redis that cannot be reached stops start-up with "cannot start:" naming the setting, without its password', async () => {
+    const closed = net.createServer();
+    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+    const { port } = closed.address() as net.AddressInfo;
+    // Nobody will be listening there once the probe is closed.
+    await new Promise<void>((resolve) => closed.close(() => resolve()));
+    const database = await startServer(undefined, { DATABASE_URL: `postgres://bot:s3cret@127.0.0.1:${port}/chatbot` });
+    expect(database.code).toBe(2);
+    expect(database.stderr).toContain(`cannot start: DATABASE_URL postgres://…@127.0.0.1:${port}/chatbot:`);
+    expect(database.stderr).not.toContain('s3cret');
+    const redis = await startServer(undefined, { REDIS_URL: `redis://:s3cret@127.0.0.1:${port}` });
+    expect(redis.code).toBe(2);
+    expect(redis.stderr).toContain(`cannot start: REDIS_URL redis://…@127.0.0.1:${port}:`);
+    expect(redis.stderr).not.toContain('s3cret');
+  }, 90_000);
 });

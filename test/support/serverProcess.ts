@@ -9,6 +9,7 @@ const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
 const inheritedSettings = [
   'PORT',
   'DATABASE_URL',
+  'REDIS_URL',
   'ADMIN_TOKEN',
   'METRICS_TOKEN',
   'HANDOFF_WEBHOOK_URL',
