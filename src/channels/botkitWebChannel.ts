@@ -181,7 +181,7 @@ export class AuthenticatedWebAdapter extends WebAdapter {
       let peers = this.sockets.get(ws.conversationId);
       if (!peers) this.sockets.set(ws.conversationId, (peers = new Set()));
       peers.add(ws);
-      ws.unsubscribe = this.live?.hub.subscribeConversation(ws.conversationId, (live) => send(ws, live));
+      ws.unsubscribe = this.live?.hub.subscribeConversation(ws.conversationId, (live) => send(ws, live.type === 'turn.frame' ? live.frame : live));
       return send(ws, { type: 'ready' });
     }
     if (typingFrame.safeParse(frame).success) {
@@ -210,9 +210,14 @@ export class AuthenticatedWebAdapter extends WebAdapter {
     await this.runMiddleware(new TurnContext(this, activity), logic);
   }
 
-  /** A frame for every socket of the conversation (a user may have two tabs open). */
+  /**
+   * A frame for every socket of the conversation (a user may have two tabs open): through the live
+   * hub, which every socket subscribes to at hello, so tabs held by other workers or instances get
+   * it too; without live delivery (tests of the channel alone), to this process's sockets.
+   */
   broadcast(conversationId: string, frame: object): void {
-    for (const ws of this.sockets.get(conversationId) ?? []) send(ws, frame);
+    if (this.live) this.live.hub.toConversation(conversationId, { type: 'turn.frame', frame });
+    else for (const ws of this.sockets.get(conversationId) ?? []) send(ws, frame);
   }
 
   /** Closes every socket of a conversation that no longer exists; the widget goes on over REST, which starts afresh. */

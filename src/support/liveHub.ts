@@ -11,7 +11,13 @@ export type WidgetFrame =
   | { type: 'agent.message'; text: string; agentName: string; at: string; seq: number }
   | { type: 'agent.typing' }
   | { type: 'handoff.status'; status: 'waiting' | 'assigned' | 'resolved'; position?: number; agentName?: string; serviceHours: string; available: boolean }
-  | { type: 'message'; text: string; id: string; tone?: ReplyTone; picture?: ReplyPicture; quick_replies: { title: string; payload: string }[]; progress: null; state: string; script: ReplyScript; askRating: false };
+  | { type: 'message'; text: string; id: string; tone?: ReplyTone; picture?: ReplyPicture; quick_replies: { title: string; payload: string }[]; progress: null; state: string; script: ReplyScript; askRating: false }
+  /**
+   * What a websocket turn sends (the accepted message, typing, the bot's replies), as the channel
+   * built it, for every socket of the conversation: a user's other tab may be held by another
+   * worker or instance. Sockets are sent `frame` itself.
+   */
+  | { type: 'turn.frame'; frame: object };
 
 export type AgentEventType = 'conversation.waiting' | 'conversation.claimed' | 'conversation.resolved' | 'message.created' | 'typing';
 export type AgentStreamEvent = { type: AgentEventType; data: { conversationId: string } & Record<string, unknown> };
