@@ -9,6 +9,7 @@ import { ConversationGoneError, TurnConflictError, type StoredTurn, type Transcr
 import { TextNormalizer } from '../../src/nlu/textNormalizer.js';
 import { openPostgresStore, type PostgresConversationStore } from '../../src/storage/postgres/postgresConversationStore.js';
 import { postgresSchemaVersion } from '../../src/storage/postgres/postgresMigrations.js';
+import { PartOfTransactionFailedError } from '../../src/storage/postgres/postgresSession.js';
 import type { ServerStore } from '../../src/storage/serverStore.js';
 import { SqliteConversationStore } from '../../src/storage/sqliteConversationStore.js';
 import { createTestDatabase, type TestDatabase } from '../support/postgresDatabase.js';
@@ -622,17 +623,19 @@ describe('PostgreSQL shared by several servers', () => {
     expect(await store.withTurnLock('c1', () => store.saveTurn('c1', { state: state(), entries: [userLine('你好', 3)] }))).toEqual({ seqs: [1] });
   });
 
-  it('a save that fails inside a turn writes nothing and leaves the turn free to save otherwise', async () => {
+  it('a save that fails inside a turn writes nothing, and the turn cannot commit around it even if the failure was caught', async () => {
     const store = await emptyPostgresStore();
     await store.saveTurn('c1', { state: state(), entries: [userLine('你好', 1, { clientMessageId: 'm-1' })] });
-    const saved = await store.withTurnLock('c1', async () => {
+    const turn = store.withTurnLock('c1', async () => {
       const duplicate = await settle(store.saveTurn('c1', { state: state('dup'), entries: [botLine('半个回合', 2), userLine('你好', 2, { clientMessageId: 'm-1' })] }));
       expect(duplicate.ok).toBe(false);
-      return store.saveTurn('c1', { state: state('after'), entries: [botLine('请稍等', 3)] });
+      return 'answered anyway';
     });
-    expect(saved).toEqual({ seqs: [2] });
-    expect((await store.transcript('c1')).map((line) => line.text)).toEqual(['你好', '请稍等']);
-    expect(await store.load('c1')).toEqual(state('after'));
+    await expect(turn).rejects.toThrow(PartOfTransactionFailedError);
+    expect((await store.transcript('c1')).map((line) => line.text)).toEqual(['你好']);
+    expect(await store.load('c1')).toEqual(state());
+    // The connection went back to the pool usable.
+    expect(await store.withTurnLock('c1', () => store.saveTurn('c1', { state: state('after'), entries: [botLine('请稍等', 3)] }))).toEqual({ seqs: [2] });
   });
 
   it('numbers agent lines and turns arriving on two servers at once without a gap or a collision', async () => {

@@ -113,7 +113,7 @@ export class PostgresConversationStore implements ServerStore {
    * turn runs unlocked, and saveTurn's version check (or ConversationGoneError) still holds.
    */
   withTurnLock<T>(conversationId: string, turn: () => Promise<T>): Promise<T> {
-    return this.session.transaction(turn, (client) => client.query('SELECT 1 FROM conversations WHERE id = $1 FOR UPDATE', [conversationId]));
+    return this.session.transaction(turn, (client) => `SELECT 1 FROM conversations WHERE id = ${client.escapeLiteral(conversationId)} FOR UPDATE`);
   }
 
   async createConversation(identity: ConversationIdentity): Promise<void> {
