@@ -16,6 +16,8 @@ export interface ScriptedLoadOptions {
   checkStates: boolean;
   /** Also push every latency sample of the window here (to pool several runs). */
   collect?: number[];
+  /** The conversations' pool, when several runs at once (one per instance) share it; else made from `conversations`. */
+  pool?: ConversationPool;
 }
 
 export interface ScriptedLoadResult {
@@ -49,7 +51,7 @@ export interface ScriptedLoadResult {
  * Conversations handed to connections one script round at a time: a connection takes one at the
  * first message and gives it back after the last, which leaves it idle and ready for another round.
  */
-class ConversationPool {
+export class ConversationPool {
   private readonly free: Conversation[];
   private next = 0;
   shared = 0;
@@ -77,9 +79,8 @@ class ConversationPool {
  * conversation id, its bearer token and the message body on each request. Measures a steady
  * window of `measureSeconds` once every connection is being served.
  */
-export function runScriptedLoad({ baseUrl, connections, measureSeconds, maxRampSeconds, script, conversations, checkStates, collect }: ScriptedLoadOptions): Promise<ScriptedLoadResult> {
+export function runScriptedLoad({ baseUrl, connections, measureSeconds, maxRampSeconds, script, conversations, checkStates, collect, pool = new ConversationPool(conversations) }: ScriptedLoadOptions): Promise<ScriptedLoadResult> {
   if (conversations.length < connections) throw new Error(`${connections} connections need at least as many conversations, got ${conversations.length}`);
-  const pool = new ConversationPool(conversations);
   let offScript = 0;
   const last = script.length - 1;
 
@@ -172,4 +173,38 @@ export function runScriptedLoad({ baseUrl, connections, measureSeconds, maxRampS
       }
     }, 20);
   });
+}
+
+/**
+ * The same load spread over several instances of the server, as a balancer that hands each new
+ * connection to the next instance would: the connections are dealt out evenly, and they share one
+ * pool of conversations, so a conversation walks its rounds on whichever instance's connection takes
+ * it next (no stickiness). One autocannon per instance, all at once; their windows are added up.
+ */
+export async function runScriptedLoadSpread(options: Omit<ScriptedLoadOptions, 'baseUrl'> & { baseUrls: readonly string[] }): Promise<ScriptedLoadResult> {
+  const { baseUrls, connections } = options;
+  const pool = new ConversationPool(options.conversations);
+  const samples: number[] = [];
+  const runs = await Promise.all(
+    baseUrls.map((baseUrl, index) => {
+      const share = Math.floor(connections / baseUrls.length) + (index < connections % baseUrls.length ? 1 : 0);
+      return runScriptedLoad({ ...options, baseUrl, connections: share, pool, collect: samples });
+    }),
+  );
+  options.collect?.push(...samples);
+  const sum = (pick: (run: ScriptedLoadResult) => number) => runs.reduce((total, run) => total + pick(run), 0);
+  return {
+    connections,
+    rampSeconds: runs.some((run) => run.rampSeconds === null) ? null : Math.max(...runs.map((run) => run.rampSeconds!)),
+    servedAtWindowStart: sum((run) => run.servedAtWindowStart),
+    windowSeconds: Math.max(...runs.map((run) => run.windowSeconds)),
+    perSecond: sum((run) => run.perSecond),
+    ok: sum((run) => run.ok),
+    non2xx: sum((run) => run.non2xx),
+    errors: sum((run) => run.errors),
+    timeouts: sum((run) => run.timeouts),
+    offScript: sum((run) => run.offScript),
+    sharedConversations: pool.shared,
+    latency: summarize(samples),
+  };
 }

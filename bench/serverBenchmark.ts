@@ -11,7 +11,9 @@
  *   4. 100,000 stored conversations: database size, memory, and whether a turn gets slower;
  * then writes bench/latency-vs-concurrency.svg and bench/out/server.json, and ends with
  *   5. the production build with WORKERS=1 and WORKERS=2 next to the bare route at 16 and 64
- *      conversations (bench/workersBenchmark.ts, also `npm run bench:workers` alone).
+ *      conversations (bench/workersBenchmark.ts, also `npm run bench:workers` alone);
+ *   6. 1, 2 and 3 instances on PostgreSQL and Redis next to one on SQLite and the bare route, at 16
+ *      and 64 conversations (bench/instancesBenchmark.ts, also `npm run bench:instances` alone).
  * BENCH_QUICK=1 runs every part briefly (a smoke test of the benchmark itself). BENCH_ROUNDS=n repeats
  * the REST levels n times (default 3; bot and bare alternate within each) and reports each ratio's
  * median; BENCH_ONLY=rest stops after them (for comparing a change quickly), BENCH_SECONDS=s sets
@@ -55,8 +57,9 @@ const settings = {
   scaleRounds: 2,
 };
 /** The whole run must end by itself: past this, kill the servers and exit with an error. */
-// The workers part (step 5) adds about a minute and a half a round, and a build.
-const watchdogMs = (9 + 3 * (settings.restRounds - 1) + 2 + 2 * settings.restRounds) * 60 * 1000;
+// The workers part (step 5) adds about a minute and a half a round, and a build; the instances
+// part (step 6) about two and a half minutes a round, and a build.
+const watchdogMs = (9 + 3 * (settings.restRounds - 1) + 2 + 2 * settings.restRounds + 2 + 3 * settings.restRounds) * 60 * 1000;
 
 const benchDir = fileURLToPath(new URL('.', import.meta.url));
 const chartFile = path.join(benchDir, 'latency-vs-concurrency.svg');
@@ -541,6 +544,16 @@ async function main(): Promise<void> {
       env: { ...process.env, BENCH_ROUNDS: String(settings.restRounds), BENCH_SECONDS: String(quick ? 2 : 8) },
     });
     if (workers.status !== 0) throw new Error(`the workers benchmark failed (exit ${workers.status})`);
+
+    // ---- several instances ----------------------------------------------------------------------
+    log('');
+    log('1, 2 and 3 instances on PostgreSQL and Redis (the production build) next to SQLite and the bare route:');
+    const instances = spawnSync(process.execPath, ['--import', 'tsx', 'bench/instancesBenchmark.ts'], {
+      cwd: projectRoot,
+      stdio: 'inherit',
+      env: { ...process.env, BENCH_ROUNDS: String(settings.restRounds), BENCH_SECONDS: String(quick ? 2 : 8) },
+    });
+    if (instances.status !== 0) throw new Error(`the instances benchmark failed (exit ${instances.status})`);
     log(`total ${elapsed()}`);
   } finally {
     for (const server of servers) await server.stop().catch(() => undefined);

@@ -6,75 +6,28 @@
  * window BENCH_SECONDS long (default 8). Rate limits are off (load from one address is the point).
  * The load generator runs on this machine too: on 2 cores it takes a share of what the workers could use.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { createConversations, loadConversationScript, walkScript, type Conversation } from './conversationScript.js';
 import { runScriptedLoad } from './scriptedLoad.js';
 import { projectRoot, startBenchServer, type BenchServer } from './serverProcess.js';
-import { noRateLimits } from '../test/support/serverProcess.js';
+import { killProductionServers, median, startProduction } from './productionServer.js';
 
 const rounds = Math.max(1, Number(process.env.BENCH_ROUNDS ?? 3));
 const seconds = Number(process.env.BENCH_SECONDS ?? 8);
 const levels = [16, 64];
 
-const children = new Set<ChildProcess>();
-const killAll = () => {
-  for (const child of children) if (child.pid) try { process.kill(-child.pid, 'SIGKILL'); } catch { /* gone */ }
-};
-process.on('exit', killAll);
 // Stops by itself: a stuck run is killed with its servers.
 setTimeout(() => {
   console.error('bench:workers: took too long, stopping');
-  killAll();
+  killProductionServers();
   process.exit(1);
 }, (3 + rounds * 4) * 60_000).unref();
 
-async function freePort(): Promise<number> {
-  const probe = createServer().listen(0, '127.0.0.1');
-  await new Promise((resolve) => probe.once('listening', resolve));
-  const { port } = probe.address() as { port: number };
-  await new Promise((resolve) => probe.close(resolve));
-  return port;
-}
-
-/** `node dist/server/main.js` with WORKERS=n, in its own process group (the workers die with it). */
-async function startProduction(workers: number, databaseFile: string): Promise<{ baseUrl: string; stop(): Promise<void> }> {
-  const port = await freePort();
-  const child = spawn(process.execPath, ['dist/server/main.js'], {
-    cwd: projectRoot,
-    detached: true,
-    stdio: 'ignore',
-    env: { ...process.env, ...noRateLimits, WORKERS: String(workers), PORT: String(port), DATABASE_URL: `sqlite:${databaseFile}`, LOG_LEVEL: 'info' },
-  });
-  children.add(child);
-  const baseUrl = `http://127.0.0.1:${port}`;
-  for (const end = Date.now() + 60_000; ; ) {
-    if (Date.now() > end) throw new Error(`WORKERS=${workers}: not healthy within 60 s`);
-    const healthy = await fetch(`${baseUrl}/healthz`).then((response) => response.ok, () => false);
-    if (healthy) break;
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-  // Every worker has loaded its content and model before the load starts.
-  await new Promise((resolve) => setTimeout(resolve, 3_000));
-  return {
-    baseUrl,
-    async stop() {
-      const exited = new Promise((resolve) => child.once('exit', resolve));
-      process.kill(-child.pid!, 'SIGTERM');
-      await exited;
-      children.delete(child);
-    },
-  };
-}
-
-const median = (values: number[]) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
-};
+/** WORKERS=n on one SQLite file. */
+const startWorkers = (workers: number, databaseFile: string) => startProduction(`WORKERS=${workers}`, { WORKERS: String(workers), DATABASE_URL: `sqlite:${databaseFile}` });
 
 async function main(): Promise<void> {
   console.log(`bench:workers — ${os.cpus().length} cores, Node ${process.version}, load average ${os.loadavg().map((value) => value.toFixed(2)).join(' ')}`);
@@ -84,14 +37,14 @@ async function main(): Promise<void> {
   const tmp = mkdtempSync(path.join(os.tmpdir(), 'workers-bench-'));
   const servers: { name: string; baseUrl: string; stop(): Promise<void>; bot: boolean }[] = [];
   try {
-    const one = await startProduction(1, path.join(tmp, 'one.db'));
+    const one = await startWorkers(1, path.join(tmp, 'one.db'));
     servers.push({ name: 'WORKERS=1', ...one, bot: true });
     const walked = await walkScript(one.baseUrl, script);
     const replyFile = path.join(tmp, 'reply.json');
     writeFileSync(replyFile, walked[Math.floor(walked.length / 2)]!.responseBody);
     const bare: BenchServer = await startBenchServer('bare', replyFile);
     servers.unshift({ name: 'bare express', baseUrl: bare.baseUrl, stop: () => bare.stop(), bot: false });
-    const two = await startProduction(2, path.join(tmp, 'two.db'));
+    const two = await startWorkers(2, path.join(tmp, 'two.db'));
     servers.push({ name: 'WORKERS=2', ...two, bot: true });
 
     const results = new Map<string, { perSecond: number[]; p50: number[]; p99: number[]; ratio: number[]; p99Ratio: number[] }>();

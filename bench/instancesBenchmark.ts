@@ -1,0 +1,123 @@
+/**
+ * npm run bench:instances — several instances of the production server (`node dist/server/main.js`,
+ * WORKERS=1 each) on one PostgreSQL database and one Redis, next to one instance on SQLite and a bare
+ * express route, in one run on 127.0.0.1: 1, 2 and 3 instances at 16 and 64 conversations walking
+ * the whole unbinding (bench/unbindingWithDigressions.yml). The load is spread as a balancer that
+ * hands each new connection to the next instance would, with the conversations free to move between
+ * instances (scriptedLoad.ts, runScriptedLoadSpread). Medians over BENCH_ROUNDS rounds (default 3),
+ * windows of BENCH_SECONDS (default 8). PostgreSQL: BENCH_POSTGRES_URL (default the machine's, as
+ * user postgres), a database of its own, dropped at the end; Redis: BENCH_REDIS_URL (default
+ * redis://127.0.0.1:6379). Everything, the load generator and PostgreSQL included, shares this
+ * machine's cores: the table says what that costs, not what separate machines would give.
+ */
+import { spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import pg from 'pg';
+import { createConversations, loadConversationScript, walkScript, type Conversation } from './conversationScript.js';
+import { runScriptedLoadSpread } from './scriptedLoad.js';
+import { projectRoot, startBenchServer, type BenchServer } from './serverProcess.js';
+import { killProductionServers, median, startProduction, type ProductionServer } from './productionServer.js';
+
+const rounds = Math.max(1, Number(process.env.BENCH_ROUNDS ?? 3));
+const seconds = Number(process.env.BENCH_SECONDS ?? 8);
+const adminUrl = process.env.BENCH_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+const redisUrl = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
+const levels = [16, 64];
+
+setTimeout(() => {
+  console.error('bench:instances: took too long, stopping');
+  killProductionServers();
+  process.exit(1);
+}, (3 + rounds * 6) * 60_000).unref();
+
+async function withAdmin<T>(work: (client: pg.Client) => Promise<T>): Promise<T> {
+  const client = new pg.Client({ connectionString: adminUrl });
+  await client.connect();
+  try {
+    return await work(client);
+  } finally {
+    await client.end();
+  }
+}
+
+interface Deployment {
+  name: string;
+  /** Where the load goes: one URL per instance. */
+  baseUrls: string[];
+  stop(): Promise<void>;
+  bot: boolean;
+}
+
+async function main(): Promise<void> {
+  console.log(`bench:instances — ${os.cpus().length} cores, Node ${process.version}, load average ${os.loadavg().map((value) => value.toFixed(2)).join(' ')}`);
+  const built = spawnSync(process.execPath, ['scripts/build.mjs'], { cwd: projectRoot, stdio: 'inherit' });
+  if (built.status !== 0) throw new Error('npm run build failed');
+  const script = loadConversationScript();
+  const tmp = mkdtempSync(path.join(os.tmpdir(), 'instances-bench-'));
+  const databaseName = `chatbot_bench_${randomBytes(6).toString('hex')}`;
+  await withAdmin((client) => client.query(`CREATE DATABASE ${databaseName}`));
+  const databaseUrl = Object.assign(new URL(adminUrl), { pathname: `/${databaseName}` }).toString();
+  const deployments: Deployment[] = [];
+  const instancesOnPostgres: ProductionServer[] = [];
+  try {
+    const sqlite = await startProduction('SQLite', { WORKERS: '1', DATABASE_URL: `sqlite:${path.join(tmp, 'one.db')}` });
+    deployments.push({ name: '1 instance, SQLite', baseUrls: [sqlite.baseUrl], stop: () => sqlite.stop(), bot: true });
+    const walked = await walkScript(sqlite.baseUrl, script);
+    const replyFile = path.join(tmp, 'reply.json');
+    writeFileSync(replyFile, walked[Math.floor(walked.length / 2)]!.responseBody);
+    const bare: BenchServer = await startBenchServer('bare', replyFile);
+    deployments.unshift({ name: 'bare express', baseUrls: [bare.baseUrl], stop: () => bare.stop(), bot: false });
+    for (let index = 0; index < 3; index++) {
+      instancesOnPostgres.push(await startProduction(`PostgreSQL instance ${index + 1}`, { WORKERS: '1', DATABASE_URL: databaseUrl, REDIS_URL: redisUrl }));
+    }
+    for (const count of [1, 2, 3]) {
+      deployments.push({ name: `${count} instance${count > 1 ? 's' : ''}, PostgreSQL + Redis`, baseUrls: instancesOnPostgres.slice(0, count).map((server) => server.baseUrl), stop: async () => undefined, bot: true });
+    }
+
+    const results = new Map<string, { perSecond: number[]; p50: number[]; p99: number[]; ratio: number[]; p99Ratio: number[] }>();
+    for (let round = 1; round <= rounds; round++) {
+      for (const connections of levels) {
+        let bareRun: { perSecond: number; p99: number } | undefined;
+        for (const deployment of deployments) {
+          const conversations: Conversation[] = deployment.bot
+            ? await createConversations(deployment.baseUrls[0]!, connections * 2 + 4)
+            : Array.from({ length: connections * 2 + 4 }, (_, index) => ({ id: `bare-${index}`, token: 'x'.repeat(40) }) as Conversation);
+          const run = await runScriptedLoadSpread({ baseUrls: deployment.baseUrls, connections, measureSeconds: seconds, maxRampSeconds: 45, script, conversations, checkStates: deployment.bot });
+          if (run.offScript || run.errors || run.non2xx) console.log(`  ${deployment.name} at ${connections}: ${run.offScript} answers off the script, ${run.errors} errors, ${run.non2xx} non-2xx`);
+          if (!deployment.bot) bareRun = { perSecond: run.perSecond, p99: run.latency.p99 };
+          const key = `${connections}|${deployment.name}`;
+          const entry = results.get(key) ?? { perSecond: [], p50: [], p99: [], ratio: [], p99Ratio: [] };
+          entry.perSecond.push(run.perSecond);
+          entry.p50.push(run.latency.p50);
+          entry.p99.push(run.latency.p99);
+          entry.ratio.push(run.perSecond / bareRun!.perSecond);
+          entry.p99Ratio.push(run.latency.p99 / bareRun!.p99);
+          results.set(key, entry);
+          console.log(`  round ${round}, ${connections} conversations, ${deployment.name}: ${run.perSecond.toFixed(0)}/s, p50 ${run.latency.p50.toFixed(1)} ms, p99 ${run.latency.p99.toFixed(1)} ms`);
+        }
+      }
+    }
+    console.log(`\nmedians of ${rounds} round(s), ${seconds} s windows; ratios against the bare route of the same round`);
+    console.log('| conversations | deployment | msg/s | × bare | p50 ms | p99 ms | p99 × bare |');
+    console.log('|---:|---|---:|---:|---:|---:|---:|');
+    for (const connections of levels) {
+      for (const deployment of deployments) {
+        const entry = results.get(`${connections}|${deployment.name}`)!;
+        console.log(`| ${connections} | ${deployment.name} | ${median(entry.perSecond).toFixed(0)} | ${median(entry.ratio).toFixed(2)} | ${median(entry.p50).toFixed(1)} | ${median(entry.p99).toFixed(1)} | ${median(entry.p99Ratio).toFixed(2)} |`);
+      }
+    }
+  } finally {
+    for (const deployment of deployments) await deployment.stop().catch(() => undefined);
+    for (const server of instancesOnPostgres) await server.stop().catch(() => undefined);
+    await withAdmin((client) => client.query(`DROP DATABASE IF EXISTS ${databaseName} WITH (FORCE)`)).catch((error: unknown) => console.error(`could not drop ${databaseName}:`, error));
+    rmSync(tmp, { recursive: true, force: true });
+  }
+}
+
+main().then(() => process.exit(0), (error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});
