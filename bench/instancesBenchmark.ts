@@ -20,6 +20,7 @@ import { createConversations, loadConversationScript, walkScript, type Conversat
 import { runScriptedLoadSpread } from './scriptedLoad.js';
 import { projectRoot, startBenchServer, type BenchServer } from './serverProcess.js';
 import { killProductionServers, median, startProduction, type ProductionServer } from './productionServer.js';
+import { measureCpuBreakdown, type CpuBreakdown } from './processCpu.js';
 
 const rounds = Math.max(1, Number(process.env.BENCH_ROUNDS ?? 3));
 const seconds = Number(process.env.BENCH_SECONDS ?? 8);
@@ -47,6 +48,8 @@ interface Deployment {
   name: string;
   /** Where the load goes: one URL per instance. */
   baseUrls: string[];
+  /** The processes that serve it, for where the CPU went. */
+  pids: number[];
   stop(): Promise<void>;
   bot: boolean;
 }
@@ -64,20 +67,20 @@ async function main(): Promise<void> {
   const instancesOnPostgres: ProductionServer[] = [];
   try {
     const sqlite = await startProduction('SQLite', { WORKERS: '1', DATABASE_URL: `sqlite:${path.join(tmp, 'one.db')}` });
-    deployments.push({ name: '1 instance, SQLite', baseUrls: [sqlite.baseUrl], stop: () => sqlite.stop(), bot: true });
+    deployments.push({ name: '1 instance, SQLite', baseUrls: [sqlite.baseUrl], pids: [sqlite.pid], stop: () => sqlite.stop(), bot: true });
     const walked = await walkScript(sqlite.baseUrl, script);
     const replyFile = path.join(tmp, 'reply.json');
     writeFileSync(replyFile, walked[Math.floor(walked.length / 2)]!.responseBody);
     const bare: BenchServer = await startBenchServer('bare', replyFile);
-    deployments.unshift({ name: 'bare express', baseUrls: [bare.baseUrl], stop: () => bare.stop(), bot: false });
+    deployments.unshift({ name: 'bare express', baseUrls: [bare.baseUrl], pids: [bare.pid], stop: () => bare.stop(), bot: false });
     for (let index = 0; index < 3; index++) {
       instancesOnPostgres.push(await startProduction(`PostgreSQL instance ${index + 1}`, { WORKERS: '1', DATABASE_URL: databaseUrl, REDIS_URL: redisUrl }));
     }
     for (const count of [1, 2, 3]) {
-      deployments.push({ name: `${count} instance${count > 1 ? 's' : ''}, PostgreSQL + Redis`, baseUrls: instancesOnPostgres.slice(0, count).map((server) => server.baseUrl), stop: async () => undefined, bot: true });
+      deployments.push({ name: `${count} instance${count > 1 ? 's' : ''}, PostgreSQL + Redis`, baseUrls: instancesOnPostgres.slice(0, count).map((server) => server.baseUrl), pids: instancesOnPostgres.slice(0, count).map((server) => server.pid), stop: async () => undefined, bot: true });
     }
 
-    const results = new Map<string, { perSecond: number[]; p50: number[]; p99: number[]; ratio: number[]; p99Ratio: number[] }>();
+    const results = new Map<string, { perSecond: number[]; p50: number[]; p99: number[]; ratio: number[]; p99Ratio: number[]; cpu: CpuBreakdown[] }>();
     for (let round = 1; round <= rounds; round++) {
       for (const connections of levels) {
         let bareRun: { perSecond: number; p99: number } | undefined;
@@ -85,11 +88,14 @@ async function main(): Promise<void> {
           const conversations: Conversation[] = deployment.bot
             ? await createConversations(deployment.baseUrls[0]!, connections * 2 + 4)
             : Array.from({ length: connections * 2 + 4 }, (_, index) => ({ id: `bare-${index}`, token: 'x'.repeat(40) }) as Conversation);
-          const run = await runScriptedLoadSpread({ baseUrls: deployment.baseUrls, connections, measureSeconds: seconds, maxRampSeconds: 45, script, conversations, checkStates: deployment.bot });
+          const { result: run, cpu } = await measureCpuBreakdown(deployment.pids, () =>
+            runScriptedLoadSpread({ baseUrls: deployment.baseUrls, connections, measureSeconds: seconds, maxRampSeconds: 45, script, conversations, checkStates: deployment.bot }),
+          );
           if (run.offScript || run.errors || run.non2xx) console.log(`  ${deployment.name} at ${connections}: ${run.offScript} answers off the script, ${run.errors} errors, ${run.non2xx} non-2xx`);
           if (!deployment.bot) bareRun = { perSecond: run.perSecond, p99: run.latency.p99 };
           const key = `${connections}|${deployment.name}`;
-          const entry = results.get(key) ?? { perSecond: [], p50: [], p99: [], ratio: [], p99Ratio: [] };
+          const entry = results.get(key) ?? { perSecond: [], p50: [], p99: [], ratio: [], p99Ratio: [], cpu: [] };
+          entry.cpu.push(cpu);
           entry.perSecond.push(run.perSecond);
           entry.p50.push(run.latency.p50);
           entry.p99.push(run.latency.p99);
@@ -107,6 +113,17 @@ async function main(): Promise<void> {
       for (const deployment of deployments) {
         const entry = results.get(`${connections}|${deployment.name}`)!;
         console.log(`| ${connections} | ${deployment.name} | ${median(entry.perSecond).toFixed(0)} | ${median(entry.ratio).toFixed(2)} | ${median(entry.p50).toFixed(1)} | ${median(entry.p99).toFixed(1)} | ${median(entry.p99Ratio).toFixed(2)} |`);
+      }
+    }
+    console.log(`\nwhere the ${os.cpus().length} cores went during each run, in % of one core (medians; 100 = one core busy throughout)`);
+    console.log('| conversations | deployment | server processes | PostgreSQL | Redis | load generator | total |');
+    console.log('|---:|---|---:|---:|---:|---:|---:|');
+    for (const connections of levels) {
+      for (const deployment of deployments) {
+        const { cpu } = results.get(`${connections}|${deployment.name}`)!;
+        const part = (key: keyof CpuBreakdown) => median(cpu.map((sample) => sample[key]));
+        const total = part('servers') + part('postgres') + part('redis') + part('loadGenerator');
+        console.log(`| ${connections} | ${deployment.name} | ${part('servers').toFixed(0)} | ${part('postgres').toFixed(0)} | ${part('redis').toFixed(0)} | ${part('loadGenerator').toFixed(0)} | ${total.toFixed(0)} |`);
       }
     }
   } finally {

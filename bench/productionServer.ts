@@ -20,6 +20,8 @@ export async function freePort(): Promise<number> {
 
 export interface ProductionServer {
   baseUrl: string;
+  /** The server's process (its cluster's primary when WORKERS > 1). */
+  pid: number;
   stop(): Promise<void>;
 }
 
@@ -49,6 +51,7 @@ export async function startProduction(label: string, env: Record<string, string>
   await new Promise((resolve) => setTimeout(resolve, 3_000));
   return {
     baseUrl,
+    pid: child.pid!,
     async stop() {
       const exited = new Promise((resolve) => child.once('exit', resolve));
       process.kill(-child.pid!, 'SIGTERM');

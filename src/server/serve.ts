@@ -91,6 +91,8 @@ export async function serve(config: ServerConfig, baseLog: Logger, cannotStart: 
     const started = { content: contentFrom, nluModels: running.engine.parser.modelOrigin, startedInMs: Math.round(performance.now()) };
     log.info({ port, database: redactedUrl(config.databaseUrl), redis: config.redisUrl ? redactedUrl(config.redisUrl) : 'off', ...started }, `chatbot listening on http://localhost:${port}`);
     log.info(config.adminToken ? `dashboard at http://localhost:${port}/admin` : 'dashboard off (set ADMIN_TOKEN to turn it on)');
+    // PostgreSQL invites a second instance; without Redis it would keep its own limits and sockets.
+    if (store.kind === 'postgres' && !config.redisUrl) log.warn('DATABASE_URL is PostgreSQL but REDIS_URL is unset: rate limits and live delivery stay in this instance, so run one instance only, or set REDIS_URL');
   });
 
   let stopping = false;
