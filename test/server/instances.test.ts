@@ -12,7 +12,9 @@ import { freePort, noRateLimits, startServerProcess, stopServerProcesses, type S
 /**
  * Three server processes on one PostgreSQL database and one Redis, with no load balancer and no
  * sticky sessions: the test itself sends each request to whichever instance it likes, as a
- * round-robin balancer would. Redis is the test's own, so it can be restarted mid-run.
+ * round-robin balancer would. Redis is the test's own, so it can be restarted mid-run. Each
+ * instance keeps 4 PostgreSQL connections, so the instances of this file stay well within the
+ * server's 100 while other test files use it too.
  */
 const adminToken = 'instances-test-admin-token-0123456789abcdef';
 const allDay = { SERVICE_HOURS: '00:00-24:00' };
@@ -25,7 +27,7 @@ async function startInstance(env: Record<string, string> = {}): Promise<ServerPr
   return startServerProcess({
     port: await freePort(),
     databaseFile: path.join(dir, 'unused.db'),
-    env: { DATABASE_URL: database.url, REDIS_URL: redis.url, WORKERS: '1', ADMIN_TOKEN: adminToken, ...allDay, ...noRateLimits, ...env },
+    env: { DATABASE_URL: database.url, REDIS_URL: redis.url, WORKERS: '1', DATABASE_POOL_SIZE: '4', ADMIN_TOKEN: adminToken, ...allDay, ...noRateLimits, ...env },
     startupTimeoutMs: 90_000,
   });
 }
