@@ -16,11 +16,10 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
-import { createConversations, loadConversationScript, walkScript, type Conversation } from './conversationScript.js';
-import { runScriptedLoadSpread } from './scriptedLoad.js';
+import { loadConversationScript, walkScript } from './conversationScript.js';
+import { measureDeployments, type Deployment } from './deploymentRounds.js';
 import { projectRoot, startBenchServer, type BenchServer } from './serverProcess.js';
-import { killProductionServers, median, startProduction, type ProductionServer } from './productionServer.js';
-import { measureCpuBreakdown, type CpuBreakdown } from './processCpu.js';
+import { killProductionServers, startProduction, type ProductionServer } from './productionServer.js';
 
 const rounds = Math.max(1, Number(process.env.BENCH_ROUNDS ?? 3));
 const seconds = Number(process.env.BENCH_SECONDS ?? 8);
@@ -44,15 +43,8 @@ async function withAdmin<T>(work: (client: pg.Client) => Promise<T>): Promise<T>
   }
 }
 
-interface Deployment {
-  name: string;
-  /** Where the load goes: one URL per instance. */
-  baseUrls: string[];
-  /** The processes that serve it, for where the CPU went. */
-  pids: number[];
-  stop(): Promise<void>;
-  bot: boolean;
-}
+/** What this benchmark started, to stop at the end. */
+type Started = Deployment & { stop(): Promise<void> };
 
 async function main(): Promise<void> {
   console.log(`bench:instances — ${os.cpus().length} cores, Node ${process.version}, load average ${os.loadavg().map((value) => value.toFixed(2)).join(' ')}`);
@@ -63,7 +55,7 @@ async function main(): Promise<void> {
   const databaseName = `chatbot_bench_${randomBytes(6).toString('hex')}`;
   await withAdmin((client) => client.query(`CREATE DATABASE ${databaseName}`));
   const databaseUrl = Object.assign(new URL(adminUrl), { pathname: `/${databaseName}` }).toString();
-  const deployments: Deployment[] = [];
+  const deployments: Started[] = [];
   const instancesOnPostgres: ProductionServer[] = [];
   try {
     const sqlite = await startProduction('SQLite', { WORKERS: '1', DATABASE_URL: `sqlite:${path.join(tmp, 'one.db')}` });
@@ -76,56 +68,12 @@ async function main(): Promise<void> {
     for (let index = 0; index < 3; index++) {
       instancesOnPostgres.push(await startProduction(`PostgreSQL instance ${index + 1}`, { WORKERS: '1', DATABASE_URL: databaseUrl, REDIS_URL: redisUrl }));
     }
+    const postgresDeployments: Deployment[] = [];
     for (const count of [1, 2, 3]) {
-      deployments.push({ name: `${count} instance${count > 1 ? 's' : ''}, PostgreSQL + Redis`, baseUrls: instancesOnPostgres.slice(0, count).map((server) => server.baseUrl), pids: instancesOnPostgres.slice(0, count).map((server) => server.pid), stop: async () => undefined, bot: true });
+      postgresDeployments.push({ name: `${count} instance${count > 1 ? 's' : ''}, PostgreSQL + Redis`, baseUrls: instancesOnPostgres.slice(0, count).map((server) => server.baseUrl), pids: instancesOnPostgres.slice(0, count).map((server) => server.pid), bot: true });
     }
 
-    const results = new Map<string, { perSecond: number[]; p50: number[]; p99: number[]; ratio: number[]; p99Ratio: number[]; cpu: CpuBreakdown[] }>();
-    for (let round = 1; round <= rounds; round++) {
-      for (const connections of levels) {
-        let bareRun: { perSecond: number; p99: number } | undefined;
-        for (const deployment of deployments) {
-          const conversations: Conversation[] = deployment.bot
-            ? await createConversations(deployment.baseUrls[0]!, connections * 2 + 4)
-            : Array.from({ length: connections * 2 + 4 }, (_, index) => ({ id: `bare-${index}`, token: 'x'.repeat(40) }) as Conversation);
-          const { result: run, cpu } = await measureCpuBreakdown(deployment.pids, () =>
-            runScriptedLoadSpread({ baseUrls: deployment.baseUrls, connections, measureSeconds: seconds, maxRampSeconds: 45, script, conversations, checkStates: deployment.bot }),
-          );
-          if (run.offScript || run.errors || run.non2xx) console.log(`  ${deployment.name} at ${connections}: ${run.offScript} answers off the script, ${run.errors} errors, ${run.non2xx} non-2xx`);
-          if (!deployment.bot) bareRun = { perSecond: run.perSecond, p99: run.latency.p99 };
-          const key = `${connections}|${deployment.name}`;
-          const entry = results.get(key) ?? { perSecond: [], p50: [], p99: [], ratio: [], p99Ratio: [], cpu: [] };
-          entry.cpu.push(cpu);
-          entry.perSecond.push(run.perSecond);
-          entry.p50.push(run.latency.p50);
-          entry.p99.push(run.latency.p99);
-          entry.ratio.push(run.perSecond / bareRun!.perSecond);
-          entry.p99Ratio.push(run.latency.p99 / bareRun!.p99);
-          results.set(key, entry);
-          console.log(`  round ${round}, ${connections} conversations, ${deployment.name}: ${run.perSecond.toFixed(0)}/s, p50 ${run.latency.p50.toFixed(1)} ms, p99 ${run.latency.p99.toFixed(1)} ms`);
-        }
-      }
-    }
-    console.log(`\nmedians of ${rounds} round(s), ${seconds} s windows; ratios against the bare route of the same round`);
-    console.log('| conversations | deployment | msg/s | × bare | p50 ms | p99 ms | p99 × bare |');
-    console.log('|---:|---|---:|---:|---:|---:|---:|');
-    for (const connections of levels) {
-      for (const deployment of deployments) {
-        const entry = results.get(`${connections}|${deployment.name}`)!;
-        console.log(`| ${connections} | ${deployment.name} | ${median(entry.perSecond).toFixed(0)} | ${median(entry.ratio).toFixed(2)} | ${median(entry.p50).toFixed(1)} | ${median(entry.p99).toFixed(1)} | ${median(entry.p99Ratio).toFixed(2)} |`);
-      }
-    }
-    console.log(`\nwhere the ${os.cpus().length} cores went during each run, in % of one core (medians; 100 = one core busy throughout)`);
-    console.log('| conversations | deployment | server processes | PostgreSQL | Redis | load generator | total |');
-    console.log('|---:|---|---:|---:|---:|---:|---:|');
-    for (const connections of levels) {
-      for (const deployment of deployments) {
-        const { cpu } = results.get(`${connections}|${deployment.name}`)!;
-        const part = (key: keyof CpuBreakdown) => median(cpu.map((sample) => sample[key]));
-        const total = part('servers') + part('postgres') + part('redis') + part('loadGenerator');
-        console.log(`| ${connections} | ${deployment.name} | ${part('servers').toFixed(0)} | ${part('postgres').toFixed(0)} | ${part('redis').toFixed(0)} | ${part('loadGenerator').toFixed(0)} | ${total.toFixed(0)} |`);
-      }
-    }
+    await measureDeployments({ deployments: [...deployments, ...postgresDeployments], levels, rounds, seconds, script });
   } finally {
     for (const deployment of deployments) await deployment.stop().catch(() => undefined);
     for (const server of instancesOnPostgres) await server.stop().catch(() => undefined);

@@ -14,6 +14,27 @@ function processCpuMs(pid: number): number {
   }
 }
 
+/** The processes and every process below them (a cluster's primary and its workers). */
+function withDescendants(pids: readonly number[]): number[] {
+  const parents = new Map<number, number>();
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      parents.set(Number(entry), Number(readFileSync(`/proc/${entry}/stat`, 'utf8').split(') ')[1]!.split(' ')[1]));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  const found = new Set(pids);
+  for (let grew = true; grew; ) {
+    grew = false;
+    for (const [pid, parent] of parents) {
+      if (!found.has(pid) && found.has(parent)) grew = Boolean(found.add(pid));
+    }
+  }
+  return [...found];
+}
+
 /** Every running process whose command is `name` (postgres backends come and go with the pools). */
 function processesNamed(name: string): number[] {
   const pids: number[] = [];
@@ -38,13 +59,13 @@ export interface CpuBreakdown {
 }
 
 /**
- * Where the cores went while `run` ran: the server instances (by pid), PostgreSQL's and Redis's
+ * Where the cores went while `run` ran: the server instances (by pid, with their workers), PostgreSQL's and Redis's
  * processes (by name), and this process. What a machine with two cores can give more instances is
  * what is left of 200% after these.
  */
 export async function measureCpuBreakdown<T>(serverPids: readonly number[], run: () => Promise<T>): Promise<{ result: T; cpu: CpuBreakdown }> {
   const timesOf = (pids: readonly number[]) => new Map(pids.map((pid) => [pid, processCpuMs(pid)]));
-  const sample = () => ({ servers: timesOf(serverPids), postgres: timesOf(processesNamed('postgres')), redis: timesOf(processesNamed('redis-server')) });
+  const sample = () => ({ servers: timesOf(withDescendants(serverPids)), postgres: timesOf(processesNamed('postgres')), redis: timesOf(processesNamed('redis-server')) });
   const ownMs = () => {
     const own = process.cpuUsage();
     return (own.user + own.system) / 1000;

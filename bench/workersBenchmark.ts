@@ -10,10 +10,10 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { createConversations, loadConversationScript, walkScript, type Conversation } from './conversationScript.js';
-import { runScriptedLoad } from './scriptedLoad.js';
+import { loadConversationScript, walkScript } from './conversationScript.js';
+import { measureDeployments, type Deployment } from './deploymentRounds.js';
 import { projectRoot, startBenchServer, type BenchServer } from './serverProcess.js';
-import { killProductionServers, median, startProduction } from './productionServer.js';
+import { killProductionServers, startProduction } from './productionServer.js';
 
 const rounds = Math.max(1, Number(process.env.BENCH_ROUNDS ?? 3));
 const seconds = Number(process.env.BENCH_SECONDS ?? 8);
@@ -35,50 +35,19 @@ async function main(): Promise<void> {
   if (built.status !== 0) throw new Error('npm run build failed');
   const script = loadConversationScript();
   const tmp = mkdtempSync(path.join(os.tmpdir(), 'workers-bench-'));
-  const servers: { name: string; baseUrl: string; stop(): Promise<void>; bot: boolean }[] = [];
+  const servers: (Deployment & { stop(): Promise<void> })[] = [];
   try {
     const one = await startWorkers(1, path.join(tmp, 'one.db'));
-    servers.push({ name: 'WORKERS=1', ...one, bot: true });
+    servers.push({ name: 'WORKERS=1', baseUrls: [one.baseUrl], pids: [one.pid], stop: () => one.stop(), bot: true });
     const walked = await walkScript(one.baseUrl, script);
     const replyFile = path.join(tmp, 'reply.json');
     writeFileSync(replyFile, walked[Math.floor(walked.length / 2)]!.responseBody);
     const bare: BenchServer = await startBenchServer('bare', replyFile);
-    servers.unshift({ name: 'bare express', baseUrl: bare.baseUrl, stop: () => bare.stop(), bot: false });
+    servers.unshift({ name: 'bare express', baseUrls: [bare.baseUrl], pids: [bare.pid], stop: () => bare.stop(), bot: false });
     const two = await startWorkers(2, path.join(tmp, 'two.db'));
-    servers.push({ name: 'WORKERS=2', ...two, bot: true });
-
-    const results = new Map<string, { perSecond: number[]; p50: number[]; p99: number[]; ratio: number[]; p99Ratio: number[] }>();
-    for (let round = 1; round <= rounds; round++) {
-      for (const connections of levels) {
-        let bareRun: { perSecond: number; p99: number } | undefined;
-        for (const server of servers) {
-          const conversations: Conversation[] = server.bot
-            ? await createConversations(server.baseUrl, connections * 2 + 4)
-            : Array.from({ length: connections * 2 + 4 }, (_, index) => ({ id: `bare-${index}`, token: 'x'.repeat(40) }) as Conversation);
-          const run = await runScriptedLoad({ baseUrl: server.baseUrl, connections, measureSeconds: seconds, maxRampSeconds: 45, script, conversations, checkStates: server.bot });
-          if (run.offScript || run.errors) console.log(`  ${server.name} at ${connections}: ${run.offScript} answers off the script, ${run.errors} errors`);
-          if (!server.bot) bareRun = { perSecond: run.perSecond, p99: run.latency.p99 };
-          const key = `${connections}|${server.name}`;
-          const entry = results.get(key) ?? { perSecond: [], p50: [], p99: [], ratio: [], p99Ratio: [] };
-          entry.perSecond.push(run.perSecond);
-          entry.p50.push(run.latency.p50);
-          entry.p99.push(run.latency.p99);
-          entry.ratio.push(run.perSecond / bareRun!.perSecond);
-          entry.p99Ratio.push(run.latency.p99 / bareRun!.p99);
-          results.set(key, entry);
-          console.log(`  round ${round}, ${connections} conversations, ${server.name}: ${run.perSecond.toFixed(0)}/s, p50 ${run.latency.p50.toFixed(1)} ms, p99 ${run.latency.p99.toFixed(1)} ms`);
-        }
-      }
-    }
-    console.log(`\nmedians of ${rounds} round(s), ${seconds} s windows; ratios against the bare route of the same round`);
-    console.log('| conversations | server | msg/s | × bare | p50 ms | p99 ms | p99 × bare |');
-    console.log('|---:|---|---:|---:|---:|---:|---:|');
-    for (const connections of levels) {
-      for (const server of servers) {
-        const entry = results.get(`${connections}|${server.name}`)!;
-        console.log(`| ${connections} | ${server.name} | ${median(entry.perSecond).toFixed(0)} | ${median(entry.ratio).toFixed(2)} | ${median(entry.p50).toFixed(1)} | ${median(entry.p99).toFixed(1)} | ${median(entry.p99Ratio).toFixed(2)} |`);
-      }
-    }
+    // The primary's pid: its workers are its children, counted with the server processes below.
+    servers.push({ name: 'WORKERS=2', baseUrls: [two.baseUrl], pids: [two.pid], stop: () => two.stop(), bot: true });
+    await measureDeployments({ deployments: servers, levels, rounds, seconds, script });
   } finally {
     for (const server of servers) await server.stop().catch(() => undefined);
     rmSync(tmp, { recursive: true, force: true });

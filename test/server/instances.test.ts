@@ -1,4 +1,3 @@
-import { request } from 'node:http';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -7,7 +6,7 @@ import WebSocket from 'ws';
 import { until } from '../support/agentClient.js';
 import { createTestDatabase, type TestDatabase } from '../support/postgresDatabase.js';
 import { startPrivateRedis, type PrivateRedis } from '../support/privateRedis.js';
-import { freePort, noRateLimits, startServerProcess, stopServerProcesses, type ServerProcess } from '../support/serverProcess.js';
+import { callOnNewConnection as call, freePort, noRateLimits, startServerProcess, stopServerProcesses, type ServerProcess } from '../support/serverProcess.js';
 
 /**
  * Three server processes on one PostgreSQL database and one Redis, with no load balancer and no
@@ -44,24 +43,6 @@ afterAll(async () => {
   await database?.drop();
   rmSync(dir, { recursive: true, force: true });
 });
-
-/** One request on a connection of its own, to one instance. */
-function call(server: ServerProcess, method: string, pathname: string, { token, body }: { token?: string; body?: unknown } = {}): Promise<{ status: number; json: any }> {
-  return new Promise((resolve, reject) => {
-    const payload = body === undefined ? undefined : JSON.stringify(body);
-    const outgoing = request(`${server.baseUrl}${pathname}`, {
-      method,
-      agent: false,
-      headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(payload ? { 'content-type': 'application/json' } : {}) },
-    }, (response) => {
-      let text = '';
-      response.on('data', (chunk: Buffer) => (text += chunk.toString()));
-      response.on('end', () => resolve({ status: response.statusCode ?? 0, json: text ? JSON.parse(text) : undefined }));
-    });
-    outgoing.on('error', reject);
-    outgoing.end(payload);
-  });
-}
 
 type Conversation = { id: string; token: string };
 const newConversation = async (on: ServerProcess) => (await call(on, 'POST', '/api/conversations', { body: {} })).json as Conversation;

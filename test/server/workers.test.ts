@@ -7,7 +7,7 @@ import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { until } from '../support/agentClient.js';
-import { freePort, noRateLimits, startServerProcess, type ServerProcess } from '../support/serverProcess.js';
+import { callOnNewConnection as call, freePort, noRateLimits, startServerProcess, type ServerProcess } from '../support/serverProcess.js';
 
 /**
  * WORKERS=2: two processes serve one port and one SQLite file, and node's cluster module hands each
@@ -34,24 +34,6 @@ async function twoWorkers(name: string, env: Record<string, string>) {
   // Both workers listen before anything is sent: otherwise the first one takes every connection.
   await until(() => (server.output().match(/chatbot listening/g) ?? []).length === 2, 60_000);
   return { server, databaseFile };
-}
-
-/** One request on a connection of its own (no keep-alive), so the cluster may give it to either worker. */
-function call(server: ServerProcess, method: string, pathname: string, { token, body }: { token?: string; body?: unknown } = {}): Promise<{ status: number; json: any }> {
-  return new Promise((resolve, reject) => {
-    const payload = body === undefined ? undefined : JSON.stringify(body);
-    const outgoing = request(`${server.baseUrl}${pathname}`, {
-      method,
-      agent: false,
-      headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(payload ? { 'content-type': 'application/json' } : {}) },
-    }, (response) => {
-      let text = '';
-      response.on('data', (chunk: Buffer) => (text += chunk.toString()));
-      response.on('end', () => resolve({ status: response.statusCode ?? 0, json: text ? JSON.parse(text) : undefined }));
-    });
-    outgoing.on('error', reject);
-    outgoing.end(payload);
-  });
 }
 
 /** Which workers wrote log lines with this message. */

@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
+import { request } from 'node:http';
 import { createServer, type AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 
@@ -142,4 +143,25 @@ export async function stopServerProcesses(): Promise<void> {
       await server.exited;
     }),
   );
+}
+
+/**
+ * One request on a connection of its own (no keep-alive): the cluster may give it to either worker,
+ * and a test spreading requests over instances decides alone where each one goes.
+ */
+export function callOnNewConnection(server: ServerProcess, method: string, pathname: string, { token, body }: { token?: string; body?: unknown } = {}): Promise<{ status: number; json: any }> {
+  return new Promise((resolve, reject) => {
+    const payload = body === undefined ? undefined : JSON.stringify(body);
+    const outgoing = request(`${server.baseUrl}${pathname}`, {
+      method,
+      agent: false,
+      headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(payload ? { 'content-type': 'application/json' } : {}) },
+    }, (response) => {
+      let text = '';
+      response.on('data', (chunk: Buffer) => (text += chunk.toString()));
+      response.on('end', () => resolve({ status: response.statusCode ?? 0, json: text ? JSON.parse(text) : undefined }));
+    });
+    outgoing.on('error', reject);
+    outgoing.end(payload);
+  });
 }
