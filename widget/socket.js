@@ -9,7 +9,7 @@ import { setProgress } from './progress.js';
 import { setQuickReplies } from './quickReplies.js';
 import { offerRating } from './rating.js';
 import { state } from './state.js';
-import { appendMessage, quickRepliesOf, resyncTranscript } from './transcript.js';
+import { appendMessage, quickRepliesOf, resyncTranscript, rowOfSeq } from './transcript.js';
 
 // ---------------------------------------------------------------- websocket
 
@@ -140,6 +140,11 @@ export function handleFrame(raw) {
       {
         const pending = state.socketPending.find((candidate) => candidate.clientMessageId && candidate.clientMessageId === frame.clientMessageId);
         if (pending) showStoredForm(pending.row, frame);
+        // Sent from the user's other tab: shown here too, in its stored form, before the replies that follow it.
+        else if (frame.duplicate !== true && typeof frame.text === 'string' && !(Number.isInteger(frame.seq) && rowOfSeq(frame.seq))) {
+          const row = appendMessage('user', frame.text, { seq: frame.seq });
+          if (frame.redacted === true) row.dataset.redacted = 'true';
+        }
       }
       break;
     case 'agent.message':
