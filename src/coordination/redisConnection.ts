@@ -1,4 +1,5 @@
 import { createClient, type RedisClientType } from 'redis';
+import { redactedUrl } from '../settings/redactedUrl.js';
 
 export class RedisUnavailableError extends Error {
   override name = 'RedisUnavailableError';
@@ -50,9 +51,4 @@ function withDeadline<T>(work: Promise<T>, ms: number, message: string): Promise
     timer = setTimeout(() => reject(new RedisUnavailableError(message)), ms);
   });
   return Promise.race([work, deadline]).finally(() => clearTimeout(timer));
-}
-
-/** A URL as it may be logged: without its password. */
-export function redactedUrl(url: string): string {
-  return url.replace(/\/\/[^@/]*@/, '//…@');
 }
