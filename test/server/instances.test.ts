@@ -42,7 +42,8 @@ afterAll(async () => {
   await redis?.stop();
   await database?.drop();
   rmSync(dir, { recursive: true, force: true });
-});
+  // Killing servers that are mid-test can take longer than the default 10 s, and the database must still go.
+}, 60_000);
 
 type Conversation = { id: string; token: string };
 const newConversation = async (on: ServerProcess) => (await call(on, 'POST', '/api/conversations', { body: {} })).json as Conversation;
