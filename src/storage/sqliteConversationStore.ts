@@ -444,16 +444,12 @@ export class SqliteConversationStore implements ServerStore {
     }
   }
 
-  /** Synchronous, for tests and tools that close the file and open it again at once. */
-  closeNow(): void {
+  /** Closed before the promise is returned: tests and tools may open the file again at once. */
+  async close(): Promise<void> {
     if (!this.db.open) return;
     // Turns still waiting for their batch are committed, not dropped.
     this.groupCommit.flush();
     this.db.close();
-  }
-
-  async close(): Promise<void> {
-    this.closeNow();
   }
 }
 
