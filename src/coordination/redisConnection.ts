@@ -1,5 +1,5 @@
 import { createClient, type RedisClientType } from 'redis';
-import { redactedUrl } from '../settings/redactedUrl.js';
+import { redactedUrl } from '../settings/connectionUrls.js';
 
 export class RedisUnavailableError extends Error {
   override name = 'RedisUnavailableError';

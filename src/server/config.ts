@@ -9,6 +9,7 @@ import { socketTimeoutsFromEnv, type SocketTimeouts } from '../channels/socketLi
 import { parseAllowedOrigins } from './corsForEmbedding.js';
 import { rateLimitSettingsFromEnv, type RateLimitSettings } from '../limits/rateLimiter.js';
 import { parseServiceHours, type ServiceHours } from '../support/serviceHours.js';
+import { isPostgresUrl, isRedisUrl } from '../settings/connectionUrls.js';
 
 export interface ServerConfig {
   port: number;
@@ -95,24 +96,6 @@ const environment = z.object({
   // One worker per core by default; the tests run one (vitest.config.ts sets WORKERS=1).
   WORKERS: wholeNumber('WORKERS', availableParallelism(), 64, 'WORKERS must be a whole number from 1 to 64').refine((value) => value >= 1, 'WORKERS must be a whole number from 1 to 64'),
 });
-
-/** `postgres://` or `postgresql://` with a host: what the pg driver can connect to. */
-export function isPostgresUrl(value: string): boolean {
-  return urlWithHost(value, ['postgres:', 'postgresql:']);
-}
-
-function isRedisUrl(value: string): boolean {
-  return urlWithHost(value, ['redis:', 'rediss:']);
-}
-
-function urlWithHost(value: string, protocols: string[]): boolean {
-  try {
-    const url = new URL(value);
-    return protocols.includes(url.protocol) && url.hostname !== '';
-  } catch {
-    return false;
-  }
-}
 
 /** Reads and checks every setting; throws ConfigError naming the first bad one. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {

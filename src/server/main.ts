@@ -4,7 +4,8 @@
  * `cannot start: …` and exit code 2.
  */
 import cluster from 'node:cluster';
-import { ConfigError, isPostgresUrl, loadConfig } from './config.js';
+import { ConfigError, loadConfig } from './config.js';
+import { isPostgresUrl } from '../settings/connectionUrls.js';
 import { createLogger } from './logging.js';
 import { runClusterPrimary } from './cluster/clusterPrimary.js';
 

@@ -13,7 +13,7 @@ import { createServer } from './createServer.js';
 import type { Logger } from './logging.js';
 import { workerCoordination } from './cluster/workerCoordination.js';
 import { sharedThroughRedis, type RedisCoordination } from '../coordination/redisCoordination.js';
-import { redactedUrl } from '../settings/redactedUrl.js';
+import { redactedUrl } from '../settings/connectionUrls.js';
 
 export async function serve(config: ServerConfig, baseLog: Logger, cannotStart: (message: string) => never): Promise<void> {
   function loadChecked() {

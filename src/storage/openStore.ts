@@ -1,3 +1,4 @@
+import { isPostgresUrl } from '../settings/connectionUrls.js';
 import type { StoredTextRedaction } from './reRedaction.js';
 import type { ServerStore } from './serverStore.js';
 import { SqliteConversationStore } from './sqliteConversationStore.js';
@@ -10,7 +11,7 @@ export type { ServerStore } from './serverStore.js';
  */
 export async function openServerStore(databaseUrl: string, options: { redaction?: StoredTextRedaction; sharedWithOtherProcesses?: boolean; poolSize?: number } = {}): Promise<ServerStore> {
   const { poolSize, ...sqliteOptions } = options;
-  if (!/^postgres(ql)?:\/\//.test(databaseUrl)) return openStore(databaseUrl, sqliteOptions);
+  if (!isPostgresUrl(databaseUrl)) return openStore(databaseUrl, sqliteOptions);
   const { openPostgresStore } = await import('./postgres/postgresConversationStore.js');
   const store = await openPostgresStore(databaseUrl, { ...(options.redaction ? { redaction: options.redaction } : {}), ...(poolSize ? { poolSize } : {}) });
   // As with SQLite: the server creates conversations through the API only.
