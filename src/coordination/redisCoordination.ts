@@ -37,13 +37,8 @@ export async function sharedThroughRedis(url: string, log: Logger): Promise<Redi
   connection.commands.on('ready', () => log.info('Redis connected'));
   return {
     coordination(workers) {
-      return {
-        limiter: (name, limit) => limits.limiter(name, limit),
-        hub,
-        runsServerJobs: workers?.runsServerJobs ?? true,
-        ...(workers?.shareMetrics ? { shareMetrics: workers.shareMetrics } : {}),
-        ...(workers?.allWorkersMetrics ? { allWorkersMetrics: workers.allWorkersMetrics } : {}),
-      };
+      // The cluster's metrics and job role stay; the limits and the hub are Redis's.
+      return { ...workers, limiter: (name, limit) => limits.limiter(name, limit), hub, runsServerJobs: workers?.runsServerJobs ?? true };
     },
     async close() {
       await bus.leave();
