@@ -1,4 +1,5 @@
 import type Database from 'better-sqlite3';
+import { firstTurnChunk, nextTurnChunk, type TurnChunkCursor } from './turnChunks.js';
 import type { AnalyticsRows, AnalyticsSlice, AnalyticsSource, SlicedAnalyticsSource } from '../analytics/supportAnalytics.js';
 import { ratingFromRow, ticketFactFromRow, turnFromRow, type AgentRow, type RatingRow, type TicketFactRow, type TurnRow } from './sqliteRows.js';
 
@@ -99,26 +100,13 @@ export class SqliteAnalyticsQueries implements AnalyticsSource, SlicedAnalyticsS
         finished: [],
       };
       // Turns: the page's conversations in id order; a conversation longer than a chunk is read on from where the chunk ended.
-      let continuing: { conversationId: string; at: string; rowid: number } | undefined;
-      let afterConversation = '';
-      for (;;) {
-        const rows = continuing
-          ? this.statements.turnsOfConversationAfter.all(continuing.conversationId, continuing.at, continuing.at, continuing.rowid, turnsPerChunk)
-          : this.statements.turnsOfConversations.all(ids, afterConversation, turnsPerChunk);
-        const turns = rows.map(turnFromRow);
-        if (rows.length === turnsPerChunk) {
-          const end = rows.at(-1)!;
-          continuing = { conversationId: end.conversation_id, at: end.at, rowid: end.rowid };
-          yield { turns, finished: [] };
-        } else if (continuing) {
-          // That conversation is read to its end; on with the ones after it.
-          afterConversation = continuing.conversationId;
-          continuing = undefined;
-          yield { turns, finished: [] };
-        } else {
-          yield { turns, finished: page.map((row) => row.id) };
-          break;
-        }
+      for (let cursor: TurnChunkCursor | undefined = firstTurnChunk; cursor; ) {
+        const continuing: TurnChunkCursor['continuing'] = cursor.continuing;
+        const rows: (TurnRow & { rowid: number })[] = continuing
+          ? this.statements.turnsOfConversationAfter.all(continuing.conversationId, continuing.at, continuing.at, continuing.order, turnsPerChunk)
+          : this.statements.turnsOfConversations.all(ids, cursor.afterConversation, turnsPerChunk);
+        cursor = nextTurnChunk(cursor, rows, turnsPerChunk, (row) => row.rowid);
+        yield { turns: rows.map(turnFromRow), finished: cursor ? [] : page.map((row) => row.id) };
       }
     }
   }

@@ -1,6 +1,7 @@
 import type { AnalyticsRows, AnalyticsSlice, AnalyticsSource, SlicedAnalyticsSource } from '../../analytics/supportAnalytics.js';
 import { ratingFromRow, ticketFactFromRow, turnFromRow, type RatingRow, type TicketFactRow, type TurnRow } from '../sqliteRows.js';
 import type { PostgresSession } from './postgresSession.js';
+import { firstTurnChunk, nextTurnChunk, type TurnChunkCursor } from '../turnChunks.js';
 
 const turnColumns = 'id, conversation_id, at, text, from_payload, intent, confidence, state_after, step, said, outcomes';
 const ticketFactColumns = 'conversation_id, reason, created_at, assigned_agent_id, assigned_at, first_agent_reply_at, resolution';
@@ -88,32 +89,19 @@ export class PostgresAnalyticsQueries implements AnalyticsSource, SlicedAnalytic
    * chunk is read on from where the chunk ended. The last chunk finishes the page's conversations.
    */
   private async *turnsOfPage(ids: string[], turnsPerChunk: number): AsyncGenerator<AnalyticsSlice> {
-    let continuing: { conversationId: string; at: string; id: number } | undefined;
-    let afterConversation = '';
-    for (;;) {
-      const rows = continuing
+    for (let cursor: TurnChunkCursor | undefined = firstTurnChunk; cursor; ) {
+      const continuing: TurnChunkCursor['continuing'] = cursor.continuing;
+      const rows: (TurnRow & { id: number })[] = continuing
         ? await this.rows<TurnRow & { id: number }>(
             `SELECT ${turnColumns} FROM turns WHERE conversation_id = $1 AND (at, id) > ($2, $3) ORDER BY at, id LIMIT $4`,
-            [continuing.conversationId, continuing.at, continuing.id, turnsPerChunk],
+            [continuing.conversationId, continuing.at, continuing.order, turnsPerChunk],
           )
         : await this.rows<TurnRow & { id: number }>(
             `SELECT ${turnColumns} FROM turns WHERE conversation_id = ANY($1) AND conversation_id > $2 ORDER BY conversation_id, at, id LIMIT $3`,
-            [ids, afterConversation, turnsPerChunk],
+            [ids, cursor.afterConversation, turnsPerChunk],
           );
-      const turns = rows.map(turnFromRow);
-      if (rows.length === turnsPerChunk) {
-        const end = rows.at(-1)!;
-        continuing = { conversationId: end.conversation_id, at: end.at, id: end.id };
-        yield { turns, finished: [] };
-      } else if (continuing) {
-        // That conversation is read to its end; on with the ones after it.
-        afterConversation = continuing.conversationId;
-        continuing = undefined;
-        yield { turns, finished: [] };
-      } else {
-        yield { turns, finished: ids };
-        return;
-      }
+      cursor = nextTurnChunk(cursor, rows, turnsPerChunk, (row) => row.id);
+      yield { turns: rows.map(turnFromRow), finished: cursor ? [] : ids };
     }
   }
 }
