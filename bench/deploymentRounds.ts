@@ -1,8 +1,39 @@
+import { writeFileSync } from 'node:fs';
 import os from 'node:os';
-import { createConversations, type Conversation, type ScriptStep } from './conversationScript.js';
+import path from 'node:path';
+import { createConversations, walkScript, type Conversation, type ScriptStep } from './conversationScript.js';
 import { measureCpuBreakdown, type CpuBreakdown } from './processCpu.js';
-import { median } from './productionServer.js';
+import { killProductionServers, median } from './productionServer.js';
 import { runScriptedLoadSpread } from './scriptedLoad.js';
+import { startBenchServer } from './serverProcess.js';
+
+/** BENCH_ROUNDS (default 3) rounds of BENCH_SECONDS (default 8) windows, at 16 and 64 conversations. */
+export const roundSettings = {
+  rounds: Math.max(1, Number(process.env.BENCH_ROUNDS ?? 3)),
+  seconds: Number(process.env.BENCH_SECONDS ?? 8),
+  levels: [16, 64],
+};
+
+/** Stops by itself: a run stuck past `minutes` is killed with its servers. */
+export function stopAfter(name: string, minutes: number): void {
+  setTimeout(() => {
+    console.error(`${name}: took too long, stopping`);
+    killProductionServers();
+    process.exit(1);
+  }, minutes * 60_000).unref();
+}
+
+/**
+ * The bare express route to measure against: it answers every request with the body the bot at
+ * `botBaseUrl` gave halfway through the script, so both send the same bytes.
+ */
+export async function bareRouteLike(botBaseUrl: string, script: readonly ScriptStep[], dir: string): Promise<Deployment & { stop(): Promise<void> }> {
+  const walked = await walkScript(botBaseUrl, script);
+  const replyFile = path.join(dir, 'reply.json');
+  writeFileSync(replyFile, walked[Math.floor(walked.length / 2)]!.responseBody);
+  const bare = await startBenchServer('bare', replyFile);
+  return { name: 'bare express', baseUrls: [bare.baseUrl], pids: [bare.pid], stop: () => bare.stop(), bot: false };
+}
 
 /** One way of serving the bot (or the bare route) that a benchmark puts load on. */
 export interface Deployment {

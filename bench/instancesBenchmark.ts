@@ -10,28 +10,19 @@
  * redis://127.0.0.1:6379). Everything, the load generator and PostgreSQL included, shares this
  * machine's cores: the table says what that costs, not what separate machines would give.
  */
-import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
-import { loadConversationScript, walkScript } from './conversationScript.js';
-import { measureDeployments, type Deployment } from './deploymentRounds.js';
-import { projectRoot, startBenchServer, type BenchServer } from './serverProcess.js';
-import { killProductionServers, startProduction, type ProductionServer } from './productionServer.js';
+import { loadConversationScript } from './conversationScript.js';
+import { bareRouteLike, measureDeployments, roundSettings, stopAfter, type Deployment } from './deploymentRounds.js';
+import { buildProduction, startProduction, type ProductionServer } from './productionServer.js';
 
-const rounds = Math.max(1, Number(process.env.BENCH_ROUNDS ?? 3));
-const seconds = Number(process.env.BENCH_SECONDS ?? 8);
+const { rounds } = roundSettings;
 const adminUrl = process.env.BENCH_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const redisUrl = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
-const levels = [16, 64];
-
-setTimeout(() => {
-  console.error('bench:instances: took too long, stopping');
-  killProductionServers();
-  process.exit(1);
-}, (3 + rounds * 6) * 60_000).unref();
+stopAfter('bench:instances', 3 + rounds * 6);
 
 async function withAdmin<T>(work: (client: pg.Client) => Promise<T>): Promise<T> {
   const client = new pg.Client({ connectionString: adminUrl });
@@ -48,8 +39,7 @@ type Started = Deployment & { stop(): Promise<void> };
 
 async function main(): Promise<void> {
   console.log(`bench:instances — ${os.cpus().length} cores, Node ${process.version}, load average ${os.loadavg().map((value) => value.toFixed(2)).join(' ')}`);
-  const built = spawnSync(process.execPath, ['scripts/build.mjs'], { cwd: projectRoot, stdio: 'inherit' });
-  if (built.status !== 0) throw new Error('npm run build failed');
+  buildProduction();
   const script = loadConversationScript();
   const tmp = mkdtempSync(path.join(os.tmpdir(), 'instances-bench-'));
   const databaseName = `chatbot_bench_${randomBytes(6).toString('hex')}`;
@@ -60,11 +50,7 @@ async function main(): Promise<void> {
   try {
     const sqlite = await startProduction('SQLite', { WORKERS: '1', DATABASE_URL: `sqlite:${path.join(tmp, 'one.db')}` });
     deployments.push({ name: '1 instance, SQLite', baseUrls: [sqlite.baseUrl], pids: [sqlite.pid], stop: () => sqlite.stop(), bot: true });
-    const walked = await walkScript(sqlite.baseUrl, script);
-    const replyFile = path.join(tmp, 'reply.json');
-    writeFileSync(replyFile, walked[Math.floor(walked.length / 2)]!.responseBody);
-    const bare: BenchServer = await startBenchServer('bare', replyFile);
-    deployments.unshift({ name: 'bare express', baseUrls: [bare.baseUrl], pids: [bare.pid], stop: () => bare.stop(), bot: false });
+    deployments.unshift(await bareRouteLike(sqlite.baseUrl, script, tmp));
     for (let index = 0; index < 3; index++) {
       instancesOnPostgres.push(await startProduction(`PostgreSQL instance ${index + 1}`, { WORKERS: '1', DATABASE_URL: databaseUrl, REDIS_URL: redisUrl }));
     }
@@ -73,7 +59,7 @@ async function main(): Promise<void> {
       postgresDeployments.push({ name: `${count} instance${count > 1 ? 's' : ''}, PostgreSQL + Redis`, baseUrls: instancesOnPostgres.slice(0, count).map((server) => server.baseUrl), pids: instancesOnPostgres.slice(0, count).map((server) => server.pid), bot: true });
     }
 
-    await measureDeployments({ deployments: [...deployments, ...postgresDeployments], levels, rounds, seconds, script });
+    await measureDeployments({ deployments: [...deployments, ...postgresDeployments], ...roundSettings, script });
   } finally {
     for (const deployment of deployments) await deployment.stop().catch(() => undefined);
     for (const server of instancesOnPostgres) await server.stop().catch(() => undefined);

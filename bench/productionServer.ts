@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import { projectRoot } from './serverProcess.js';
 import { noRateLimits } from '../test/support/serverProcess.js';
@@ -16,6 +16,12 @@ export async function freePort(): Promise<number> {
   const { port } = probe.address() as { port: number };
   await new Promise((resolve) => probe.close(resolve));
   return port;
+}
+
+/** `npm run build`, so that what the benchmark starts is the current sources' build; `quiet` hides its output. */
+export function buildProduction({ quiet = false } = {}): void {
+  const built = spawnSync(process.execPath, ['scripts/build.mjs'], { cwd: projectRoot, stdio: quiet ? 'ignore' : 'inherit' });
+  if (built.status !== 0) throw new Error('npm run build failed');
 }
 
 export interface ProductionServer {

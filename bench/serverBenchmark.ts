@@ -31,6 +31,7 @@ import { createConversation, createConversations, loadConversationScript, sendTu
 import { busyWithoutUs, cpuText, measureCpu, type CpuShare } from './cpuShare.js';
 import { renderLatencyChart } from './latencyChart.js';
 import { ms, summarize, type LatencySummary } from './latencyStats.js';
+import { buildProduction } from './productionServer.js';
 import { runScriptedLoad, type ScriptedLoadResult } from './scriptedLoad.js';
 import { killTrackedChildren, projectRoot, startBenchServer, trackedChildCount, type BenchServer } from './serverProcess.js';
 import { fileSizeMb, readConversationTemplate, seedStoredConversations } from './storedConversations.js';
@@ -313,8 +314,7 @@ async function main(): Promise<void> {
 
     // ---- cold start -----------------------------------------------------------------------------
     // What a deployment starts: the build, run by plain node (built first, so it is this code's).
-    const built = spawnSync(process.execPath, ['scripts/build.mjs'], { cwd: projectRoot, stdio: 'ignore' });
-    if (built.status !== 0) throw new Error('npm run build failed');
+    buildProduction({ quiet: true });
     const coldStart: ColdStartResult = await measureColdStart(path.join(tmp, 'cold', 'chatbot.db'), script[0]!, { launch: { executable: process.execPath, args: ['dist/server/main.js'] } });
     progress(`cold start: first answer ${coldStart.toFirstAnswerMs.toFixed(0)} ms after spawn`);
 
@@ -534,26 +534,21 @@ async function main(): Promise<void> {
     log('');
     log(`wrote ${path.relative(process.cwd(), chartFile)} and ${path.relative(process.cwd(), jsonFile)}; ${elapsed()} so far`);
 
-    // ---- both cores -----------------------------------------------------------------------------
-    // The production build with one and two workers against the bare route, in rounds of their own.
-    log('');
-    log('WORKERS=1 and WORKERS=2 (the production build) next to the bare route:');
-    const workers = spawnSync(process.execPath, ['--import', 'tsx', 'bench/workersBenchmark.ts'], {
-      cwd: projectRoot,
-      stdio: 'inherit',
-      env: { ...process.env, BENCH_ROUNDS: String(settings.restRounds), BENCH_SECONDS: String(quick ? 2 : 8) },
-    });
-    if (workers.status !== 0) throw new Error(`the workers benchmark failed (exit ${workers.status})`);
-
-    // ---- several instances ----------------------------------------------------------------------
-    log('');
-    log('1, 2 and 3 instances on PostgreSQL and Redis (the production build) next to SQLite and the bare route:');
-    const instances = spawnSync(process.execPath, ['--import', 'tsx', 'bench/instancesBenchmark.ts'], {
-      cwd: projectRoot,
-      stdio: 'inherit',
-      env: { ...process.env, BENCH_ROUNDS: String(settings.restRounds), BENCH_SECONDS: String(quick ? 2 : 8) },
-    });
-    if (instances.status !== 0) throw new Error(`the instances benchmark failed (exit ${instances.status})`);
+    // ---- both cores, and several instances -----------------------------------------------------
+    // The production build against the bare route, each benchmark in rounds of its own.
+    for (const [file, title] of [
+      ['bench/workersBenchmark.ts', 'WORKERS=1 and WORKERS=2 (the production build) next to the bare route:'],
+      ['bench/instancesBenchmark.ts', '1, 2 and 3 instances on PostgreSQL and Redis (the production build) next to SQLite and the bare route:'],
+    ] as const) {
+      log('');
+      log(title);
+      const part = spawnSync(process.execPath, ['--import', 'tsx', file], {
+        cwd: projectRoot,
+        stdio: 'inherit',
+        env: { ...process.env, BENCH_ROUNDS: String(settings.restRounds), BENCH_SECONDS: String(quick ? 2 : 8) },
+      });
+      if (part.status !== 0) throw new Error(`${file} failed (exit ${part.status})`);
+    }
     log(`total ${elapsed()}`);
   } finally {
     for (const server of servers) await server.stop().catch(() => undefined);

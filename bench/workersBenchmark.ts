@@ -6,48 +6,33 @@
  * window BENCH_SECONDS long (default 8). Rate limits are off (load from one address is the point).
  * The load generator runs on this machine too: on 2 cores it takes a share of what the workers could use.
  */
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { loadConversationScript, walkScript } from './conversationScript.js';
-import { measureDeployments, type Deployment } from './deploymentRounds.js';
-import { projectRoot, startBenchServer, type BenchServer } from './serverProcess.js';
-import { killProductionServers, startProduction } from './productionServer.js';
+import { loadConversationScript } from './conversationScript.js';
+import { bareRouteLike, measureDeployments, roundSettings, stopAfter, type Deployment } from './deploymentRounds.js';
+import { buildProduction, startProduction } from './productionServer.js';
 
-const rounds = Math.max(1, Number(process.env.BENCH_ROUNDS ?? 3));
-const seconds = Number(process.env.BENCH_SECONDS ?? 8);
-const levels = [16, 64];
-
-// Stops by itself: a stuck run is killed with its servers.
-setTimeout(() => {
-  console.error('bench:workers: took too long, stopping');
-  killProductionServers();
-  process.exit(1);
-}, (3 + rounds * 4) * 60_000).unref();
+const { rounds } = roundSettings;
+stopAfter('bench:workers', 3 + rounds * 4);
 
 /** WORKERS=n on one SQLite file. */
 const startWorkers = (workers: number, databaseFile: string) => startProduction(`WORKERS=${workers}`, { WORKERS: String(workers), DATABASE_URL: `sqlite:${databaseFile}` });
 
 async function main(): Promise<void> {
   console.log(`bench:workers — ${os.cpus().length} cores, Node ${process.version}, load average ${os.loadavg().map((value) => value.toFixed(2)).join(' ')}`);
-  const built = spawnSync(process.execPath, ['scripts/build.mjs'], { cwd: projectRoot, stdio: 'inherit' });
-  if (built.status !== 0) throw new Error('npm run build failed');
+  buildProduction();
   const script = loadConversationScript();
   const tmp = mkdtempSync(path.join(os.tmpdir(), 'workers-bench-'));
   const servers: (Deployment & { stop(): Promise<void> })[] = [];
   try {
     const one = await startWorkers(1, path.join(tmp, 'one.db'));
     servers.push({ name: 'WORKERS=1', baseUrls: [one.baseUrl], pids: [one.pid], stop: () => one.stop(), bot: true });
-    const walked = await walkScript(one.baseUrl, script);
-    const replyFile = path.join(tmp, 'reply.json');
-    writeFileSync(replyFile, walked[Math.floor(walked.length / 2)]!.responseBody);
-    const bare: BenchServer = await startBenchServer('bare', replyFile);
-    servers.unshift({ name: 'bare express', baseUrls: [bare.baseUrl], pids: [bare.pid], stop: () => bare.stop(), bot: false });
+    servers.unshift(await bareRouteLike(one.baseUrl, script, tmp));
     const two = await startWorkers(2, path.join(tmp, 'two.db'));
     // The primary's pid: its workers are its children, counted with the server processes below.
     servers.push({ name: 'WORKERS=2', baseUrls: [two.baseUrl], pids: [two.pid], stop: () => two.stop(), bot: true });
-    await measureDeployments({ deployments: servers, levels, rounds, seconds, script });
+    await measureDeployments({ deployments: servers, ...roundSettings, script });
   } finally {
     for (const server of servers) await server.stop().catch(() => undefined);
     rmSync(tmp, { recursive: true, force: true });
