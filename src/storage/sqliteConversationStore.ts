@@ -226,7 +226,7 @@ export class SqliteConversationStore implements ServerStore {
         this.statements.insertConversation.run(conversationId, '', now, now);
         this.statements.updateState.run(...values);
       }
-      const seqs = entries.map((entry) => this.insertEntry(conversationId, entry));
+      const seqs = this.insertEntries(conversationId, entries);
       if (record) this.insertRecord(conversationId, record, seqs[0] ?? null);
       if (ticketLine !== undefined && seqs.length) {
         const open = this.statements.ticket.get(ticketLine);
@@ -246,8 +246,14 @@ export class SqliteConversationStore implements ServerStore {
     });
   }
 
-  private insertEntry(conversationId: string, entry: TranscriptEntry): number {
-    const seq = this.statements.nextSeq.get(conversationId)!.next;
+  /** A turn's lines take the next seqs in order: one lookup of the last seq for all of them (inside the transaction, so no other writer takes one). */
+  private insertEntries(conversationId: string, entries: readonly TranscriptEntry[]): number[] {
+    if (entries.length === 0) return [];
+    const next = this.statements.nextSeq.get(conversationId)!.next;
+    return entries.map((entry, index) => this.insertEntryAt(conversationId, next + index, entry));
+  }
+
+  private insertEntryAt(conversationId: string, seq: number, entry: TranscriptEntry): number {
     this.statements.insertEntry.run(
       conversationId,
       seq,
@@ -324,7 +330,7 @@ export class SqliteConversationStore implements ServerStore {
       const row = this.statements.ticket.get(ticketId);
       if (row?.handoff_status !== 'assigned') return 'not_assigned';
       if (row.assigned_agent_id !== agent.id) return 'not_assigned_to_you';
-      const seq = this.insertEntry(row.conversation_id, { role: 'agent', text, at, agentId: agent.id, agentName: agent.name });
+      const seq = this.insertEntries(row.conversation_id, [{ role: 'agent', text, at, agentId: agent.id, agentName: agent.name }])[0]!;
       this.statements.firstAgentReply.run(at, ticketId);
       const entry = entryFromRow(this.statements.entry.get(row.conversation_id, seq)!);
       this.outbox.queue(messageCreated(ticketFromRow(row), entry), at);
