@@ -51,8 +51,24 @@ function clockFormat(timezone: string): Intl.DateTimeFormat {
   return format;
 }
 
+/**
+ * The local minute of the day at `at`. Every turn asks, and formatToParts is a good part of a turn's
+ * own time: time zones' offsets are whole minutes, so the answer holds for the whole UTC minute and
+ * the last one is kept per zone.
+ */
+const lastMinutes = new Map<string, { utcMinute: number; localMinute: number }>();
+
+function localMinuteOfDay(timezone: string, at: Date): number {
+  const utcMinute = Math.floor(at.getTime() / 60_000);
+  const last = lastMinutes.get(timezone);
+  if (last?.utcMinute === utcMinute) return last.localMinute;
+  const local = clockFormat(timezone).formatToParts(at);
+  const localMinute = Number(local.find((part) => part.type === 'hour')!.value) * 60 + Number(local.find((part) => part.type === 'minute')!.value);
+  lastMinutes.set(timezone, { utcMinute, localMinute });
+  return localMinute;
+}
+
 export function withinServiceHours(hours: ServiceHours, at: Date): boolean {
-  const local = clockFormat(hours.timezone).formatToParts(at);
-  const minute = Number(local.find((part) => part.type === 'hour')!.value) * 60 + Number(local.find((part) => part.type === 'minute')!.value);
+  const minute = localMinuteOfDay(hours.timezone, at);
   return hours.fromMinute < hours.toMinute ? minute >= hours.fromMinute && minute < hours.toMinute : minute >= hours.fromMinute || minute < hours.toMinute;
 }

@@ -34,6 +34,18 @@ describe('SERVICE_HOURS and SERVICE_TIMEZONE', () => {
     expect(withinServiceHours(parseServiceHours('00:00-24:00'), new Date('2026-01-05T15:59:00Z'))).toBe(true);
   });
 
+  it('answers each moment by its own minute, asked in any order (the last minute per zone is kept)', () => {
+    const day = parseServiceHours('09:00-21:00', 'Asia/Shanghai');
+    expect(withinServiceHours(day, new Date('2026-01-05T00:59:59.999Z'))).toBe(false);
+    expect(withinServiceHours(day, new Date('2026-01-05T01:00:00.000Z'))).toBe(true);
+    expect(withinServiceHours(day, new Date('2026-01-05T00:59:30.000Z'))).toBe(false);
+    expect(withinServiceHours(day, new Date('2026-01-05T01:00:59.000Z'))).toBe(true);
+    // Same UTC minute, another zone with a quarter-hour offset (UTC+05:45): its own answer.
+    const kathmandu = parseServiceHours('06:45-07:00', 'Asia/Kathmandu');
+    expect(withinServiceHours(kathmandu, new Date('2026-01-05T01:00:30.000Z'))).toBe(true);
+    expect(withinServiceHours(kathmandu, new Date('2026-01-05T01:15:00.000Z'))).toBe(false);
+  });
+
   it.each([
     [{ SERVICE_HOURS: '9-21' }, 'SERVICE_HOURS'],
     [{ SERVICE_HOURS: '09:00-09:00' }, 'SERVICE_HOURS'],
