@@ -164,6 +164,10 @@ export function createServer({
 
   const app = express();
   app.disable('x-powered-by');
+  // Express hashes every body it sends for an ETag, a turn's answer included. The API's answers are
+  // no-store and never revalidated; the few cacheable ones (labels, the API description) are small
+  // enough to fetch again after their max-age. Widget assets and static files keep their own ETags.
+  app.set('etag', false);
   app.set('trust proxy', trustProxy);
   app.use(requestLogging(log));
   app.use(securityHeaders());
