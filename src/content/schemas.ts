@@ -100,6 +100,8 @@ const answerKind = z.object({ yes: words.default([]), no: words.default([]), neu
 export const answerWordsSchema = z
   .object({
     particles: words,
+    /** Thanks: they keep a no a no, and leave a yes to the classifier ("好的谢谢" mostly closes the topic). */
+    politeness: words.default([]),
     hedges: words,
     negators: words,
     yes: words,

@@ -2,7 +2,7 @@ import type { AnswerWords, YesNoKind } from '../content/schemas.js';
 
 export type YesNo = 'yes' | 'no' | 'other';
 
-type WordRole = 'particle' | 'hedge' | 'negator' | 'yes' | 'no' | 'notAnAnswer';
+type WordRole = 'particle' | 'thanks' | 'hedge' | 'negator' | 'yes' | 'no' | 'notAnAnswer';
 
 /** Punctuation, spaces and symbols carry nothing in a short answer (emoji are words, kept). */
 const separators = /[\s\p{P}~～^＾]/gu;
@@ -32,6 +32,7 @@ export class YesNoReader {
         for (const word of list) roles.set(compact(word), role);
       };
       add(words.particles, 'particle');
+      add(words.politeness, 'thanks');
       add(words.kinds[kind].neutral, 'particle');
       add(words.hedges, 'hedge');
       add(words.negators, 'negator');
@@ -79,7 +80,9 @@ export class YesNoReader {
     // Every word must be an answer word: "我不想解绑了" holds a no, but says something else.
     if (roles.includes('notAnAnswer') || unexplained > 0) return 'other';
     if (roles.includes('no') || roles.includes('negator')) return 'no';
-    if (roles.includes('yes')) return 'yes';
+    // "好的谢谢" after an answer and its offer mostly closes the topic: a thanked yes is left to the
+    // classifier (thanks) rather than taken as a yes that starts something. A thanked no stays a no.
+    if (roles.includes('yes') && !roles.includes('thanks')) return 'yes';
     return 'other';
   }
 }

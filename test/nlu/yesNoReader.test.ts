@@ -37,15 +37,37 @@ describe('the yes/no reader', () => {
     expect(read('meiyou', 'balance')).toBe('no');
   });
 
+  it('keeps a declined offer a no through thanks, time words and "no need" (不用了谢谢, 暂时不用, 甭了)', () => {
+    for (const text of ['不需要了，谢谢啦', '暂且不用', '没必要了吧', '用不着', '别转了', '我自己弄就行', '会了会了']) expect(read(text, 'offer'), text).toBe('no');
+  });
+
+  it('takes a thanked yes for no yes: "好的谢谢" after an answer and its offer mostly closes the topic', () => {
+    for (const text of ['好的谢谢', '嗯嗯 多谢', '可以，谢谢你']) expect(read(text, 'offer'), text).toBe('other');
+    expect(read('谢谢', 'offer')).toBe('other');
+  });
+
+  it('reads the potential negative of the question\'s verb (解不掉, 点不进去) as a no', () => {
+    expect(read('解除不了', 'unbound')).toBe('no');
+    expect(read('删不掉啊', 'unbound')).toBe('no');
+    expect(read('找不着', 'done')).toBe('no');
+    expect(read('页面显示成功了', 'unbound')).toBe('yes');
+    expect(read('验证完了', 'passed')).toBe('yes');
+  });
+
   it('leaves to the classifier what is not only an answer: a new request, a question, a hesitation', () => {
     for (const text of ['不解绑了', '我要解绑钱包', '余额怎么提出来', '等一下', '什么意思', '转人工']) expect(read(text, 'done'), text).toBe('other');
   });
 
-  it('with the open question, beats the classifier alone on the held-out answers (npm run nlu:yesno)', () => {
+  // yesno_fresh.jsonl was written later, by a session that saw only the article and the questions,
+  // after the reader's words had been chosen: its floor is lower, and it is never tuned to.
+  it.each([
+    ['test/nlu/yesno_heldout.jsonl', 0.88],
+    ['test/nlu/yesno_fresh.jsonl', 0.84],
+  ])('with the open question, beats the classifier alone on the held-out answers of %s (npm run nlu:yesno)', (file, floor) => {
     const repo = path.resolve(import.meta.dirname, '../..');
-    const out = execFileSync(process.execPath, ['--import', 'tsx', 'src/cli/yesNoEval.ts', 'test/nlu/yesno_heldout.jsonl', '--json'], { cwd: repo, encoding: 'utf8' });
+    const out = execFileSync(process.execPath, ['--import', 'tsx', 'src/cli/yesNoEval.ts', file, '--json'], { cwd: repo, encoding: 'utf8' });
     const { steered, classifierOnly } = JSON.parse(out) as { steered: { accuracy: number }; classifierOnly: { accuracy: number } };
-    expect(steered.accuracy).toBeGreaterThanOrEqual(0.88);
+    expect(steered.accuracy).toBeGreaterThanOrEqual(floor);
     expect(steered.accuracy - classifierOnly.accuracy).toBeGreaterThanOrEqual(0.1);
   }, 60_000);
 });
