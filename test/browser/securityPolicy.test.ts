@@ -124,7 +124,8 @@ describe('the strict Content-Security-Policy', () => {
     await expect.poll(() => page.getByTestId('wub-progress').innerText()).toContain('第 2 / 7 步');
     // The step's picture and the progress bar (width set from script) are drawn.
     expect(await lastBotText(page).getByTestId('wub-picture').locator('svg').count()).toBe(1);
-    expect(await page.locator('.wub-progress-fill').evaluate((fill) => fill.getBoundingClientRect().width)).toBeGreaterThan(0);
+    // The fill grows over a 0.3 s transition from the step before (0 of 7 done at step 1): wait for it.
+    await expect.poll(() => page.locator('.wub-progress-fill').evaluate((fill) => fill.getBoundingClientRect().width)).toBeGreaterThan(0);
     await typeMessage(page, '解绑后购物记录还在吗');
     await page.getByTestId('wub-rating').waitFor({ state: 'visible', timeout: 10_000 });
     await page.getByTestId('wub-rate-helpful').click();
