@@ -2,7 +2,8 @@ import type { AnswerWords, YesNoKind } from '../content/schemas.js';
 
 export type YesNo = 'yes' | 'no' | 'other';
 
-type WordRole = 'particle' | 'thanks' | 'hedge' | 'negator' | 'yes' | 'no' | 'notAnAnswer';
+/** `undone`: a kind's own no that says something is finished or gone (提完了, 失败); a negator before it turns it round (还没提完). */
+type WordRole = 'particle' | 'thanks' | 'hedge' | 'negator' | 'yes' | 'no' | 'undone' | 'notAnAnswer';
 
 /** Punctuation, spaces and symbols carry nothing in a short answer (emoji are words, kept). */
 const separators = /[\s\p{P}~～^＾]/gu;
@@ -39,7 +40,7 @@ export class YesNoReader {
       add(words.yes, 'yes');
       add(words.no, 'no');
       add(words.kinds[kind].yes, 'yes');
-      add(words.kinds[kind].no, 'no');
+      add(words.kinds[kind].no, 'undone');
       add(words.notAnAnswer, 'notAnAnswer');
       roles.delete('');
       this.vocabularies.set(kind, { roles, longest: Math.max(...[...roles.keys()].map((word) => [...word].length)) });
@@ -56,16 +57,24 @@ export class YesNoReader {
   read(normalized: string, kind: YesNoKind): YesNo {
     const vocabulary = this.vocabularies.get(kind);
     if (!vocabulary) return 'other';
-    const chars = [...compact(normalized)];
-    if (chars.length === 0 || chars.length > 20) return 'other';
-    const roles: WordRole[] = [];
+    // Separators become one break: "没有，用完了" is two answers (no, used up), "没有用完" one (not used up).
+    const chars = [...normalized.toLowerCase().replace(separatorRuns, breakMark).replace(edgeBreaks, '')];
+    const length = chars.filter((char) => char !== breakMark).length;
+    if (length === 0 || length > 20) return 'other';
+    const words: { word: string; role: WordRole | 'break' }[] = [];
     let unexplained = 0;
     for (let at = 0; at < chars.length; ) {
+      if (chars[at] === breakMark) {
+        words.push({ word: breakMark, role: 'break' });
+        at++;
+        continue;
+      }
       let matched = 0;
       for (let length = Math.min(vocabulary.longest, chars.length - at); length > 0; length--) {
-        const role = vocabulary.roles.get(chars.slice(at, at + length).join(''));
+        const word = chars.slice(at, at + length).join('');
+        const role = vocabulary.roles.get(word);
         if (role) {
-          roles.push(role);
+          words.push({ word, role });
           matched = length;
           break;
         }
@@ -77,14 +86,47 @@ export class YesNoReader {
       }
       at += matched;
     }
+    const roles = words.map(({ role }) => role);
     // Every word must be an answer word: "我不想解绑了" holds a no, but says something else.
     if (roles.includes('notAnAnswer') || unexplained > 0) return 'other';
-    if (roles.includes('no') || roles.includes('negator')) return 'no';
+    // "还没提完" / "没全取出来" / "没失败": a negation right before a kind's own no (particles between,
+    // no break) says the opposite. Any other negator or no (还没好, 不需要, 提完了) makes it a no.
+    const turned: WordRole[] = [];
+    words.forEach(({ role }, index) => {
+      if (role === 'break' || role === 'particle') return;
+      if (role === 'undone' && negatesNext(words, index)) {
+        turned.push('yes');
+        return;
+      }
+      if (isNegation(words[index]!) && words.slice(index + 1).find((next) => next.role !== 'particle')?.role === 'undone') return;
+      turned.push(role);
+    });
+    if (turned.some((role) => role === 'no' || role === 'undone' || role === 'negator')) return 'no';
     // "好的谢谢" after an answer and its offer mostly closes the topic: a thanked yes is left to the
     // classifier (thanks) rather than taken as a yes that starts something. A thanked no stays a no.
-    if (roles.includes('yes') && !roles.includes('thanks')) return 'yes';
+    if (turned.includes('yes') && !turned.includes('thanks')) return 'yes';
     return 'other';
   }
+}
+
+const breakMark = '\u0000';
+const separatorRuns = /[\s\p{P}~～^＾]+/gu;
+const edgeBreaks = /^\u0000|\u0000$/gu;
+/** Generic noes that are a negation of what follows when something follows ("没有用完", "还没花完"). */
+const negatingNoes = new Set(['没有', '还没', '还没有']);
+
+function isNegation({ word, role }: { word: string; role: WordRole | 'break' }): boolean {
+  return role === 'negator' || (role === 'no' && negatingNoes.has(word));
+}
+
+/** Whether the nearest word before `index` that is not a particle negates it (a break stops the search). */
+function negatesNext(words: readonly { word: string; role: WordRole | 'break' }[], index: number): boolean {
+  for (let before = index - 1; before >= 0; before--) {
+    const word = words[before]!;
+    if (word.role === 'particle') continue;
+    return isNegation(word);
+  }
+  return false;
 }
 
 function compact(text: string): string {

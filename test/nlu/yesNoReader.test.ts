@@ -54,6 +54,21 @@ describe('the yes/no reader', () => {
     expect(read('验证完了', 'passed')).toBe('yes');
   });
 
+  it('turns a negated "finished" round: 还没提完 is money left, 没失败 a pass, but "没有，用完了" stays a no', () => {
+    for (const text of ['还没提完', '没用完呢', '钱还没全转出来', '还没有花完']) expect(read(text, 'balance'), text).toBe('yes');
+    for (const text of ['没有，用完了', '没了 都提完了', '早没了', '已经全部取出来了']) expect(read(text, 'balance'), text).toBe('no');
+    expect(read('没失败', 'passed')).toBe('yes');
+    expect(read('页面没有报错', 'unbound')).toBe('yes');
+    expect(read('还没找到', 'done')).toBe('no');
+    expect(read('不继续了', 'stop')).toBe('yes');
+  });
+
+  it('reads how people report a step done or a code that never came (点进去了, 短信一直没来)', () => {
+    for (const text of ['点进去了', '看清楚了 点了', '按了']) expect(read(text, 'done'), text).toBe('yes');
+    for (const text of ['等了好久短信都没来', '一直没动静']) expect(read(text, 'passed'), text).toBe('no');
+    expect(read('不用找人了', 'offer')).toBe('no');
+  });
+
   it('leaves to the classifier what is not only an answer: a new request, a question, a hesitation', () => {
     for (const text of ['不解绑了', '我要解绑钱包', '余额怎么提出来', '等一下', '什么意思', '转人工']) expect(read(text, 'done'), text).toBe('other');
   });
