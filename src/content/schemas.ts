@@ -78,6 +78,7 @@ export const lexiconSchema = z
     questionCues: z.array(z.string().min(1)),
     clauseBreaks: z.array(z.string().min(1)),
     cancelCues: z.array(z.string().min(1)),
+    conditionalCues: z.array(z.string().min(1)).default([]),
     contactDetailCues: z.array(z.string().min(1)),
     redactionLabels: z
       .object({

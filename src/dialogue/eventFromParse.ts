@@ -34,6 +34,12 @@ export function eventFromParse(parse: ParseResult, openQuestion?: string, curren
   if (currentStep > 0 && parse.position !== undefined && parse.position > currentStep + 1 && aheadIntents.has(parse.intent.name)) {
     return { type: 'user.jumpAhead', step: parse.position };
   }
+  // "解绑按钮点了" at step 6 names where step 6 leads: the step is done. Not when it reports a problem
+  // ("解绑按钮点不了"), and not a stop, a human or a question, which are read as they are.
+  const namesNextPlace = currentStep > 0 && parse.position === currentStep + 1 && !parse.reportsProblem && !parse.asks && parse.answer !== 'no';
+  if (namesNextPlace && (aheadIntents.has(parse.intent.name) || parse.ambiguousBetween?.some((name) => aheadIntents.has(name)))) {
+    return { type: 'user.affirm', question: openQuestion };
+  }
   // "我收到的是 [验证码] 对吗": the secret is the point; the bot warns and stays where it was.
   if (parse.secrets.length && parse.intent.confidence < 0.6) return { type: 'user.shareSecret' };
   const topics = parse.questions.filter(isFaqTopic);

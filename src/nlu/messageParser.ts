@@ -43,6 +43,8 @@ export interface ParseResult {
   alsoRequested: string[];
   /** The step to do next, when the user says where they already are ("我已经在钱包页面了" → 5). */
   position: number | undefined;
+  /** The message holds a question cue (吗, 怎么, 在哪 …, or ends in 不/没): it asks, rather than reports. */
+  asks: boolean;
 }
 
 export interface ParserOptions {
@@ -161,6 +163,7 @@ export class MessageParser {
   private readonly positions: [number, string[][]][];
   private readonly questionCues: string[];
   private readonly cancelCues: string[];
+  private readonly conditionalCues: string[];
   private readonly contactDetailCues: string[];
   private readonly clauseBreaks: RegExp;
   private readonly intentNames: Set<string>;
@@ -206,6 +209,7 @@ export class MessageParser {
       .map(([step, places]): [number, string[][]] => [Number(step), places.map((place) => place.split('+').map((part) => this.normalizer.normalize(part)))])
       .sort((a, b) => b[0] - a[0]);
     this.cancelCues = content.lexicon.cancelCues.map((cue) => this.normalizer.normalize(cue));
+    this.conditionalCues = content.lexicon.conditionalCues.map((cue) => this.normalizer.normalize(cue));
     this.contactDetailCues = content.lexicon.contactDetailCues.map((cue) => this.normalizer.normalize(cue));
     this.questionCues = content.lexicon.questionCues.map((cue) => this.normalizer.normalize(cue));
     const breaks = content.lexicon.clauseBreaks.map((word) => this.normalizer.normalize(word).replace(/[.*+?^${}()|[\]\\]/g, '\\$&'));
@@ -317,6 +321,12 @@ export class MessageParser {
         ambiguousBetween = undefined;
       }
     }
+    // "等了半天短信都没来": a method named with a problem is a verification problem, whatever else the
+    // unfamiliar words made the classifier hesitate over.
+    if (ambiguousBetween?.includes('verification_help') && method && reportsProblem) {
+      intent = ranking.find((ranked) => ranked.name === 'verification_help')!;
+      ambiguousBetween = undefined;
+    }
     // "你的手机上显示的是哪种验证方式？" answered "收到了，已经输进去了": the method it names is the answer.
     const asksForMethod = typeof context.expects === 'object' && context.expects.yesNo === 'askedToVerify';
     if (asksForMethod && method && answer !== 'no' && !reportsProblem && !drasticIntents.has(intent.name)) {
@@ -339,6 +349,19 @@ export class MessageParser {
     if (drasticIntents.has(intent.name) && intent.confidence < 1 && (intent.confidence < 0.5 || this.classifier.explainedBy(tokens, intent.name) < 0.5)) {
       intent = { name: fallbackIntent, confidence: 1 - intent.confidence };
     }
+    // "里面还有钱呢，那先不解绑了": a message that ends by stopping in so many words is a stop, whatever
+    // its first words share with a question. Only the last clause, only with an unmistakable cue, and
+    // not under a condition: "如果不解绑了，还能用吗" and "…还能用吗，不能的话我就不解了" ask.
+    if (intent.name !== 'cancel' && !answerIntent && this.cancelCues.some((cue) => normalized.includes(cue))) {
+      const last = this.normalizeUserText(this.clausesOf(withoutSecrets).at(-1) ?? '');
+      const lastTokens = this.features.extract(last);
+      const decides = !this.asks(last) && !this.conditionalCues.some((cue) => last.includes(cue));
+      const lastTop = last !== normalized && lastTokens.length > 0 && decides ? this.rank(last, lastTokens, context)[0] : undefined;
+      if (lastTop?.name === 'cancel' && lastTop.confidence >= 0.5 && this.cancelCues.some((cue) => last.includes(cue))) {
+        intent = lastTop;
+        ambiguousBetween = undefined;
+      }
+    }
     const clearRequest = !drasticIntents.has(intent.name) || this.isClearRequest(intent, normalized, tokens, withoutSecrets, context);
     const { questions, alsoRequested } = answerIntent ? { questions: [], alsoRequested: [] } : this.questionsIn(withoutSecrets, intent.name);
     if (questions.length && ambiguousBetween && questions.length >= 2) ambiguousBetween = undefined;
@@ -359,6 +382,7 @@ export class MessageParser {
       questions,
       alsoRequested,
       position,
+      asks: this.asks(normalized),
     };
   }
 
@@ -468,8 +492,19 @@ export class MessageParser {
     });
   }
 
+  /**
+   * The furthest place the message names, unless the words that name it are the words of a nearer
+   * place read another way: "钱包点进去了" is the 钱包 entry tapped (the wallet page, step 5), not
+   * "a wallet opened" (step 6). A further place needs words of its own to move the user further.
+   */
   private findPosition(normalized: string): number | undefined {
-    return this.positions.find(([, places]) => places.some((parts) => parts.every((part) => normalized.includes(part))))?.[0];
+    const named = this.positions.flatMap(([step, places]) => {
+      const parts = places.find((place) => place.every((part) => normalized.includes(part)));
+      return parts ? [{ step, parts }] : [];
+    });
+    const overlaps = (a: string, b: string) => a.includes(b) || b.includes(a);
+    const furthest = named.find(({ parts }, index) => !named.slice(index + 1).some((nearer) => parts.every((part) => nearer.parts.some((other) => overlaps(part, other)))));
+    return furthest?.step;
   }
 
   private rank(normalized: string, tokens: readonly string[], context: ParseContext): RankedIntent[] {
@@ -514,6 +549,7 @@ export class MessageParser {
       questions: [],
       alsoRequested: [],
       position,
+      asks: false,
     };
   }
 
