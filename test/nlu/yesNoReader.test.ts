@@ -63,9 +63,9 @@ describe('the yes/no reader', () => {
     expect(read('不继续了', 'stop')).toBe('yes');
   });
 
-  it('reads how people report a step done or a code that never came (点进去了, 短信一直没来)', () => {
+  it('reads how people report a step done, a code that never came or a tip that did not help (点进去了, 一直没来, 没用)', () => {
     for (const text of ['点进去了', '看清楚了 点了', '按了']) expect(read(text, 'done'), text).toBe('yes');
-    for (const text of ['等了好久短信都没来', '一直没动静']) expect(read(text, 'passed'), text).toBe('no');
+    for (const text of ['等了好久短信都没来', '一直没动静', '试了也不管用', '换了还是没效果']) expect(read(text, 'passed'), text).toBe('no');
     expect(read('不用找人了', 'offer')).toBe('no');
   });
 
