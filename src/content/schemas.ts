@@ -79,6 +79,7 @@ export const lexiconSchema = z
     clauseBreaks: z.array(z.string().min(1)),
     cancelCues: z.array(z.string().min(1)),
     conditionalCues: z.array(z.string().min(1)).default([]),
+    goingToDoCues: z.array(z.string().min(1)).default([]),
     contactDetailCues: z.array(z.string().min(1)),
     redactionLabels: z
       .object({

@@ -164,6 +164,7 @@ export class MessageParser {
   private readonly questionCues: string[];
   private readonly cancelCues: string[];
   private readonly conditionalCues: string[];
+  private readonly goingToDoCues: string[];
   private readonly contactDetailCues: string[];
   private readonly clauseBreaks: RegExp;
   private readonly intentNames: Set<string>;
@@ -210,6 +211,7 @@ export class MessageParser {
       .sort((a, b) => b[0] - a[0]);
     this.cancelCues = content.lexicon.cancelCues.map((cue) => this.normalizer.normalize(cue));
     this.conditionalCues = content.lexicon.conditionalCues.map((cue) => this.normalizer.normalize(cue));
+    this.goingToDoCues = content.lexicon.goingToDoCues.map((cue) => this.normalizer.normalize(cue));
     this.contactDetailCues = content.lexicon.contactDetailCues.map((cue) => this.normalizer.normalize(cue));
     this.questionCues = content.lexicon.questionCues.map((cue) => this.normalizer.normalize(cue));
     const breaks = content.lexicon.clauseBreaks.map((word) => this.normalizer.normalize(word).replace(/[.*+?^${}()|[\]\\]/g, '\\$&'));
@@ -275,7 +277,10 @@ export class MessageParser {
     const method = this.findMethod(normalized);
     const reportsProblem = this.problemCues.some((cue) => normalized.includes(cue));
     const position = this.findPosition(normalized);
-    const answer = this.readAnswer(normalized, { hasSecrets: secrets.length > 0, namesMethodProblem: method !== undefined && reportsProblem, position }, context, top);
+    // "好 我这就去提" to "余额处理好后回复“好了”": about to do it, so neither done nor a step back.
+    const goesToDoIt =
+      typeof context.expects === 'object' && context.expects.yesNo === 'done' && !reportsProblem && !this.asks(normalized) && this.goingToDoCues.some((cue) => normalized.includes(cue));
+    const answer = goesToDoIt ? undefined : this.readAnswer(normalized, { hasSecrets: secrets.length > 0, namesMethodProblem: method !== undefined && reportsProblem, position }, context, top);
     /** The intent a yes or a no the reader took stands for. */
     const answerIntent = answer === 'yes' ? 'affirm' : answer === 'no' ? 'deny' : undefined;
     // Classifiers score what a message shares with the domain, not what it adds; "支付宝解绑银行卡"
@@ -348,6 +353,10 @@ export class MessageParser {
     // A drastic intent that explains little of the message is a remark, not a request ("今天好热啊").
     if (drasticIntents.has(intent.name) && intent.confidence < 1 && (intent.confidence < 0.5 || this.classifier.explainedBy(tokens, intent.name) < 0.5)) {
       intent = { name: fallbackIntent, confidence: 1 - intent.confidence };
+    }
+    if (goesToDoIt && !drasticIntents.has(intent.name)) {
+      intent = { name: 'repeat', confidence: Math.max(intent.confidence, 0.9) };
+      ambiguousBetween = undefined;
     }
     // "里面还有钱呢，那先不解绑了": a message that ends by stopping in so many words is a stop, whatever
     // its first words share with a question. Only the last clause, only with an unmistakable cue, and
