@@ -12,6 +12,8 @@ const heldoutFile = fileURLToPath(new URL('./heldout.jsonl', import.meta.url));
 /** Written from the article alone, by someone who never saw intents/ (issue 11); never trained on. */
 const usersHeldoutFile = fileURLToPath(new URL('./heldout_users.jsonl', import.meta.url));
 const realUsersDir = fileURLToPath(new URL('../conversations/real_users/', import.meta.url));
+/** Held-out conversations (written from the article and README alone), one folder per set, measured by `npm run converse`. */
+const heldoutConversationsDir = fileURLToPath(new URL('../heldout_conversations/', import.meta.url));
 
 /** The controls the unbinding flow offers inside a step. */
 const stepIntents = ['affirm', 'deny', 'go_back', 'repeat', 'cancel', 'step_help', 'restart', 'verification_help'];
@@ -48,11 +50,13 @@ describe('held-out sentences', () => {
     const normalizer = new TextNormalizer(content.lexicon);
     const trainedAs = new Map<string, string>();
     for (const intent of content.intents) for (const example of intent.examples) trainedAs.set(normalizer.normalize(example), intent.name);
-    // The real-user conversations' longer lines too (short answers such as "好了" are everyone's words).
-    const conversationLines = readdirSync(realUsersDir)
-      .filter((name) => name.endsWith('.yml'))
-      .flatMap((name) => [...readFileSync(path.join(realUsersDir, name), 'utf8').matchAll(/- user: (.+)$/gm)].map((match) => match[1]!.trim()))
+    // The real-user and held-out conversations' longer lines too (short answers such as "好了" are everyone's words).
+    const heldoutFiles = readdirSync(heldoutConversationsDir, { recursive: true, encoding: 'utf8' }).map((name) => path.join(heldoutConversationsDir, name));
+    const conversationLines = [...readdirSync(realUsersDir).map((name) => path.join(realUsersDir, name)), ...heldoutFiles]
+      .filter((file) => file.endsWith('.yml'))
+      .flatMap((file) => [...readFileSync(file, 'utf8').matchAll(/- user: (.+)$/gm)].map((match) => match[1]!.trim()))
       .filter((text) => [...text].length >= 8);
+    expect(heldoutFiles.length, 'the held-out conversations are read').toBeGreaterThan(0);
     const leaked = [...readLabelledJsonl(heldoutFile), ...readLabelledJsonl(usersHeldoutFile), ...conversationLines.map((text) => ({ text }))]
       .filter(({ text }) => trainedAs.has(normalizer.normalize(text)))
       .map(({ text }) => `${text} (trained as ${trainedAs.get(normalizer.normalize(text))})`);
