@@ -277,9 +277,9 @@ export class MessageParser {
     const method = this.findMethod(normalized);
     const reportsProblem = this.problemCues.some((cue) => normalized.includes(cue));
     const position = this.findPosition(normalized);
+    const asks = this.asks(normalized);
     // "好 我这就去提" to "余额处理好后回复“好了”": about to do it, so neither done nor a step back.
-    const goesToDoIt =
-      typeof context.expects === 'object' && context.expects.yesNo === 'done' && !reportsProblem && !this.asks(normalized) && this.goingToDoCues.some((cue) => normalized.includes(cue));
+    const goesToDoIt = typeof context.expects === 'object' && context.expects.yesNo === 'done' && !reportsProblem && !asks && this.goingToDoCues.some((cue) => normalized.includes(cue));
     const answer = goesToDoIt ? undefined : this.readAnswer(normalized, { hasSecrets: secrets.length > 0, namesMethodProblem: method !== undefined && reportsProblem, position }, context, top);
     /** The intent a yes or a no the reader took stands for. */
     const answerIntent = answer === 'yes' ? 'affirm' : answer === 'no' ? 'deny' : undefined;
@@ -391,7 +391,7 @@ export class MessageParser {
       questions,
       alsoRequested,
       position,
-      asks: this.asks(normalized),
+      asks,
     };
   }
 

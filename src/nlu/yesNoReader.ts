@@ -5,8 +5,9 @@ export type YesNo = 'yes' | 'no' | 'other';
 /** `undone`: a kind's own no that says something is finished or gone (提完了, 失败); a negator before it turns it round (还没提完). */
 type WordRole = 'particle' | 'thanks' | 'hedge' | 'negator' | 'yes' | 'no' | 'undone' | 'notAnAnswer';
 
-/** Punctuation, spaces and symbols carry nothing in a short answer (emoji are words, kept). */
-const separators = /[\s\p{P}~～^＾]/gu;
+/** Punctuation, spaces and symbols carry nothing in a short answer (emoji are words, kept), but part it. */
+const separators = /[\s\p{P}~～^＾]+/gu;
+const breakMark = '\u0000';
 
 /**
  * Reads a short Chinese answer to a yes/no question, the way people write them: echo answers
@@ -58,7 +59,7 @@ export class YesNoReader {
     const vocabulary = this.vocabularies.get(kind);
     if (!vocabulary) return 'other';
     // Separators become one break: "没有，用完了" is two answers (no, used up), "没有用完" one (not used up).
-    const chars = [...normalized.toLowerCase().replace(separatorRuns, breakMark).replace(edgeBreaks, '')];
+    const chars = [...normalized.toLowerCase().replace(separators, breakMark)];
     const length = chars.filter((char) => char !== breakMark).length;
     if (length === 0 || length > 20) return 'other';
     const words: { word: string; role: WordRole | 'break' }[] = [];
@@ -86,21 +87,25 @@ export class YesNoReader {
       }
       at += matched;
     }
-    const roles = words.map(({ role }) => role);
     // Every word must be an answer word: "我不想解绑了" holds a no, but says something else.
-    if (roles.includes('notAnAnswer') || unexplained > 0) return 'other';
+    if (unexplained > 0 || words.some(({ role }) => role === 'notAnAnswer')) return 'other';
     // "还没提完" / "没全取出来" / "没失败": a negation right before a kind's own no (particles between,
     // no break) says the opposite. Any other negator or no (还没好, 不需要, 提完了) makes it a no.
     const turned: WordRole[] = [];
-    words.forEach(({ role }, index) => {
-      if (role === 'break' || role === 'particle') return;
-      if (role === 'undone' && negatesNext(words, index)) {
-        turned.push('yes');
-        return;
+    // Where in `turned` the last negation stands, while the next word (particles aside) may be the no it turns round.
+    let negation: number | undefined;
+    for (const word of words) {
+      if (word.role === 'particle') continue;
+      if (word.role === 'break') {
+        negation = undefined;
+      } else if (word.role === 'undone' && negation !== undefined) {
+        turned[negation] = 'yes';
+        negation = undefined;
+      } else {
+        negation = isNegation(word) ? turned.length : undefined;
+        turned.push(word.role);
       }
-      if (isNegation(words[index]!) && words.slice(index + 1).find((next) => next.role !== 'particle')?.role === 'undone') return;
-      turned.push(role);
-    });
+    }
     if (turned.some((role) => role === 'no' || role === 'undone' || role === 'negator')) return 'no';
     // "好的谢谢" after an answer and its offer mostly closes the topic: a thanked yes is left to the
     // classifier (thanks) rather than taken as a yes that starts something. A thanked no stays a no.
@@ -109,24 +114,11 @@ export class YesNoReader {
   }
 }
 
-const breakMark = '\u0000';
-const separatorRuns = /[\s\p{P}~～^＾]+/gu;
-const edgeBreaks = /^\u0000|\u0000$/gu;
 /** Generic noes that are a negation of what follows when something follows ("没有用完", "还没花完"). */
 const negatingNoes = new Set(['没有', '还没', '还没有']);
 
 function isNegation({ word, role }: { word: string; role: WordRole | 'break' }): boolean {
   return role === 'negator' || (role === 'no' && negatingNoes.has(word));
-}
-
-/** Whether the nearest word before `index` that is not a particle negates it (a break stops the search). */
-function negatesNext(words: readonly { word: string; role: WordRole | 'break' }[], index: number): boolean {
-  for (let before = index - 1; before >= 0; before--) {
-    const word = words[before]!;
-    if (word.role === 'particle') continue;
-    return isNegation(word);
-  }
-  return false;
 }
 
 function compact(text: string): string {
